@@ -1,0 +1,28 @@
+//! The contract between switchboard's GraphQL layer and its backends.
+//!
+//! - [`cases`]: support cases, their catalog, activity, watch list and attachments ([`CaseStore`]).
+//! - [`directory`]: accounts, locations, products, contacts and users ([`AccountStore`], [`UserDirectory`]).
+//! - [`access`]: who is asking ([`Actor`]) and what they may see ([`Scope`]).
+//! - [`events`]: case events and the [`EventBus`] that carries them.
+//! - [`error`]: the one error every adapter maps its failures into.
+//! - [`publishing`]: a [`CaseStore`] decorator that publishes an event after every write.
+//!
+//! Every method that reads or writes customer data takes a [`Scope`]; an adapter
+//! must never return or touch a record outside it, and must answer
+//! [`Error::NotFound`] for such a record, exactly as for one that does not exist.
+
+pub mod access;
+pub mod cases;
+pub mod directory;
+pub mod error;
+pub mod events;
+pub mod page;
+pub mod publishing;
+pub mod validate;
+
+pub use access::{Actor, Entitlement, Role, Scope};
+pub use cases::CaseStore;
+pub use directory::{AccountStore, UserDirectory};
+pub use error::{Error, Result};
+pub use events::{CaseEvent, CaseEventKind, EventBus, InProcessBus};
+pub use page::{Page, PageRequest};

@@ -1,0 +1,238 @@
+//! A [`CaseStore`] decorator that publishes a [`CaseEvent`] after each write.
+//!
+//! Every adapter gets events for free by being wrapped in [`Publishing`];
+//! backends that also learn of changes made elsewhere (a ServiceNow webhook)
+//! publish those on the same bus.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Utc;
+
+use crate::cases::{
+    Activity, Attachment, ByteStream, Case, CaseFilter, CaseOrder, CaseStore, Catalog, Created,
+    NewAttachment, NewCase, WatchEntry,
+};
+use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Page, PageRequest, Result, Scope};
+
+/// Wraps a store; forwards every call and publishes an event after each
+/// successful write.
+pub struct Publishing {
+    inner: Arc<dyn CaseStore>,
+    bus: Arc<dyn EventBus>,
+}
+
+impl Publishing {
+    /// Wraps `inner`, publishing on `bus`.
+    pub fn new(inner: Arc<dyn CaseStore>, bus: Arc<dyn EventBus>) -> Self {
+        Self { inner, bus }
+    }
+
+    fn publish(&self, kind: CaseEventKind, case: &Case) {
+        self.bus.publish(CaseEvent {
+            kind,
+            case_id: case.id.clone(),
+            case_number: case.number.clone(),
+            account_id: case.account_id.clone(),
+            at: Utc::now(),
+        });
+    }
+
+    async fn publish_for(&self, scope: &Scope, kind: CaseEventKind, case_id: &str) -> Result<()> {
+        if let Some(case) = self
+            .inner
+            .cases_by_ids(scope, &[case_id.to_string()])
+            .await?
+            .first()
+        {
+            self.publish(kind, case);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CaseStore for Publishing {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    async fn catalog(&self) -> Result<Catalog> {
+        self.inner.catalog().await
+    }
+
+    async fn list_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<Page<Case>> {
+        self.inner.list_cases(scope, filter, order, page).await
+    }
+
+    async fn count_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<u64> {
+        self.inner.count_cases(scope, filter).await
+    }
+
+    async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {
+        self.inner.cases_by_ids(scope, ids).await
+    }
+
+    async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case> {
+        self.inner.case_by_number(scope, number).await
+    }
+
+    async fn create_case(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        new: NewCase,
+    ) -> Result<Created<Case>> {
+        let created = self.inner.create_case(scope, actor, new).await?;
+        if !created.replayed {
+            self.publish(CaseEventKind::Created, &created.record);
+        }
+        Ok(created)
+    }
+
+    async fn add_comment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        body: &str,
+    ) -> Result<Activity> {
+        let activity = self.inner.add_comment(scope, actor, case_id, body).await?;
+        self.publish_for(scope, CaseEventKind::CommentAdded, case_id)
+            .await?;
+        Ok(activity)
+    }
+
+    async fn activity(
+        &self,
+        scope: &Scope,
+        case_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Activity>> {
+        self.inner.activity(scope, case_id, page).await
+    }
+
+    async fn latest_activity(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Activity>> {
+        self.inner.latest_activity(scope, case_ids).await
+    }
+
+    async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {
+        self.inner.recent_updates(scope, page).await
+    }
+
+    async fn watch_lists(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<WatchEntry>> {
+        self.inner.watch_lists(scope, case_ids).await
+    }
+
+    async fn add_watchers(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        emails: &[String],
+    ) -> Result<Vec<WatchEntry>> {
+        let list = self
+            .inner
+            .add_watchers(scope, actor, case_id, emails)
+            .await?;
+        self.publish_for(scope, CaseEventKind::WatchListChanged, case_id)
+            .await?;
+        Ok(list)
+    }
+
+    async fn remove_watchers(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        emails: &[String],
+    ) -> Result<Vec<WatchEntry>> {
+        let list = self
+            .inner
+            .remove_watchers(scope, actor, case_id, emails)
+            .await?;
+        self.publish_for(scope, CaseEventKind::WatchListChanged, case_id)
+            .await?;
+        Ok(list)
+    }
+
+    async fn cancel_case(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        reason: Option<&str>,
+    ) -> Result<Case> {
+        let case = self
+            .inner
+            .cancel_case(scope, actor, case_id, reason)
+            .await?;
+        self.publish(CaseEventKind::Canceled, &case);
+        Ok(case)
+    }
+
+    async fn attachments(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Attachment>> {
+        self.inner.attachments(scope, case_ids).await
+    }
+
+    async fn add_attachment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        file: NewAttachment,
+    ) -> Result<Attachment> {
+        let attachment = self
+            .inner
+            .add_attachment(scope, actor, case_id, file)
+            .await?;
+        self.publish_for(scope, CaseEventKind::AttachmentAdded, case_id)
+            .await?;
+        Ok(attachment)
+    }
+
+    async fn rename_attachment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        attachment_id: &str,
+        file_name: &str,
+    ) -> Result<Attachment> {
+        let attachment = self
+            .inner
+            .rename_attachment(scope, actor, attachment_id, file_name)
+            .await?;
+        self.publish_for(scope, CaseEventKind::Updated, &attachment.case_id)
+            .await?;
+        Ok(attachment)
+    }
+
+    async fn delete_attachment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        attachment_id: &str,
+    ) -> Result<Attachment> {
+        let attachment = self
+            .inner
+            .delete_attachment(scope, actor, attachment_id)
+            .await?;
+        self.publish_for(scope, CaseEventKind::AttachmentRemoved, &attachment.case_id)
+            .await?;
+        Ok(attachment)
+    }
+
+    async fn attachment_content(
+        &self,
+        scope: &Scope,
+        attachment_id: &str,
+    ) -> Result<(Attachment, ByteStream)> {
+        self.inner.attachment_content(scope, attachment_id).await
+    }
+}

@@ -1,0 +1,229 @@
+//! Connections: one pool type per backend behind [`Db`], and the
+//! [`with_conn!`] macro that runs the same diesel code on either.
+//!
+//! Settings read: the database URL (`sqlite://PATH` or a bare path, or
+//! `postgres://…`) and the pool size.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::sqlite::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures::FutureExt;
+use tokio::sync::{Mutex, MutexGuard};
+
+use switchboard_core::Error;
+
+/// SQLite through diesel-async's blocking-thread wrapper.
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+pub(crate) enum Pools {
+    Pg(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// A pool of connections to one database, with a count of the statements
+/// it has run (for tests and metrics).
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) pools: Arc<Pools>,
+    statements: Arc<AtomicU64>,
+    /// SQLite allows one writer; writes queue here instead of failing busy.
+    write_lock: Arc<Mutex<()>>,
+    url: Arc<str>,
+}
+
+/// Options for [`Db::connect`].
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Most connections open at once.
+    pub pool_size: usize,
+    /// How long to wait for a connection before answering unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+macro_rules! build_pool {
+    ($manager:expr, $options:expr) => {
+        Pool::builder($manager)
+            .max_size($options.pool_size.max(1))
+            .wait_timeout(Some($options.acquire_timeout))
+            .create_timeout(Some($options.acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(pool_build_error)?
+    };
+}
+
+struct CountStatements(Arc<AtomicU64>);
+
+impl Instrumentation for CountStatements {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+            InstrumentationEvent::FinishQuery {
+                error: Some(error), ..
+            } => {
+                tracing::debug!(db.error = %error, "statement failed");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A URL's backend: `postgres://` or `postgresql://` is PostgreSQL, anything
+/// else a SQLite path (an optional `sqlite://` prefix is dropped).
+pub fn backend_of(url: &str) -> Backend {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+impl Db {
+    /// Opens a pool. Connections are made lazily; call [`Db::ping`] to check
+    /// the database answers.
+    pub fn connect(url: &str, options: &DbOptions) -> Result<Self, Error> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let pools = match backend_of(url) {
+            Backend::Postgres => {
+                let counter = statements.clone();
+                let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                config.custom_setup = Box::new(move |url| {
+                    let counter = counter.clone();
+                    async move {
+                        let mut conn = AsyncPgConnection::establish(url).await?;
+                        conn.set_instrumentation(CountStatements(counter));
+                        Ok(conn)
+                    }
+                    .boxed()
+                });
+                let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+                Pools::Pg(build_pool!(manager, options))
+            }
+            Backend::Sqlite => {
+                let path = url.strip_prefix("sqlite://").unwrap_or(url).to_string();
+                let counter = statements.clone();
+                let mut config = ManagerConfig::<SqliteConn>::default();
+                config.custom_setup = Box::new(move |url| {
+                    let counter = counter.clone();
+                    let url = url.to_string();
+                    async move {
+                        let mut conn = SqliteConn::establish(&url).await?;
+                        conn.batch_execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        conn.set_instrumentation(CountStatements(counter));
+                        Ok(conn)
+                    }
+                    .boxed()
+                });
+                let manager = AsyncDieselConnectionManager::new_with_config(path, config);
+                Pools::Sqlite(build_pool!(manager, options))
+            }
+        };
+        Ok(Self {
+            pools: Arc::new(pools),
+            statements,
+            write_lock: Arc::new(Mutex::new(())),
+            url: url.into(),
+        })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match &*self.pools {
+            Pools::Pg(_) => Backend::Postgres,
+            Pools::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The URL the pool was opened with.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// How many statements this pool has run since it opened.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Checks that a connection can be had and answers.
+    pub async fn ping(&self) -> Result<(), Error> {
+        crate::with_conn!(self, |conn| {
+            conn.batch_execute("SELECT 1")
+                .await
+                .map_err(crate::db_error)
+        })
+    }
+
+    /// Serialises writers on SQLite; free on PostgreSQL.
+    pub(crate) async fn write_guard(&self) -> Option<MutexGuard<'_, ()>> {
+        match self.backend() {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        }
+    }
+}
+
+fn pool_build_error(error: deadpool::managed::BuildError) -> Error {
+    tracing::error!(%error, "could not build the connection pool");
+    Error::Internal
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever
+/// backend `$db` uses. The body is compiled once per backend, so diesel's
+/// DSL resolves against each; `$DB` names the backend type inside it.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        $crate::with_conn!($db, |$conn, _DB| $body)
+    };
+    ($db:expr, |$conn:ident, $DB:ident| $body:expr) => {
+        match &*$db.pools {
+            $crate::db::Pools::Pg(pool) => {
+                #[allow(dead_code)]
+                type $DB = diesel::pg::Pg;
+                let mut pooled = pool.get().await.map_err($crate::pool_error)?;
+                let $conn: &mut diesel_async::AsyncPgConnection = &mut pooled;
+                $body
+            }
+            $crate::db::Pools::Sqlite(pool) => {
+                #[allow(dead_code)]
+                type $DB = diesel::sqlite::Sqlite;
+                let mut pooled = pool.get().await.map_err($crate::pool_error)?;
+                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
+                $body
+            }
+        }
+    };
+}

@@ -1,0 +1,54 @@
+//! Embedded migrations, run on start and by `switchboard migrate`.
+
+use diesel::migration::MigrationSource;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use switchboard_core::Error;
+
+use crate::{Backend, Db};
+
+const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Applies every pending migration; returns the names of those applied.
+///
+/// Migrations run on a dedicated blocking thread through diesel's
+/// synchronous harness (which needs the multi-thread runtime).
+pub async fn run(db: &Db) -> Result<Vec<String>, Error> {
+    let url = db.url().to_string();
+    let backend = db.backend();
+    tokio::task::spawn_blocking(move || match backend {
+        Backend::Sqlite => {
+            use diesel::Connection;
+            let path = url.strip_prefix("sqlite://").unwrap_or(&url);
+            let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| {
+                tracing::error!(error = %e, "cannot open the SQLite database");
+                Error::unavailable(crate::BACKEND)
+            })?;
+            apply(&mut conn, SQLITE)
+        }
+        Backend::Postgres => {
+            use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+            let mut conn: AsyncConnectionWrapper<diesel_async::AsyncPgConnection> =
+                diesel::Connection::establish(&url).map_err(|e| {
+                    tracing::error!(error = %e, "cannot connect to PostgreSQL");
+                    Error::unavailable(crate::BACKEND)
+                })?;
+            apply(&mut conn, POSTGRES)
+        }
+    })
+    .await
+    .map_err(|_| Error::Internal)?
+}
+
+fn apply<C, DB>(conn: &mut C, source: EmbeddedMigrations) -> Result<Vec<String>, Error>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let applied = conn.run_pending_migrations(source).map_err(|e| {
+        tracing::error!(error = %e, "migration failed");
+        Error::Internal
+    })?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}

@@ -1,0 +1,14 @@
+DROP TABLE attachment_chunks;
+DROP TABLE attachments;
+DROP TABLE case_watchers;
+DROP TABLE case_activities;
+DROP TABLE cases;
+DROP TABLE case_categories;
+DROP TABLE support_case_types;
+DROP TABLE case_types;
+DROP TABLE user_entitlements;
+DROP TABLE users;
+DROP TABLE contacts;
+DROP TABLE products;
+DROP TABLE locations;
+DROP TABLE accounts;
