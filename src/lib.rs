@@ -1,1 +1,246 @@
+//! switchboard: a GraphQL gateway for a telecom's customer portal.
+//!
+//! [`App::build`] wires configuration to a database, the ports that serve
+//! each domain, the schema and the HTTP router; [`run`] is the command line.
 
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod graphql;
+pub mod server;
+pub mod telemetry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use switchboard_core::publishing::Publishing;
+use switchboard_core::{CaseStore, EventBus, InProcessBus, UserDirectory};
+use switchboard_sql::seed::{self, SeedOptions};
+use switchboard_sql::{Db, DbOptions, SqlStore};
+use tokio::net::TcpListener;
+
+use crate::auth::{Callers, EmbeddedIssuer, TrustedIssuer, Verifier};
+use crate::cli::{Cli, Command};
+use crate::config::{Config, Overrides};
+use crate::graphql::Ports;
+use crate::server::AppState;
+
+/// A gateway ready to serve.
+pub struct App {
+    /// Shared state of every handler.
+    pub state: AppState,
+    /// The SQL store behind the ports.
+    pub store: SqlStore,
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<SqlStore> {
+    let url = config.database_url();
+    if switchboard_sql::db::backend_of(&url) == switchboard_sql::Backend::Sqlite {
+        if let Some(parent) =
+            std::path::Path::new(url.strip_prefix("sqlite://").unwrap_or(&url)).parent()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+    }
+    let options = DbOptions {
+        pool_size: config.database.pool_size,
+        ..DbOptions::default()
+    };
+    let db = Db::connect(&url, &options)
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    let applied = switchboard_sql::migrate::run(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e} (see the log above)"))?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = applied.len(), "applied database migrations");
+    }
+    Ok(SqlStore::new(db))
+}
+
+impl App {
+    /// Builds the gateway: database (migrated, and seeded when empty and
+    /// configured so), issuer, ports, schema and router state.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = open_database(&config).await?;
+        if config.database.demo_data
+            && seed::is_empty(&store)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            let options = SeedOptions {
+                accounts: config.database.demo_accounts,
+                cases: config.database.demo_cases,
+                seed: config.database.demo_seed,
+                anchor: chrono::Utc::now().naive_utc(),
+            };
+            let report = seed::seed(&store, &options)
+                .await
+                .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
+            tracing::info!(
+                accounts = report.accounts,
+                cases = report.cases,
+                "filled the empty database with demo data"
+            );
+        }
+        let issuer = EmbeddedIssuer::load_or_create(
+            &config.data_dir,
+            &config.issuer(),
+            &config.auth.audience,
+        )?;
+        let trusted = TrustedIssuer::new(
+            issuer.issuer(),
+            vec![config.auth.audience.clone()],
+            issuer.jwks(),
+        )?;
+        let verifier = Verifier::new(vec![trusted], config.auth.leeway_secs);
+        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
+        let cases: Arc<dyn CaseStore> =
+            Arc::new(Publishing::new(Arc::new(store.clone()), bus.clone()));
+        let directory: Arc<dyn UserDirectory> = Arc::new(store.clone());
+        let ports = Ports {
+            cases,
+            accounts: Arc::new(store.clone()),
+            bus,
+            public_url: config.public_url(),
+        };
+        let callers = Callers::new(
+            verifier,
+            directory,
+            Duration::from_secs(config.auth.principal_cache_secs),
+        );
+        let schema = graphql::build(Some(ports.clone()), &config.limits);
+        let state = AppState {
+            schema,
+            ports,
+            callers: Arc::new(callers),
+            issuer: Arc::new(issuer),
+            db: store.db().clone(),
+            config: Arc::new(config),
+        };
+        Ok(Self { state, store })
+    }
+
+    /// Serves on `listener` until `shutdown` completes.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = server::router(self.state);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Some(Command::Serve { listen }) => *listen,
+        _ => None,
+    };
+    let overrides = Overrides {
+        listen,
+        data_dir: cli.global.data_dir.clone(),
+    };
+    let config = Config::load(cli.global.config.as_deref(), &overrides)?;
+    telemetry::init(&config.log);
+    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Serve { .. } => {
+            let listen = config.server.listen;
+            let public = config.public_url();
+            let app = App::build(config).await?;
+            let listener = TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            println!("switchboard is listening on {public}");
+            println!(
+                "  GraphQL:  {public}/graphql (POST, GET for queries, WebSocket for subscriptions)"
+            );
+            println!("  GraphiQL: {public}/graphiql");
+            println!(
+                "  get a token: cargo run --release -- token pat.primary@harborfreight.example"
+            );
+            println!("  (the README lists every demo user)");
+            app.serve(listener, shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let store = open_database(&config).await?;
+            drop(store);
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Seed {
+            accounts,
+            cases,
+            seed: seed_value,
+        } => {
+            anyhow::ensure!(accounts >= 2, "--accounts must be at least 2");
+            let store = open_database(&config).await?;
+            let options = SeedOptions {
+                accounts,
+                cases,
+                seed: seed_value,
+                anchor: chrono::Utc::now().naive_utc(),
+            };
+            let report = seed::seed(&store, &options)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "seeded {} accounts, {} users, {} cases, {} activity entries",
+                report.accounts, report.users, report.cases, report.activities
+            );
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Token { email } => {
+            let store = open_database(&config).await?;
+            let principal = store
+                .principal_by_email(&email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no user with the email {email}; the README lists the demo users"
+                    )
+                })?;
+            let issuer = EmbeddedIssuer::load_or_create(
+                &config.data_dir,
+                &config.issuer(),
+                &config.auth.audience,
+            )?;
+            println!(
+                "{}",
+                issuer.mint(&principal.user, config.auth.token_ttl_secs)?
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,1 +1,31 @@
+//! The behaviour suite every adapter of a switchboard port runs.
+//!
+//! Each behaviour is a `pub async fn` taking the store under test and a
+//! [`Fixture`] (two accounts of a seeded dataset, an actor for each, and a
+//! few of their records). It panics with a message naming the broken
+//! guarantee. An adapter's integration tests call every behaviour on a
+//! fresh dataset, once per backend it supports:
+//!
+//! ```ignore
+//! #[tokio::test(flavor = "multi_thread")]
+//! async fn scoping() {
+//!     let (store, fixture) = fresh_seeded_store().await;
+//!     switchboard_conformance::cases::scoping_hides_other_accounts(&store, &fixture).await;
+//! }
+//! ```
+//!
+//! - [`cases`]: the [`CaseStore`](switchboard_core::CaseStore) port: scoping,
+//!   ordering and keyset pagination, filters and counts, creation and
+//!   idempotency, activity, watch lists, canceling and attachments.
+//! - [`publishing`]: the [`Publishing`](switchboard_core::publishing::Publishing)
+//!   decorator over any store.
+//!
+//! Behaviours write (they open cases, comment, cancel), so each needs a
+//! dataset of its own.
 
+pub mod cases;
+mod fixture;
+pub mod publishing;
+mod support;
+
+pub use fixture::{AccountFixture, Fixture, IdOrder};

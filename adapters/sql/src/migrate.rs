@@ -9,6 +9,11 @@ use crate::{Backend, Db};
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
+/// The PostgreSQL advisory lock that serialises migration runs on one
+/// database: concurrent runs (two instances starting, parallel tests) would
+/// otherwise race on database-wide objects such as `CREATE EXTENSION`.
+const POSTGRES_MIGRATION_LOCK: i64 = 0x7377_6974_6368_6d67;
+
 /// Applies every pending migration; returns the names of those applied.
 ///
 /// Migrations run on a dedicated blocking thread through diesel's
@@ -27,13 +32,24 @@ pub async fn run(db: &Db) -> Result<Vec<String>, Error> {
             apply(&mut conn, SQLITE)
         }
         Backend::Postgres => {
+            use diesel::connection::SimpleConnection;
             use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
             let mut conn: AsyncConnectionWrapper<diesel_async::AsyncPgConnection> =
                 diesel::Connection::establish(&url).map_err(|e| {
                     tracing::error!(error = %e, "cannot connect to PostgreSQL");
                     Error::unavailable(crate::BACKEND)
                 })?;
-            apply(&mut conn, POSTGRES)
+            // Session-level: held until unlocked or the connection closes.
+            conn.batch_execute(&format!(
+                "SELECT pg_advisory_lock({POSTGRES_MIGRATION_LOCK})"
+            ))
+            .map_err(crate::db_error)?;
+            let applied = apply(&mut conn, POSTGRES);
+            conn.batch_execute(&format!(
+                "SELECT pg_advisory_unlock({POSTGRES_MIGRATION_LOCK})"
+            ))
+            .map_err(crate::db_error)?;
+            applied
         }
     })
     .await

@@ -1,0 +1,474 @@
+//! Filters select exactly the cases they describe, and counts agree with lists.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use switchboard_core::Scope;
+use switchboard_core::cases::{
+    Case, CaseFilter, CaseOrder, CaseOrderField, CaseState, CaseStore, Direction, Priority,
+    TimeRange,
+};
+
+use crate::Fixture;
+use crate::support::{BIG_PAGE, assert_same_ids, ids, ok, walk};
+
+const ORDER: CaseOrder = CaseOrder {
+    field: CaseOrderField::Number,
+    direction: Direction::Asc,
+};
+
+/// Lists `filter` in `scope` and checks it yields exactly the cases of
+/// `all` that `expected` keeps, and that `count_cases` agrees.
+async fn check(
+    store: &dyn CaseStore,
+    scope: &Scope,
+    all: &[Case],
+    filter: CaseFilter,
+    expected: impl Fn(&Case) -> bool,
+    what: &str,
+) -> usize {
+    let want: Vec<Case> = all
+        .iter()
+        .filter(|c| scope.contains(&c.account_id) && expected(c))
+        .cloned()
+        .collect();
+    let got = walk(store, scope, &filter, ORDER, 25).await;
+    assert_same_ids(&ids(&got), &ids(&want), &format!("filter {what}"));
+    let counted = ok(store.count_cases(scope, &filter).await, "count_cases");
+    assert_eq!(
+        counted,
+        got.len() as u64,
+        "count_cases and the list disagree for filter {what}"
+    );
+    want.len()
+}
+
+/// Like [`check`], and the filter must match something, or the check says nothing.
+async fn check_some(
+    store: &dyn CaseStore,
+    scope: &Scope,
+    all: &[Case],
+    filter: CaseFilter,
+    expected: impl Fn(&Case) -> bool,
+    what: &str,
+) {
+    let n = check(store, scope, all, filter, expected, what).await;
+    assert!(
+        n > 0,
+        "the dataset has no case for filter {what}; the check would be vacuous"
+    );
+}
+
+fn in_range(t: DateTime<Utc>, range: TimeRange) -> bool {
+    range.from.is_none_or(|from| t >= from) && range.to.is_none_or(|to| t < to)
+}
+
+/// The `n`-th smallest of `times`.
+fn nth(times: &[DateTime<Utc>], n: usize) -> DateTime<Utc> {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[n.min(sorted.len() - 1)]
+}
+
+/// The `n` most frequent values of `key` among `cases`.
+fn most_common(cases: &[Case], n: usize, key: impl Fn(&Case) -> Option<String>) -> Vec<String> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for value in cases.iter().filter_map(key) {
+        *counts.entry(value).or_default() += 1;
+    }
+    let mut ranked: Vec<(String, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.into_iter().take(n).map(|(v, _)| v).collect()
+}
+
+/// Each filter field, alone and combined, selects exactly what a full walk
+/// says it should; accounts are always narrowed to the scope.
+pub async fn filters_match_a_full_walk(store: &dyn CaseStore, fx: &Fixture) {
+    let both = fx.both();
+    let home = fx.home.scope();
+    let all = walk(store, &both, &CaseFilter::default(), ORDER, BIG_PAGE).await;
+    let (home_id, other_id) = (&fx.home.account_id, &fx.other.account_id);
+
+    let states = vec![CaseState::New, CaseState::AwaitingInfo];
+    let filter = CaseFilter {
+        states: states.clone(),
+        ..CaseFilter::default()
+    };
+    check_some(
+        store,
+        &both,
+        &all,
+        filter,
+        |c| states.contains(&c.state),
+        "states",
+    )
+    .await;
+
+    for (scope, accounts, what) in [
+        (&both, vec![home_id.clone()], "accounts: the home account"),
+        (
+            &home,
+            vec![home_id.clone(), other_id.clone()],
+            "accounts: both, in the home scope",
+        ),
+    ] {
+        let filter = CaseFilter {
+            accounts,
+            ..CaseFilter::default()
+        };
+        check_some(
+            store,
+            scope,
+            &all,
+            filter,
+            |c| c.account_id == *home_id,
+            what,
+        )
+        .await;
+    }
+    for (accounts, what) in [
+        (
+            vec![other_id.clone()],
+            "accounts: only an account outside the scope",
+        ),
+        (
+            vec!["0000000000".to_string()],
+            "accounts: an account that does not exist",
+        ),
+    ] {
+        let filter = CaseFilter {
+            accounts,
+            ..CaseFilter::default()
+        };
+        check(store, &home, &all, filter, |_| false, what).await;
+    }
+
+    let home_cases: Vec<Case> = all
+        .iter()
+        .filter(|c| c.account_id == *home_id)
+        .cloned()
+        .collect();
+    let locations = most_common(&home_cases, 2, |c| c.location_id.clone());
+    let filter = CaseFilter {
+        locations: locations.clone(),
+        ..CaseFilter::default()
+    };
+    let at = |c: &Case| {
+        c.location_id
+            .as_ref()
+            .is_some_and(|l| locations.contains(l))
+    };
+    check_some(store, &both, &all, filter, at, "locations").await;
+    let filter = CaseFilter {
+        locations: vec![fx.other.location_id.clone()],
+        ..CaseFilter::default()
+    };
+    check(
+        store,
+        &home,
+        &all,
+        filter,
+        |_| false,
+        "locations: another account's",
+    )
+    .await;
+
+    let case_types = most_common(&all, 1, |c| Some(c.case_type.clone()));
+    let filter = CaseFilter {
+        case_types: case_types.clone(),
+        ..CaseFilter::default()
+    };
+    check_some(
+        store,
+        &both,
+        &all,
+        filter,
+        |c| case_types.contains(&c.case_type),
+        "case types",
+    )
+    .await;
+
+    let categories = most_common(&all, 2, |c| Some(c.category.clone()));
+    let filter = CaseFilter {
+        categories: categories.clone(),
+        ..CaseFilter::default()
+    };
+    check_some(
+        store,
+        &both,
+        &all,
+        filter,
+        |c| categories.contains(&c.category),
+        "categories",
+    )
+    .await;
+
+    let priorities = vec![Priority::Critical, Priority::High];
+    let filter = CaseFilter {
+        priorities: priorities.clone(),
+        ..CaseFilter::default()
+    };
+    check_some(
+        store,
+        &both,
+        &all,
+        filter,
+        |c| priorities.contains(&c.priority),
+        "priorities",
+    )
+    .await;
+
+    // Ranges bounded by existing cases' times: `from` includes, `to` excludes.
+    let n = all.len();
+    let opened: Vec<DateTime<Utc>> = all.iter().map(|c| c.opened_at).collect();
+    let updated: Vec<DateTime<Utc>> = all.iter().map(|c| c.updated_at).collect();
+    let ranges = [
+        (nth(&opened, n / 4), nth(&opened, n / 2)),
+        (nth(&updated, n / 3), nth(&updated, 2 * n / 3)),
+    ];
+    for (from, to) in ranges {
+        for range in [
+            TimeRange {
+                from: Some(from),
+                to: Some(to),
+            },
+            TimeRange {
+                from: Some(from),
+                to: None,
+            },
+            TimeRange {
+                from: None,
+                to: Some(to),
+            },
+        ] {
+            let filter = CaseFilter {
+                opened: range,
+                ..CaseFilter::default()
+            };
+            let what = format!("opened {range:?}");
+            check_some(
+                store,
+                &both,
+                &all,
+                filter,
+                |c| in_range(c.opened_at, range),
+                &what,
+            )
+            .await;
+            let filter = CaseFilter {
+                updated: range,
+                ..CaseFilter::default()
+            };
+            let what = format!("updated {range:?}");
+            check(
+                store,
+                &both,
+                &all,
+                filter,
+                |c| in_range(c.updated_at, range),
+                &what,
+            )
+            .await;
+        }
+    }
+
+    let combined = CaseFilter {
+        states: vec![CaseState::New, CaseState::Open, CaseState::Closed],
+        priorities: vec![Priority::Moderate, Priority::Low],
+        accounts: vec![home_id.clone()],
+        opened: TimeRange {
+            from: Some(nth(&opened, n / 5)),
+            to: None,
+        },
+        ..CaseFilter::default()
+    };
+    let expected = |c: &Case| {
+        combined.states.contains(&c.state)
+            && combined.priorities.contains(&c.priority)
+            && c.account_id == *home_id
+            && in_range(c.opened_at, combined.opened)
+    };
+    check_some(store, &both, &all, combined.clone(), expected, "combined").await;
+}
+
+/// Whether `case` matches free text as the port documents it: a case
+/// number or its prefix, or words all found in the title or description.
+fn matches_text(case: &Case, text: &str) -> bool {
+    text.split_whitespace().all(|token| {
+        let upper = token.to_ascii_uppercase();
+        let is_number = upper.len() > 2
+            && upper.starts_with("CS")
+            && upper[2..].chars().all(|c| c.is_ascii_digit());
+        if is_number {
+            case.number.starts_with(&upper)
+        } else {
+            let word = token.to_ascii_lowercase();
+            case.title.to_ascii_lowercase().contains(&word)
+                || case.description.to_ascii_lowercase().contains(&word)
+        }
+    })
+}
+
+/// The longest alphabetic word of `text`.
+fn longest_word(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .max_by_key(|w| w.len())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Mixes the case of a word: `packet` becomes `PaCkEt`.
+fn mixed_case(word: &str) -> String {
+    word.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i % 2 == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+/// Free text finds a case by its number or a prefix of it, and by words in
+/// any letter case; LIKE wildcards in the text are taken literally.
+pub async fn text_search(store: &dyn CaseStore, fx: &Fixture) {
+    let scope = fx.home.scope();
+    let all = walk(store, &scope, &CaseFilter::default(), ORDER, BIG_PAGE).await;
+    let sample = &all[all.len() / 2];
+    let title_word = longest_word(&sample.title);
+    let description_word = longest_word(&sample.description);
+    assert!(
+        title_word.len() >= 3,
+        "case {} has no word in its title",
+        sample.number
+    );
+    let number = sample.number.clone();
+    let prefix = number[..number.len() - 1].to_ascii_lowercase();
+    let texts = [
+        number.clone(),
+        number.to_ascii_lowercase(),
+        prefix,
+        mixed_case(&title_word),
+        format!(
+            "  {}   {}  ",
+            title_word.to_ascii_uppercase(),
+            mixed_case(&description_word)
+        ),
+    ];
+    for text in texts {
+        let filter = CaseFilter {
+            text: Some(text.clone()),
+            ..CaseFilter::default()
+        };
+        let what = format!("text {text:?}");
+        check_some(
+            store,
+            &scope,
+            &all,
+            filter,
+            |c| matches_text(c, &text),
+            &what,
+        )
+        .await;
+        let found = walk(
+            store,
+            &scope,
+            &CaseFilter {
+                text: Some(text.clone()),
+                ..CaseFilter::default()
+            },
+            ORDER,
+            BIG_PAGE,
+        )
+        .await;
+        assert!(
+            found.iter().any(|c| c.id == sample.id),
+            "text {text:?} does not find case {number} it was taken from"
+        );
+    }
+    // Every word counts, however many there are.
+    let words: Vec<&str> = sample
+        .description
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    assert!(
+        words.len() >= 9,
+        "case {number}'s description has fewer than 9 words"
+    );
+    let many = words.join(" ");
+    let filter = CaseFilter {
+        text: Some(many.clone()),
+        ..CaseFilter::default()
+    };
+    let what = format!("text of {} words", words.len());
+    check_some(
+        store,
+        &scope,
+        &all,
+        filter,
+        |c| matches_text(c, &many),
+        &what,
+    )
+    .await;
+    let with_miss = format!("{} zzqxjv", words[..9].join(" "));
+    for text in ["%", "_", "zzqxjv", "100% _", with_miss.as_str()] {
+        let filter = CaseFilter {
+            text: Some(text.to_string()),
+            ..CaseFilter::default()
+        };
+        let what = format!("text {text:?}");
+        check(
+            store,
+            &scope,
+            &all,
+            filter,
+            |c| matches_text(c, text),
+            &what,
+        )
+        .await;
+    }
+}
+
+/// `count_cases` equals the length of a full walk, whatever the scope.
+pub async fn count_agrees_with_walk(store: &dyn CaseStore, fx: &Fixture) {
+    let all = CaseFilter::default();
+    for scope in [
+        fx.home.scope(),
+        fx.other.scope(),
+        fx.both(),
+        Scope::default(),
+    ] {
+        let walked = walk(store, &scope, &all, CaseOrder::default(), 17).await;
+        let counted = ok(store.count_cases(&scope, &all).await, "count_cases");
+        assert_eq!(
+            counted,
+            walked.len() as u64,
+            "count_cases and a full walk disagree in scope {scope:?}"
+        );
+    }
+    let home = walk(
+        store,
+        &fx.home.scope(),
+        &all,
+        CaseOrder::default(),
+        BIG_PAGE,
+    )
+    .await;
+    let other = walk(
+        store,
+        &fx.other.scope(),
+        &all,
+        CaseOrder::default(),
+        BIG_PAGE,
+    )
+    .await;
+    let both = ok(store.count_cases(&fx.both(), &all).await, "count_cases");
+    assert_eq!(
+        both,
+        (home.len() + other.len()) as u64,
+        "the count over both accounts is not the sum of each"
+    );
+}

@@ -1,0 +1,36 @@
+//! Identity: the embedded token issuer, token verification against trusted
+//! issuers' key sets, and resolving a token's subject to a [`Caller`].
+
+mod caller;
+mod issuer;
+mod verify;
+
+pub use caller::{Caller, Callers};
+pub use issuer::EmbeddedIssuer;
+pub use verify::{Claims, TrustedIssuer, Verifier};
+
+/// Why a request is not authenticated. Shown to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization: Bearer` header (or connection_init token).
+    #[error("a bearer token is required; get one with `switchboard token <email>`")]
+    Missing,
+    /// The token failed a check.
+    #[error("the token is not valid: {0}")]
+    Invalid(String),
+    /// The token is valid but names no known user.
+    #[error("the token's user is not known here")]
+    UnknownUser,
+    /// The directory could not be asked.
+    #[error("the identity backend is unavailable, try again shortly")]
+    Unavailable,
+}
+
+/// The token in an `Authorization` header value, if it is a bearer token.
+pub fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}

@@ -1,0 +1,87 @@
+//! Guards on execution: a panic in a resolver becomes an INTERNAL error on
+//! that field (its siblings still resolve), and alias counting for the
+//! HTTP layer's pre-execution check.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ServerResult, Value};
+use futures::FutureExt;
+
+use super::errors::{Code, error};
+
+/// Turns resolver panics into INTERNAL errors.
+pub struct CatchPanics;
+
+impl ExtensionFactory for CatchPanics {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(CatchPanicsExtension)
+    }
+}
+
+struct CatchPanicsExtension;
+
+#[async_trait::async_trait]
+impl Extension for CatchPanicsExtension {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let field = info.path_node.field_name().to_string();
+        let pos = info.field.name.pos;
+        match AssertUnwindSafe(next.run(ctx, info)).catch_unwind().await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!(graphql.field = %field, "a resolver panicked");
+                Err(error(Code::Internal, "internal error").into_server_error(pos))
+            }
+        }
+    }
+}
+
+/// How many aliased fields `doc` holds (fragments counted once each).
+pub fn count_aliases(doc: &ExecutableDocument) -> usize {
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + walk(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| walk(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| walk(&f.node.selection_set.node))
+        .sum();
+    operations + fragments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_are_counted_everywhere() {
+        let doc = async_graphql::parser::parse_query(
+            "query { a: me { b: id } ... on Query { c: me { id } } } fragment F on Query { d: me { id } }",
+        )
+        .unwrap();
+        assert_eq!(count_aliases(&doc), 4);
+    }
+}

@@ -1,0 +1,224 @@
+//! Per-request data loaders: every by-id look-up the schema exposes batches
+//! into one port call per tick, scoped to the caller. Built per request
+//! (and per subscription event), so nothing is cached across requests.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use switchboard_core::cases::{Activity, Attachment, Case, WatchEntry};
+use switchboard_core::directory::{Account, Contact, Location, Product};
+use switchboard_core::{AccountStore, CaseStore, Error, Scope};
+
+use super::Ports;
+use crate::auth::Caller;
+
+macro_rules! by_id_loader {
+    ($(#[$doc:meta])* $name:ident, $port:ident: $port_ty:ty, $value:ty, $method:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            port: Arc<$port_ty>,
+            scope: Scope,
+        }
+
+        impl Loader<String> for $name {
+            type Value = $value;
+            type Error = Error;
+
+            async fn load(&self, keys: &[String]) -> Result<HashMap<String, $value>, Error> {
+                let items = self.port.$method(&self.scope, keys).await?;
+                Ok(items.into_iter().map(|v| (v.id.clone(), v)).collect())
+            }
+        }
+    };
+}
+
+macro_rules! per_case_loader {
+    ($(#[$doc:meta])* $name:ident, $value:ty, $method:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            port: Arc<dyn CaseStore>,
+            scope: Scope,
+        }
+
+        impl Loader<String> for $name {
+            type Value = Vec<$value>;
+            type Error = Error;
+
+            async fn load(&self, keys: &[String]) -> Result<HashMap<String, Vec<$value>>, Error> {
+                let mut out: HashMap<String, Vec<$value>> =
+                    keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+                for item in self.port.$method(&self.scope, keys).await? {
+                    out.entry(item.case_id.clone()).or_default().push(item);
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+by_id_loader!(
+    /// Cases by id.
+    CaseLoader, cases: dyn CaseStore, Case, cases_by_ids
+);
+by_id_loader!(
+    /// Locations by id.
+    LocationLoader, accounts: dyn AccountStore, Location, locations_by_ids
+);
+by_id_loader!(
+    /// Products by id.
+    ProductLoader, accounts: dyn AccountStore, Product, products_by_ids
+);
+by_id_loader!(
+    /// Contacts by id.
+    ContactLoader, accounts: dyn AccountStore, Contact, contacts_by_ids
+);
+per_case_loader!(
+    /// Watch lists by case id.
+    WatchListLoader, WatchEntry, watch_lists
+);
+per_case_loader!(
+    /// Attachments by case id.
+    AttachmentLoader, Attachment, attachments
+);
+
+/// Accounts by id. The caller's own accounts come with their identity, so
+/// those cost no backend call; any other id goes to the port (in scope).
+pub struct AccountLoader {
+    port: Arc<dyn AccountStore>,
+    scope: Scope,
+    known: HashMap<String, Account>,
+}
+
+impl Loader<String> for AccountLoader {
+    type Value = Account;
+    type Error = Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Account>, Error> {
+        let mut out = HashMap::new();
+        let mut missing = Vec::new();
+        for key in keys {
+            match self.known.get(key) {
+                Some(account) => {
+                    out.insert(key.clone(), account.clone());
+                }
+                None => missing.push(key.clone()),
+            }
+        }
+        if !missing.is_empty() {
+            for account in self.port.accounts_by_ids(&self.scope, &missing).await? {
+                out.insert(account.id.clone(), account);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The newest activity entry per case id.
+pub struct LatestActivityLoader {
+    port: Arc<dyn CaseStore>,
+    scope: Scope,
+}
+
+impl Loader<String> for LatestActivityLoader {
+    type Value = Activity;
+    type Error = Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Activity>, Error> {
+        let items = self.port.latest_activity(&self.scope, keys).await?;
+        Ok(items.into_iter().map(|a| (a.case_id.clone(), a)).collect())
+    }
+}
+
+/// Every loader of one request.
+pub struct Loaders {
+    /// Cases by id.
+    pub cases: DataLoader<CaseLoader>,
+    /// Accounts by id.
+    pub accounts: DataLoader<AccountLoader>,
+    /// Locations by id.
+    pub locations: DataLoader<LocationLoader>,
+    /// Products by id.
+    pub products: DataLoader<ProductLoader>,
+    /// Contacts by id.
+    pub contacts: DataLoader<ContactLoader>,
+    /// Newest activity by case id.
+    pub latest_activity: DataLoader<LatestActivityLoader>,
+    /// Watch lists by case id.
+    pub watch_lists: DataLoader<WatchListLoader>,
+    /// Attachments by case id.
+    pub attachments: DataLoader<AttachmentLoader>,
+}
+
+impl Loaders {
+    /// Loaders for one request of `caller`.
+    pub fn new(ports: &Ports, caller: &Caller) -> Self {
+        let scope = caller.scope.clone();
+        let cases = || ports.cases.clone();
+        let accounts = || ports.accounts.clone();
+        Self {
+            cases: DataLoader::new(
+                CaseLoader {
+                    port: cases(),
+                    scope: scope.clone(),
+                },
+                tokio::spawn,
+            ),
+            accounts: DataLoader::new(
+                AccountLoader {
+                    port: accounts(),
+                    scope: scope.clone(),
+                    known: caller
+                        .principal
+                        .accounts
+                        .iter()
+                        .map(|a| (a.id.clone(), a.clone()))
+                        .collect(),
+                },
+                tokio::spawn,
+            ),
+            locations: DataLoader::new(
+                LocationLoader {
+                    port: accounts(),
+                    scope: scope.clone(),
+                },
+                tokio::spawn,
+            ),
+            products: DataLoader::new(
+                ProductLoader {
+                    port: accounts(),
+                    scope: scope.clone(),
+                },
+                tokio::spawn,
+            ),
+            contacts: DataLoader::new(
+                ContactLoader {
+                    port: accounts(),
+                    scope: scope.clone(),
+                },
+                tokio::spawn,
+            ),
+            latest_activity: DataLoader::new(
+                LatestActivityLoader {
+                    port: cases(),
+                    scope: scope.clone(),
+                },
+                tokio::spawn,
+            ),
+            watch_lists: DataLoader::new(
+                WatchListLoader {
+                    port: cases(),
+                    scope: scope.clone(),
+                },
+                tokio::spawn,
+            ),
+            attachments: DataLoader::new(
+                AttachmentLoader {
+                    port: cases(),
+                    scope,
+                },
+                tokio::spawn,
+            ),
+        }
+    }
+}

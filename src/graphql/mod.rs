@@ -1,0 +1,86 @@
+//! The GraphQL schema, transport-agnostic: [`build`] makes it with the
+//! ports it serves, [`sdl`] prints it, and the server and tests share both.
+//!
+//! The root types merge one struct per domain ([`cases`], [`directory`]).
+
+pub mod cases;
+pub mod directory;
+pub mod errors;
+pub mod limits;
+pub mod loaders;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
+use switchboard_core::{AccountStore, CaseStore, EventBus};
+
+use crate::auth::Caller;
+use crate::config::LimitsConfig;
+use errors::{Code, error};
+use loaders::Loaders;
+
+/// The ports resolvers call. Shared by every request.
+#[derive(Clone)]
+pub struct Ports {
+    /// Support cases.
+    pub cases: Arc<dyn CaseStore>,
+    /// Accounts, locations, products, contacts.
+    pub accounts: Arc<dyn AccountStore>,
+    /// Case events.
+    pub bus: Arc<dyn EventBus>,
+    /// Where download links point (the gateway's public URL).
+    pub public_url: String,
+}
+
+/// The root query.
+#[derive(MergedObject, Default)]
+pub struct Query(cases::CaseQuery, directory::DirectoryQuery);
+
+/// The root mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(cases::CaseMutation);
+
+/// The root subscription.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(cases::CaseSubscription);
+
+/// The schema type.
+pub type SwitchboardSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema, serving `ports` (none: for printing the SDL).
+pub fn build(ports: Option<Ports>, limits: &LimitsConfig) -> SwitchboardSchema {
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(64)
+    .extension(limits::CatchPanics);
+    if let Some(ports) = ports {
+        builder = builder.data(ports);
+    }
+    builder.finish()
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    build(None, &LimitsConfig::default()).sdl()
+}
+
+/// The request's caller, ports and loaders.
+pub(crate) fn request<'a>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<(&'a Caller, &'a Ports, &'a Loaders)> {
+    let caller = ctx
+        .data_opt::<Caller>()
+        .ok_or_else(|| error(Code::Unauthenticated, "a bearer token is required"))?;
+    let ports = ctx
+        .data_opt::<Ports>()
+        .ok_or_else(|| error(Code::Internal, "internal error"))?;
+    let loaders = ctx
+        .data_opt::<Loaders>()
+        .ok_or_else(|| error(Code::Internal, "internal error"))?;
+    Ok((caller, ports, loaders))
+}

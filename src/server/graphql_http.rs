@@ -1,0 +1,497 @@
+//! GraphQL over HTTP, as the GraphQL-over-HTTP specification describes it:
+//! content negotiation between `application/graphql-response+json` and
+//! `application/json`, 4xx for request errors under the former, GET for
+//! queries only, batches only when configured, and every error with a code.
+
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+
+use async_graphql::http::MultipartOptions;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, Request as GqlRequest, Response as GqlResponse};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::auth::{AuthError, Caller, bearer};
+use crate::graphql::errors::Code;
+use crate::graphql::limits::count_aliases;
+use crate::graphql::loaders::Loaders;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// The response media type the client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `application/graphql-response+json`: status codes carry meaning.
+    GraphqlResponseJson,
+    /// `application/json`: the legacy type, 200 for well-formed requests.
+    Json,
+}
+
+impl Media {
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// Picks the response media type from `Accept`; `None` when the client
+/// accepts neither JSON type.
+pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(Media::Json);
+    };
+    let ranges: Vec<String> = accept
+        .split(',')
+        .filter(|range| {
+            !range.split(';').skip(1).any(|p| {
+                matches!(
+                    p.trim().replace(' ', "").as_str(),
+                    "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
+                )
+            })
+        })
+        .map(|range| {
+            range
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    if ranges.iter().any(|r| r == GRAPHQL_RESPONSE_JSON) {
+        Some(Media::GraphqlResponseJson)
+    } else if ranges
+        .iter()
+        .any(|r| r == JSON || r == "application/*" || r == "*/*")
+    {
+        Some(Media::Json)
+    } else {
+        None
+    }
+}
+
+/// A response holding only errors (no `data`: the request did not execute).
+pub fn error_response(media: Media, status: StatusCode, code: Code, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// The caller named by the request's bearer token, or the response to send.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: Media,
+) -> Result<Caller, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer);
+    let result = match token {
+        None => Err(AuthError::Missing),
+        Some(token) => state.callers.authenticate(token).await,
+    };
+    result.map_err(|e| match e {
+        AuthError::Unavailable => error_response(
+            media,
+            StatusCode::SERVICE_UNAVAILABLE,
+            Code::BackendUnavailable,
+            &e.to_string(),
+        ),
+        _ => error_response(
+            media,
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthenticated,
+            &e.to_string(),
+        ),
+    })
+}
+
+/// `POST /graphql`: JSON, or a multipart request carrying uploads.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let caller = match authenticate(&state, &headers, media).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let multipart = content_type.starts_with("multipart/form-data");
+    if !multipart && !content_type.starts_with(JSON) {
+        return error_response(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Code::BadUserInput,
+            "send the request as application/json (or multipart/form-data with uploads)",
+        );
+    }
+    let server = &state.config.server;
+    let limit = if multipart {
+        server.upload_limit_bytes + server.body_limit_bytes
+    } else {
+        server.body_limit_bytes
+    };
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return error_response(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Code::PayloadTooLarge,
+                &format!("the request is larger than the limit of {limit} bytes"),
+            );
+        }
+    };
+    let batch = if multipart {
+        let options = MultipartOptions::default()
+            .max_file_size(server.upload_limit_bytes)
+            .max_num_files(10);
+        async_graphql::http::receive_batch_body(
+            Some(&content_type),
+            futures::io::Cursor::new(bytes),
+            options,
+        )
+        .await
+        .map_err(|e| match e {
+            async_graphql::ParseRequestError::PayloadTooLarge => error_response(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Code::PayloadTooLarge,
+                &format!(
+                    "a file is larger than the limit of {} bytes",
+                    server.upload_limit_bytes
+                ),
+            ),
+            other => error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                Code::BadUserInput,
+                &format!("malformed multipart request: {other}"),
+            ),
+        })
+    } else {
+        parse_json(&bytes).map_err(|message| {
+            error_response(media, StatusCode::BAD_REQUEST, Code::BadUserInput, &message)
+        })
+    };
+    let batch = match batch {
+        Ok(batch) => batch,
+        Err(response) => return response,
+    };
+    match batch {
+        BatchRequest::Single(request) => execute(&state, caller, media, request).await,
+        BatchRequest::Batch(requests) => {
+            if !server.batch_requests {
+                return error_response(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    Code::BadUserInput,
+                    "batched requests are disabled; send one operation per request",
+                );
+            }
+            let mut bodies = Vec::with_capacity(requests.len());
+            for request in requests {
+                let (_, body) = run(&state, &caller, request).await;
+                bodies.push(body);
+            }
+            json_response(media, StatusCode::OK, &Value::Array(bodies))
+        }
+    }
+}
+
+fn parse_json(bytes: &Bytes) -> Result<BatchRequest, String> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    let check = |v: &Value| -> Result<(), String> {
+        match v.get("query") {
+            Some(Value::String(_)) => Ok(()),
+            Some(_) => Err("`query` must be a string".into()),
+            None => Err("the request has no `query`".into()),
+        }
+    };
+    match &value {
+        Value::Object(_) => check(&value)?,
+        Value::Array(items) if !items.is_empty() => items.iter().try_for_each(check)?,
+        _ => return Err("the body must be a GraphQL request object".into()),
+    }
+    serde_json::from_value(value).map_err(|e| format!("the request is malformed: {e}"))
+}
+
+/// `GET /graphql`: a WebSocket upgrade, or a query in the URL.
+pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    if parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    {
+        return super::ws::upgrade(state, &mut parts).await;
+    }
+    let Some(media) = negotiate(&parts.headers) else {
+        return not_acceptable();
+    };
+    let caller = match authenticate(&state, &parts.headers, media).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let query = parts.uri.query().unwrap_or("");
+    let request = match async_graphql::http::parse_query_string(query) {
+        Ok(request) => request,
+        Err(e) => {
+            return error_response(
+                media,
+                StatusCode::BAD_REQUEST,
+                Code::BadUserInput,
+                &format!("malformed query string: {e}"),
+            );
+        }
+    };
+    if request.query.is_empty() {
+        return error_response(
+            media,
+            StatusCode::BAD_REQUEST,
+            Code::BadUserInput,
+            "the request has no `query`",
+        );
+    }
+    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+        let selected = doc
+            .operations
+            .iter()
+            .find(|(name, _)| match &request.operation_name {
+                Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+                None => true,
+            });
+        if let Some((_, op)) = selected {
+            if op.node.ty != OperationType::Query {
+                let mut response = error_response(
+                    media,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    Code::BadUserInput,
+                    "only queries may be sent with GET; use POST for mutations and WebSocket for subscriptions",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+                return response;
+            }
+        }
+    }
+    execute(&state, caller, media, request).await
+}
+
+async fn execute(state: &AppState, caller: Caller, media: Media, request: GqlRequest) -> Response {
+    let (request_error, mut body) = run(state, &caller, request).await;
+    let status = match (media, &request_error) {
+        (Media::GraphqlResponseJson, Some(status)) => {
+            if let Value::Object(map) = &mut body {
+                map.remove("data");
+            }
+            *status
+        }
+        (Media::Json, Some(status)) if *status != StatusCode::BAD_REQUEST => *status,
+        _ => StatusCode::OK,
+    };
+    json_response(media, status, &body)
+}
+
+/// Runs one operation; returns the status a request error deserves (none
+/// when it executed) and the response body.
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    request: GqlRequest,
+) -> (Option<StatusCode>, Value) {
+    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+        let max = state.config.limits.max_aliases;
+        if count_aliases(&doc) > max {
+            let body = json!({ "errors": [{
+                "message": format!("the query uses more than {max} aliases"),
+                "extensions": { "code": Code::BadUserInput.as_str() }
+            }] });
+            return (Some(StatusCode::BAD_REQUEST), body);
+        }
+    }
+    let loaders = Loaders::new(&state.ports, caller);
+    let request = request.data(caller.clone()).data(loaders);
+    let execution = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
+    let response = match tokio::time::timeout(state.request_timeout(), execution).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(panic)) => {
+            tracing::error!(panic = %panic_message(&*panic), "a request panicked");
+            return (
+                Some(StatusCode::INTERNAL_SERVER_ERROR),
+                errors_body(Code::Internal, "internal error"),
+            );
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_secs = state.config.server.request_timeout_secs,
+                "a request timed out"
+            );
+            let message = format!(
+                "the request took longer than {} s and was stopped",
+                state.config.server.request_timeout_secs
+            );
+            return (
+                Some(StatusCode::GATEWAY_TIMEOUT),
+                errors_body(Code::BackendUnavailable, &message),
+            );
+        }
+    };
+    let request_error = is_request_error(&response).then_some(StatusCode::BAD_REQUEST);
+    (request_error, response_body(response))
+}
+
+/// A request error: nothing executed (parse or validation failure).
+fn is_request_error(response: &GqlResponse) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Serialises a response, giving every error a code: our resolvers always
+/// set one; errors raised by the GraphQL engine itself (parse, validation,
+/// argument coercion) are the client's and get BAD_USER_INPUT.
+fn response_body(response: GqlResponse) -> Value {
+    let mut body = serde_json::to_value(&response)
+        .unwrap_or_else(|_| errors_body(Code::Internal, "internal error"));
+    if let Some(Value::Array(errors)) = body.get_mut("errors") {
+        for error in errors {
+            let extensions = error
+                .as_object_mut()
+                .map(|e| e.entry("extensions").or_insert_with(|| json!({})));
+            if let Some(Value::Object(ext)) = extensions {
+                ext.entry("code")
+                    .or_insert_with(|| Value::from(Code::BadUserInput.as_str()));
+            }
+        }
+    }
+    body
+}
+
+fn errors_body(code: Code, message: &str) -> Value {
+    json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
+}
+
+fn json_response(media: Media, status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+fn not_acceptable() -> Response {
+    error_response(
+        Media::Json,
+        StatusCode::NOT_ACCEPTABLE,
+        Code::BadUserInput,
+        "accept application/graphql-response+json or application/json",
+    )
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The response for a panic outside GraphQL execution.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!(panic = %panic_message(&*panic), "a handler panicked");
+    error_response(
+        Media::Json,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Internal,
+        "internal error",
+    )
+}
+
+/// Axum's extractor for the WebSocket handshake, re-exported for `ws`.
+pub(crate) async fn extract<T: FromRequestParts<()>>(
+    parts: &mut axum::http::request::Parts,
+) -> Result<T, T::Rejection> {
+    T::from_request_parts(parts, &()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> Option<Media> {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        negotiate(&h)
+    }
+
+    #[test]
+    fn negotiation_follows_the_accept_header() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(Media::Json));
+        assert_eq!(
+            accept("application/graphql-response+json"),
+            Some(Media::GraphqlResponseJson)
+        );
+        assert_eq!(
+            accept("application/json, application/graphql-response+json;q=0.9"),
+            Some(Media::GraphqlResponseJson)
+        );
+        assert_eq!(accept("application/json"), Some(Media::Json));
+        assert_eq!(accept("*/*"), Some(Media::Json));
+        assert_eq!(accept("text/html"), None);
+        assert_eq!(
+            accept("application/graphql-response+json;q=0, text/html"),
+            None
+        );
+    }
+
+    #[test]
+    fn request_bodies_are_checked() {
+        assert!(parse_json(&Bytes::from_static(b"{")).is_err());
+        assert!(parse_json(&Bytes::from_static(b"{\"variables\":{}}")).is_err());
+        assert!(parse_json(&Bytes::from_static(b"{\"query\":1}")).is_err());
+        assert!(parse_json(&Bytes::from_static(b"[]")).is_err());
+        assert!(matches!(
+            parse_json(&Bytes::from_static(b"{\"query\":\"{me{id}}\"}")),
+            Ok(BatchRequest::Single(_))
+        ));
+        assert!(matches!(
+            parse_json(&Bytes::from_static(b"[{\"query\":\"{a}\"}]")),
+            Ok(BatchRequest::Batch(_))
+        ));
+    }
+}

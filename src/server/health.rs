@@ -1,0 +1,37 @@
+//! Liveness, readiness and the embedded issuer's public documents.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use super::AppState;
+
+/// The process is up.
+pub async fn live() -> &'static str {
+    "ok"
+}
+
+/// The process can serve: its database answers.
+pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+/// The embedded issuer's public keys.
+pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    Json(state.issuer.jwks().clone())
+}
+
+/// A minimal OpenID discovery document for the embedded issuer.
+pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
+    Json(serde_json::json!({
+        "issuer": state.issuer.issuer(),
+        "jwks_uri": format!("{}/.well-known/jwks.json", state.config.public_url()),
+        "id_token_signing_alg_values_supported": ["EdDSA"],
+        "subject_types_supported": ["public"],
+        "response_types_supported": ["token"],
+    }))
+}

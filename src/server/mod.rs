@@ -1,0 +1,65 @@
+//! The HTTP server: routes, middleware, and the state they share.
+
+mod downloads;
+mod graphiql;
+mod graphql_http;
+mod health;
+mod ws;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use switchboard_sql::Db;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{Callers, EmbeddedIssuer};
+use crate::config::Config;
+use crate::graphql::{Ports, SwitchboardSchema};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The schema with its ports.
+    pub schema: SwitchboardSchema,
+    /// The ports (downloads call them directly).
+    pub ports: Ports,
+    /// Token to caller.
+    pub callers: Arc<Callers>,
+    /// The embedded issuer (its JWKS is served).
+    pub issuer: Arc<EmbeddedIssuer>,
+    /// The database, for readiness.
+    pub db: Db,
+    /// Configuration.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub(crate) fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.config.server.request_timeout_secs)
+    }
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route(
+            "/graphql",
+            get(graphql_http::get_or_upgrade).post(graphql_http::post),
+        )
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .route("/.well-known/jwks.json", get(health::jwks))
+        .route("/.well-known/openid-configuration", get(health::discovery))
+        .route("/exports/cases.csv", get(downloads::cases_csv))
+        .route("/attachments/{id}", get(downloads::attachment));
+    if state.config.server.graphiql {
+        router = router.route("/graphiql", get(graphiql::page));
+    }
+    router
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(graphql_http::panic_response))
+        .layer(TraceLayer::new_for_http())
+}
