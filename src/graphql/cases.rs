@@ -456,6 +456,97 @@ impl CaseNode {
     }
 }
 
+/// Loads what the selection asks of a page of cases, one batch per
+/// relation, into the request's loader cache; each node's resolvers then
+/// find it there. This keeps a list's statement count independent of its
+/// size even when a slow machine spreads the nodes' resolution over time.
+async fn prefetch(ctx: &Context<'_>, cases: &[Case]) -> Result<()> {
+    let loaders = request(ctx)?.2;
+    let look = ctx.look_ahead();
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let wants = |field: &str| nodes.iter().any(|n| n.field(field).exists());
+    let ids = |of: fn(&Case) -> Option<&String>| -> Vec<String> {
+        let mut v: Vec<String> = cases.iter().filter_map(of).cloned().collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let case_ids = ids(|c| Some(&c.id));
+    let skip = || async { Ok::<(), Error>(()) };
+    let (locations, products, contacts, latest, watch, attachments) = futures::join!(
+        async {
+            if wants("location") {
+                loaders
+                    .locations
+                    .load_many(ids(|c| c.location_id.as_ref()))
+                    .await
+                    .map(drop)
+            } else {
+                skip().await
+            }
+        },
+        async {
+            if wants("product") {
+                loaders
+                    .products
+                    .load_many(ids(|c| c.product_id.as_ref()))
+                    .await
+                    .map(drop)
+            } else {
+                skip().await
+            }
+        },
+        async {
+            if wants("contact") {
+                loaders
+                    .contacts
+                    .load_many(ids(|c| c.contact_id.as_ref()))
+                    .await
+                    .map(drop)
+            } else {
+                skip().await
+            }
+        },
+        async {
+            if wants("latestActivity") {
+                loaders
+                    .latest_activity
+                    .load_many(case_ids.clone())
+                    .await
+                    .map(drop)
+            } else {
+                skip().await
+            }
+        },
+        async {
+            if wants("watchList") {
+                loaders
+                    .watch_lists
+                    .load_many(case_ids.clone())
+                    .await
+                    .map(drop)
+            } else {
+                skip().await
+            }
+        },
+        async {
+            if wants("attachments") {
+                loaders
+                    .attachments
+                    .load_many(case_ids.clone())
+                    .await
+                    .map(drop)
+            } else {
+                skip().await
+            }
+        },
+    );
+    for result in [locations, products, contacts, latest, watch, attachments] {
+        result.gql()?;
+    }
+    Ok(())
+}
+
 async fn catalog(ctx: &Context<'_>) -> Result<Catalog> {
     request(ctx)?.1.cases.catalog().await.gql()
 }
@@ -629,6 +720,18 @@ impl CaseConnection {
 }
 
 impl CaseConnection {
+    /// The connection for a page, with what its selection needs prefetched.
+    async fn load(
+        ctx: &Context<'_>,
+        page: switchboard_core::Page<Case>,
+        filter: core::CaseFilter,
+        scope: Scope,
+    ) -> Result<Self> {
+        let cases: Vec<Case> = page.items.iter().map(|(_, c)| c.clone()).collect();
+        prefetch(ctx, &cases).await?;
+        Ok(Self::new(page, filter, scope))
+    }
+
     fn new(page: switchboard_core::Page<Case>, filter: core::CaseFilter, scope: Scope) -> Self {
         Self {
             page_info: page_info(&page),
@@ -803,7 +906,7 @@ impl CaseQuery {
             .list_cases(&caller.scope, &filter, order, &page)
             .await
             .gql()?;
-        Ok(CaseConnection::new(result, filter, caller.scope.clone()))
+        CaseConnection::load(ctx, result, filter, caller.scope.clone()).await
     }
 
     /// One case, by `id` or by `number` (give exactly one).
@@ -861,7 +964,7 @@ impl CaseQuery {
             .list_cases(&caller.scope, &filter, core::CaseOrder::default(), &page)
             .await
             .gql()?;
-        Ok(CaseConnection::new(result, filter, caller.scope.clone()))
+        CaseConnection::load(ctx, result, filter, caller.scope.clone()).await
     }
 
     /// The overview's recent updates: activity across the caller's cases,

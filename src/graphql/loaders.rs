@@ -1,11 +1,13 @@
 //! Per-request data loaders: every by-id look-up the schema exposes batches
-//! into one port call per tick, scoped to the caller. Built per request
-//! (and per subscription event), so nothing is cached across requests.
+//! into one port call, scoped to the caller. They are built per request, so
+//! their cache lives as long as one request; on a WebSocket connection,
+//! where they live as long as the connection, the cache is off so every
+//! event reads fresh data.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use switchboard_core::cases::{Activity, Attachment, Case, WatchEntry};
 use switchboard_core::directory::{Account, Contact, Location, Product};
 use switchboard_core::{AccountStore, CaseStore, Error, Scope};
@@ -133,91 +135,98 @@ impl Loader<String> for LatestActivityLoader {
 /// Every loader of one request.
 pub struct Loaders {
     /// Cases by id.
-    pub cases: DataLoader<CaseLoader>,
+    pub cases: DataLoader<CaseLoader, HashMapCache>,
     /// Accounts by id.
-    pub accounts: DataLoader<AccountLoader>,
+    pub accounts: DataLoader<AccountLoader, HashMapCache>,
     /// Locations by id.
-    pub locations: DataLoader<LocationLoader>,
+    pub locations: DataLoader<LocationLoader, HashMapCache>,
     /// Products by id.
-    pub products: DataLoader<ProductLoader>,
+    pub products: DataLoader<ProductLoader, HashMapCache>,
     /// Contacts by id.
-    pub contacts: DataLoader<ContactLoader>,
+    pub contacts: DataLoader<ContactLoader, HashMapCache>,
     /// Newest activity by case id.
-    pub latest_activity: DataLoader<LatestActivityLoader>,
+    pub latest_activity: DataLoader<LatestActivityLoader, HashMapCache>,
     /// Watch lists by case id.
-    pub watch_lists: DataLoader<WatchListLoader>,
+    pub watch_lists: DataLoader<WatchListLoader, HashMapCache>,
     /// Attachments by case id.
-    pub attachments: DataLoader<AttachmentLoader>,
+    pub attachments: DataLoader<AttachmentLoader, HashMapCache>,
 }
 
 impl Loaders {
-    /// Loaders for one request of `caller`.
-    pub fn new(ports: &Ports, caller: &Caller) -> Self {
-        let scope = caller.scope.clone();
+    /// Loaders for one request of `caller`, caching what they load when
+    /// `cache` is set (per HTTP request; not for long-lived connections).
+    pub fn new(ports: &Ports, caller: &Caller, cache: bool) -> Self {
+        fn make<T: Send + Sync + 'static>(loader: T, cache: bool) -> DataLoader<T, HashMapCache> {
+            let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default());
+            loader.enable_all_cache(cache);
+            loader
+        }
+        let scope = || caller.scope.clone();
         let cases = || ports.cases.clone();
         let accounts = || ports.accounts.clone();
+        let known = caller
+            .principal
+            .accounts
+            .iter()
+            .map(|a| (a.id.clone(), a.clone()))
+            .collect();
         Self {
-            cases: DataLoader::new(
+            cases: make(
                 CaseLoader {
                     port: cases(),
-                    scope: scope.clone(),
+                    scope: scope(),
                 },
-                tokio::spawn,
+                cache,
             ),
-            accounts: DataLoader::new(
+            accounts: make(
                 AccountLoader {
                     port: accounts(),
-                    scope: scope.clone(),
-                    known: caller
-                        .principal
-                        .accounts
-                        .iter()
-                        .map(|a| (a.id.clone(), a.clone()))
-                        .collect(),
+                    scope: scope(),
+                    known,
                 },
-                tokio::spawn,
+                cache,
             ),
-            locations: DataLoader::new(
+            locations: make(
                 LocationLoader {
                     port: accounts(),
-                    scope: scope.clone(),
+                    scope: scope(),
                 },
-                tokio::spawn,
+                cache,
             ),
-            products: DataLoader::new(
+            products: make(
                 ProductLoader {
                     port: accounts(),
-                    scope: scope.clone(),
+                    scope: scope(),
                 },
-                tokio::spawn,
+                cache,
             ),
-            contacts: DataLoader::new(
+            contacts: make(
                 ContactLoader {
                     port: accounts(),
-                    scope: scope.clone(),
+                    scope: scope(),
                 },
-                tokio::spawn,
+                cache,
             ),
-            latest_activity: DataLoader::new(
+            latest_activity: make(
                 LatestActivityLoader {
                     port: cases(),
-                    scope: scope.clone(),
+                    scope: scope(),
                 },
-                tokio::spawn,
+                cache,
             ),
-            watch_lists: DataLoader::new(
+            watch_lists: make(
                 WatchListLoader {
                     port: cases(),
-                    scope: scope.clone(),
+                    scope: scope(),
                 },
-                tokio::spawn,
+                cache,
             ),
-            attachments: DataLoader::new(
+            attachments: make(
                 AttachmentLoader {
                     port: cases(),
-                    scope,
+                    scope: scope(),
                 },
-                tokio::spawn,
+                cache,
             ),
         }
     }

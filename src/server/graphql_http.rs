@@ -338,7 +338,7 @@ async fn run(
             return (Some(StatusCode::BAD_REQUEST), body);
         }
     }
-    let loaders = Loaders::new(&state.ports, caller);
+    let loaders = Loaders::new(&state.ports, caller, true);
     let request = request.data(caller.clone()).data(loaders);
     let execution = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
     let response = match tokio::time::timeout(state.request_timeout(), execution).await {

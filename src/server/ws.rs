@@ -67,7 +67,7 @@ pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
                         .await
                         .map_err(|e| error(Code::Unauthenticated, e.to_string()))?;
                     let mut data = Data::default();
-                    data.insert(Loaders::new(&state.ports, &caller));
+                    data.insert(Loaders::new(&state.ports, &caller, false));
                     data.insert(caller);
                     Ok(data)
                 })

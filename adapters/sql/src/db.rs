@@ -11,7 +11,9 @@ use std::time::Duration;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures::FutureExt;
@@ -114,6 +116,9 @@ impl Db {
             Backend::Postgres => {
                 let counter = statements.clone();
                 let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                // A broken connection fails its next statement and is dropped;
+                // checking each one out with a ping would double round trips.
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(move |url| {
                     let counter = counter.clone();
                     async move {
@@ -130,6 +135,7 @@ impl Db {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url).to_string();
                 let counter = statements.clone();
                 let mut config = ManagerConfig::<SqliteConn>::default();
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(move |url| {
                     let counter = counter.clone();
                     let url = url.to_string();

@@ -1,0 +1,276 @@
+//! A real gateway on an ephemeral port, over a fresh SQLite file or a fresh
+//! PostgreSQL schema, with a small demo dataset; and clients for it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use switchboard::App;
+use switchboard::config::Config;
+use switchboard_core::UserDirectory;
+use switchboard_sql::testing::TestDb;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Which database a gateway runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Demo users (see the README).
+pub const PRIMARY_A: &str = "pat.primary@harborfreight.example";
+pub const STANDARD_A: &str = "sam.standard@harborfreight.example";
+pub const PRIMARY_B: &str = "dana.primary@disneysprings.example";
+pub const ACCOUNT_A: &str = "1234567890";
+pub const ACCOUNT_B: &str = "2345678901";
+
+/// A running gateway.
+pub struct Gateway {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub app_state: switchboard::server::AppState,
+    pub store: switchboard_sql::SqlStore,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    _db: TestDb,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a gateway, or `None` when PostgreSQL is wanted but absent (and not required).
+pub async fn start(backend: Backend) -> Option<Gateway> {
+    start_with(backend, |_| {}).await
+}
+
+/// Starts a gateway after `tweak` adjusts its configuration.
+pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Gateway> {
+    let db = match backend {
+        Backend::Sqlite => TestDb::sqlite(),
+        Backend::Postgres => TestDb::postgres().await?,
+    };
+    let dir = std::env::temp_dir().join(format!(
+        "switchboard-e2e-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = Config::default();
+    config.data_dir = dir.clone();
+    config.server.listen = addr;
+    config.database.url = Some(db.url.clone());
+    config.database.demo_cases = 240;
+    config.database.demo_accounts = 3;
+    config.database.pool_size = 4;
+    tweak(&mut config);
+    let app = App::build(config).await.expect("the gateway builds");
+    let app_state = app.state.clone();
+    let store = app.store.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    Some(Gateway {
+        base: format!("http://{addr}"),
+        addr,
+        app_state,
+        store,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+        stop: Some(stop),
+        _db: db,
+        _dir: TempDir(dir),
+    })
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed) * 1_000_000
+        + u64::from(std::process::id() % 1000)
+        + chrono_nanos()
+}
+
+fn chrono_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or(0)
+}
+
+impl Gateway {
+    /// A bearer token for a demo user.
+    pub async fn token(&self, email: &str) -> String {
+        let principal = self
+            .store
+            .principal_by_email(email)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no demo user {email}"));
+        self.app_state.issuer.mint(&principal.user, 600).unwrap()
+    }
+
+    /// POSTs a GraphQL request; returns the status and the JSON body.
+    pub async fn post(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs and expects data without errors.
+    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(token, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// POSTs and returns the first error's code.
+    pub async fn error_code(&self, token: &str, query: &str, variables: Value) -> String {
+        let (_, body) = self.post(token, query, variables).await;
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error: {body}"))
+            .to_string()
+    }
+
+    /// Opens a subscription over WebSocket with `protocol`
+    /// (`graphql-transport-ws` or `graphql-ws`).
+    pub async fn subscribe(
+        &self,
+        protocol: &str,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> Subscription {
+        let mut request = format!("ws://{}/graphql", self.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocol.parse().unwrap());
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket connects");
+        let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+        socket.send(Message::text(init.to_string())).await.unwrap();
+        let mut sub = Subscription {
+            socket,
+            legacy: protocol == "graphql-ws",
+        };
+        let ack = sub
+            .next_message()
+            .await
+            .expect("a reply to connection_init");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        let start = if sub.legacy { "start" } else { "subscribe" };
+        let message = json!({ "id": "1", "type": start, "payload": { "query": query, "variables": variables } });
+        sub.socket
+            .send(Message::text(message.to_string()))
+            .await
+            .unwrap();
+        sub
+    }
+}
+
+/// An open subscription.
+pub struct Subscription {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    legacy: bool,
+}
+
+impl Subscription {
+    /// The next protocol message (keep-alives skipped), or `None` after 10 s or a close.
+    pub async fn next_message(&mut self) -> Option<Value> {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .ok()??
+                .ok()?;
+            match message {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(&text).ok()?;
+                    if value["type"] == "ka" || value["type"] == "ping" || value["type"] == "pong" {
+                        continue;
+                    }
+                    return Some(value);
+                }
+                Message::Close(frame) => {
+                    return Some(
+                        json!({ "type": "closed", "reason": frame.map(|f| f.reason.to_string()) }),
+                    );
+                }
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next event's payload data.
+    pub async fn next_event(&mut self) -> Value {
+        let message = self.next_message().await.expect("an event within 10 s");
+        let expected = if self.legacy { "data" } else { "next" };
+        assert_eq!(message["type"], expected, "{message}");
+        message["payload"].clone()
+    }
+}
+
+/// Runs the test body on SQLite and, when one answers, PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(gw) = $crate::common::start($crate::common::Backend::Sqlite).await {
+                        super::$name(gw).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(gw) = $crate::common::start($crate::common::Backend::Postgres).await {
+                        super::$name(gw).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,306 @@
+//! GraphQL over HTTP against the running server: media types, status codes,
+//! GET rules, batching, authentication, limits and malformed input.
+
+mod common;
+
+use common::{Gateway, PRIMARY_A};
+use serde_json::{Value, json};
+
+async fn raw(gw: &Gateway, builder: reqwest::RequestBuilder) -> (u16, String, Value) {
+    let _ = gw;
+    let response = builder.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, content_type, body)
+}
+
+async fn content_negotiation_and_status_codes(gw: Gateway) {
+    let token = gw.token(PRIMARY_A).await;
+    let url = format!("{}/graphql", gw.base);
+    let good = json!({ "query": "{ me { name } }" });
+    let bad = json!({ "query": "{ me { name " });
+    let invalid = json!({ "query": "{ me { noSuchField } }" });
+
+    let (status, ct, body) = raw(
+        &gw,
+        gw.http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("accept", "application/graphql-response+json")
+            .json(&good),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("application/graphql-response+json"), "{ct}");
+    assert_eq!(body["data"]["me"]["name"], "Pat Primary");
+
+    let (status, ct, body) = raw(
+        &gw,
+        gw.http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("accept", "application/json")
+            .json(&good),
+    )
+    .await;
+    assert_eq!((status, ct.starts_with("application/json")), (200, true));
+    assert_eq!(body["data"]["me"]["name"], "Pat Primary");
+
+    // Parse and validation errors: 400 without `data` under graphql-response+json ...
+    for request in [&bad, &invalid] {
+        let (status, ct, body) = raw(
+            &gw,
+            gw.http
+                .post(&url)
+                .bearer_auth(&token)
+                .header("accept", "application/graphql-response+json")
+                .json(request),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(ct.starts_with("application/graphql-response+json"));
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+    // ... and 200 under application/json.
+    let (status, _, body) = raw(
+        &gw,
+        gw.http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("accept", "application/json")
+            .json(&invalid),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    // Neither JSON type accepted.
+    let (status, _, _) = raw(
+        &gw,
+        gw.http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("accept", "text/html")
+            .json(&good),
+    )
+    .await;
+    assert_eq!(status, 406);
+}
+
+async fn get_is_for_queries_only(gw: Gateway) {
+    let token = gw.token(PRIMARY_A).await;
+    let url = format!("{}/graphql", gw.base);
+    let (status, _, body) = raw(
+        &gw,
+        gw.http
+            .get(&url)
+            .bearer_auth(&token)
+            .query(&[("query", "{ me { email } }")]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["me"]["email"], PRIMARY_A);
+
+    let (status, _, body) = raw(
+        &gw,
+        gw.http.get(&url).bearer_auth(&token).query(&[
+            (
+                "query",
+                "query Q($n: String!) { case(number: $n) { number } }",
+            ),
+            ("variables", "{\"n\": \"CS00000000000\"}"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+
+    let mutation = "mutation { cancelCase(caseId: \"1\") { number } }";
+    let response = gw
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .query(&[("query", mutation)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert!(response.headers().get("allow").is_some());
+    let before: Value = gw
+        .data(&token, "{ case(id: \"1\") { state } }", json!({}))
+        .await;
+    let _ = before;
+}
+
+async fn batches_are_off_by_default(gw: Gateway) {
+    let token = gw.token(PRIMARY_A).await;
+    let (status, _, body) = raw(
+        &gw,
+        gw.http
+            .post(format!("{}/graphql", gw.base))
+            .bearer_auth(&token)
+            .json(&json!([{ "query": "{ me { name } }" }, { "query": "{ me { email } }" }])),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+async fn authentication_is_required(gw: Gateway) {
+    let url = format!("{}/graphql", gw.base);
+    let query = json!({ "query": "{ me { name } }" });
+    let (status, _, body) = raw(&gw, gw.http.post(&url).json(&query)).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let (status, _, _) = raw(
+        &gw,
+        gw.http.post(&url).bearer_auth("not.a.token").json(&query),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _, _) = raw(&gw, gw.http.get(format!("{}/exports/cases.csv", gw.base))).await;
+    assert_eq!(status, 401);
+    let (status, _, _) = raw(&gw, gw.http.get(format!("{}/attachments/1", gw.base))).await;
+    assert_eq!(status, 401);
+    // Health checks need no token.
+    assert_eq!(
+        gw.http
+            .get(format!("{}/healthz", gw.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        gw.http
+            .get(format!("{}/readyz", gw.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let jwks: Value = gw
+        .http
+        .get(format!("{}/.well-known/jwks.json", gw.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
+    assert!(
+        jwks["keys"][0].get("d").is_none(),
+        "the private key must not be published"
+    );
+}
+
+async fn malformed_requests_get_clear_errors(gw: Gateway) {
+    let token = gw.token(PRIMARY_A).await;
+    let url = format!("{}/graphql", gw.base);
+    let post = || {
+        gw.http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("accept", "application/graphql-response+json")
+    };
+
+    let (status, _, body) = raw(
+        &gw,
+        post()
+            .header("content-type", "application/json")
+            .body("{not json"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("JSON"),
+        "{body}"
+    );
+
+    let (status, _, _) = raw(
+        &gw,
+        post()
+            .header("content-type", "text/plain")
+            .body("{ me { name } }"),
+    )
+    .await;
+    assert_eq!(status, 415);
+
+    // Variables of the wrong type.
+    let (status, _, body) = raw(
+        &gw,
+        post().json(&json!({ "query": "query ($f: Int) { cases(first: $f) { totalCount } }", "variables": { "f": "many" } })),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    // An operation name that is not in the document.
+    let (status, _, body) = raw(
+        &gw,
+        post().json(&json!({ "query": "query A { me { name } }", "operationName": "B" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+
+    // Too large a body.
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let (status, _, body) = raw(
+        &gw,
+        post().json(&json!({ "query": "{ me { name } }", "variables": { "pad": huge } })),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE");
+}
+
+async fn limits_hold(gw: Gateway) {
+    let token = gw.token(PRIMARY_A).await;
+    let code = gw
+        .error_code(&token, "{ cases(first: 101) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT");
+    let (_, body) = gw
+        .post(&token, "{ cases(first: 101) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "first");
+
+    let aliases: String = (0..40).map(|i| format!("a{i}: me {{ name }} ")).collect();
+    let (status, body) = gw
+        .post(&token, &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aliases")
+    );
+
+    let deep = "{ cases { edges { node { latestActivity { case { latestActivity { case { latestActivity { case { latestActivity { case { latestActivity { case { number } } } } } } } } } } } } } }";
+    let (status, body) = gw.post(&token, deep, json!({})).await;
+    assert_eq!(status, 400, "{body}");
+}
+
+on_both_backends!(
+    content_negotiation_and_status_codes,
+    get_is_for_queries_only,
+    batches_are_off_by_default,
+    authentication_is_required,
+    malformed_requests_get_clear_errors,
+    limits_hold,
+);
