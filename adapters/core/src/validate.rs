@@ -122,13 +122,13 @@ pub fn new_case(catalog: &Catalog, mut new: NewCase) -> Result<NewCase> {
         _ => {}
     }
     new.watch_list = watch_list("input.watchList", &new.watch_list)?;
-    if let Some(key) = &new.idempotency_key {
-        if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
-            return Err(Error::invalid(
-                "input.idempotencyKey",
-                format!("an idempotency key has 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"),
-            ));
-        }
+    if let Some(key) = &new.idempotency_key
+        && (key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS)
+    {
+        return Err(Error::invalid(
+            "input.idempotencyKey",
+            format!("an idempotency key has 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"),
+        ));
     }
     Ok(new)
 }

@@ -12,6 +12,11 @@ use crate::models::*;
 use crate::schema::{accounts, contacts, locations, products, user_entitlements, users};
 use crate::{SqlStore, db_error, with_conn};
 
+/// A user row: id, email, name.
+type UserTuple = (i64, String, String);
+/// An entitlement row: account id, account name, role.
+type RightTuple = (String, String, String);
+
 fn account_in_scope(scope: &Scope, account_id: &str) -> Result<()> {
     if scope.contains(account_id) {
         Ok(())
@@ -153,35 +158,34 @@ impl SqlStore {
         by_id: Option<i64>,
         by_email: Option<String>,
     ) -> Result<Option<Principal>> {
-        let found: Option<(i64, String, String, Vec<(String, String, String)>)> =
-            with_conn!(self.db, |conn| {
-                let mut q = users::table
-                    .select((users::id, users::email, users::name))
-                    .into_boxed();
-                if let Some(id) = by_id {
-                    q = q.filter(users::id.eq(id));
+        let found: Option<(UserTuple, Vec<RightTuple>)> = with_conn!(self.db, |conn| {
+            let mut q = users::table
+                .select((users::id, users::email, users::name))
+                .into_boxed();
+            if let Some(id) = by_id {
+                q = q.filter(users::id.eq(id));
+            }
+            if let Some(email) = &by_email {
+                q = q.filter(users::email.eq(email));
+            }
+            let user: Option<(i64, String, String)> =
+                q.first(conn).await.optional().map_err(db_error)?;
+            match user {
+                None => Ok::<_, Error>(None),
+                Some((id, email, name)) => {
+                    let rights: Vec<(String, String, String)> = user_entitlements::table
+                        .inner_join(accounts::table)
+                        .filter(user_entitlements::user_id.eq(id))
+                        .order_by(accounts::id)
+                        .select((accounts::id, accounts::name, user_entitlements::role))
+                        .load(conn)
+                        .await
+                        .map_err(db_error)?;
+                    Ok(Some(((id, email, name), rights)))
                 }
-                if let Some(email) = &by_email {
-                    q = q.filter(users::email.eq(email));
-                }
-                let user: Option<(i64, String, String)> =
-                    q.first(conn).await.optional().map_err(db_error)?;
-                match user {
-                    None => Ok::<_, Error>(None),
-                    Some((id, email, name)) => {
-                        let rights: Vec<(String, String, String)> = user_entitlements::table
-                            .inner_join(accounts::table)
-                            .filter(user_entitlements::user_id.eq(id))
-                            .order_by(accounts::id)
-                            .select((accounts::id, accounts::name, user_entitlements::role))
-                            .load(conn)
-                            .await
-                            .map_err(db_error)?;
-                        Ok(Some((id, email, name, rights)))
-                    }
-                }
-            })?;
-        Ok(found.map(|(id, email, name, rights)| Principal {
+            }
+        })?;
+        Ok(found.map(|((id, email, name), rights)| Principal {
             user: User {
                 id: id.to_string(),
                 email,

@@ -432,7 +432,7 @@ fn generate(o: &SeedOptions, kinds: &[(String, String, String, String)]) -> Data
             _ => Priority::Low,
         };
         let opened = o.anchor - Duration::seconds(rng.random_range(3_600..(540 * 86_400)));
-        let span = (o.anchor - opened).num_seconds().min(30 * 86_400).max(60);
+        let span = (o.anchor - opened).num_seconds().clamp(60, 30 * 86_400);
         let updated = opened + Duration::seconds(rng.random_range(60..=span));
         let where_ = location
             .map(|l| format!("{} - {}", l.customer_location_id, l.name))
@@ -557,7 +557,7 @@ fn text_for(
     let product = product.unwrap_or("service");
     let templates: [(String, String); 8] = [
         (
-            format!("{category}"),
+            category.to_string(),
             format!("Please help with {category} for {product} at {place}."),
         ),
         (

@@ -1,0 +1,151 @@
+//! Relay-style connections: a page of items with cursors.
+
+use async_graphql::{ComplexObject, Context, Result, SimpleObject};
+use switchboard_core::Scope;
+use switchboard_core::cases::{self as core, Activity, Case};
+
+use super::nodes::{ActivityNode, CaseNode, prefetch};
+use crate::graphql::errors::IntoGql;
+use crate::graphql::request;
+
+/// Pagination state of a connection.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PageInfo {
+    /// Whether more items follow.
+    pub has_next_page: bool,
+    /// Always false: lists page forward only.
+    pub has_previous_page: bool,
+    /// The first item's cursor.
+    pub start_cursor: Option<String>,
+    /// The last item's cursor (pass it as `after`).
+    pub end_cursor: Option<String>,
+}
+
+fn page_info<T>(page: &switchboard_core::Page<T>) -> PageInfo {
+    PageInfo {
+        has_next_page: page.has_next_page,
+        has_previous_page: false,
+        start_cursor: page.items.first().map(|(c, _)| c.clone()),
+        end_cursor: page.end_cursor().map(str::to_string),
+    }
+}
+
+/// A case with its cursor.
+#[derive(SimpleObject)]
+pub struct CaseEdge {
+    /// Where this case is in the list.
+    pub cursor: String,
+    /// The case.
+    pub node: CaseNode,
+}
+
+/// A page of cases.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct CaseConnection {
+    /// The cases with their cursors.
+    pub edges: Vec<CaseEdge>,
+    /// Pagination state.
+    pub page_info: PageInfo,
+    #[graphql(skip)]
+    filter: core::CaseFilter,
+    #[graphql(skip)]
+    scope: Scope,
+}
+
+#[ComplexObject]
+impl CaseConnection {
+    /// The cases, without cursors.
+    async fn nodes(&self) -> Vec<CaseNode> {
+        self.edges
+            .iter()
+            .map(|e| CaseNode(e.node.0.clone()))
+            .collect()
+    }
+
+    /// How many cases match the filter in all (costs one count).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        request(ctx)?
+            .1
+            .cases
+            .count_cases(&self.scope, &self.filter)
+            .await
+            .gql()
+    }
+}
+
+impl CaseConnection {
+    /// The connection for a page, with what its selection needs prefetched.
+    pub(super) async fn load(
+        ctx: &Context<'_>,
+        page: switchboard_core::Page<Case>,
+        filter: core::CaseFilter,
+        scope: Scope,
+    ) -> Result<Self> {
+        let cases: Vec<Case> = page.items.iter().map(|(_, c)| c.clone()).collect();
+        prefetch(ctx, &cases).await?;
+        Ok(Self::new(page, filter, scope))
+    }
+
+    fn new(page: switchboard_core::Page<Case>, filter: core::CaseFilter, scope: Scope) -> Self {
+        Self {
+            page_info: page_info(&page),
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, case)| CaseEdge {
+                    cursor,
+                    node: CaseNode(case),
+                })
+                .collect(),
+            filter,
+            scope,
+        }
+    }
+}
+
+/// An activity entry with its cursor.
+#[derive(SimpleObject)]
+pub struct ActivityEdge {
+    /// Where this entry is in the list.
+    pub cursor: String,
+    /// The entry.
+    pub node: ActivityNode,
+}
+
+/// A page of activity, newest first.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ActivityConnection {
+    /// The entries with their cursors.
+    pub edges: Vec<ActivityEdge>,
+    /// Pagination state.
+    pub page_info: PageInfo,
+}
+
+#[ComplexObject]
+impl ActivityConnection {
+    /// The entries, without cursors.
+    async fn nodes(&self) -> Vec<ActivityNode> {
+        self.edges
+            .iter()
+            .map(|e| ActivityNode(e.node.0.clone()))
+            .collect()
+    }
+}
+
+impl From<switchboard_core::Page<Activity>> for ActivityConnection {
+    fn from(page: switchboard_core::Page<Activity>) -> Self {
+        Self {
+            page_info: page_info(&page),
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, a)| ActivityEdge {
+                    cursor,
+                    node: ActivityNode(a),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Support cases: types, queries, mutations and the case-event
+//! subscription. Resolvers stay thin: they read the caller, call a port or
+//! a loader, and map the result.
+
+mod catalog;
+mod connection;
+mod mutation;
+mod nodes;
+mod query;
+mod subscription;
+
+use async_graphql::{Enum, ID, InputObject, Result};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use switchboard_core::Error;
+use switchboard_core::cases::{self as core, CaseOrderField as CoreField, Direction, TimeRange};
+
+use super::errors::to_gql;
+
+pub use catalog::{CaseCatalog, CatalogEntry, Download};
+pub use connection::{ActivityConnection, CaseConnection, PageInfo};
+pub use mutation::{CaseMutation, CreateCaseInput, CreateCasePayload};
+pub use nodes::{ActivityNode, AttachmentNode, CaseNode, WatchListEntry};
+pub use query::CaseQuery;
+pub use subscription::{CaseEvent, CaseSubscription};
+
+/// Where a case is in its life.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CaseState {
+    /// Submitted, not yet taken up.
+    New,
+    /// Being worked on.
+    Open,
+    /// Waiting for the customer.
+    AwaitingInfo,
+    /// Solved.
+    Resolved,
+    /// Closed for good.
+    Closed,
+    /// Withdrawn by the customer.
+    Canceled,
+}
+
+/// How urgent a case is.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Priority {
+    /// 1 - Critical
+    Critical,
+    /// 2 - High
+    High,
+    /// 3 - Moderate
+    Moderate,
+    /// 4 - Low
+    Low,
+}
+
+/// Fields a case list can be ordered by; ties are broken by id.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CaseOrderField {
+    /// Case number.
+    Number,
+    /// Opening time.
+    Opened,
+    /// Last update.
+    Updated,
+    /// Life-cycle state (NEW first).
+    State,
+    /// Priority (CRITICAL first).
+    Priority,
+}
+
+/// Sort direction.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderDirection {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// Kinds of activity entry.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ActivityKind {
+    /// A person's comment.
+    Comment,
+    /// A system post ("Case Assigned").
+    System,
+    /// The state changed.
+    StateChange,
+    /// An attachment was added, renamed or removed.
+    Attachment,
+    /// The watch list changed.
+    WatchList,
+}
+
+/// What happened to a case.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CaseEventKind {
+    /// Opened.
+    Created,
+    /// Changed.
+    Updated,
+    /// A comment was added.
+    CommentAdded,
+    /// A file was attached.
+    AttachmentAdded,
+    /// A file was removed.
+    AttachmentRemoved,
+    /// The watch list changed.
+    WatchListChanged,
+    /// Canceled.
+    Canceled,
+}
+
+macro_rules! map_enum {
+    ($from:ty => $to:ty { $($variant:ident),* $(,)? }) => {
+        impl From<$from> for $to {
+            fn from(v: $from) -> Self {
+                match v { $(<$from>::$variant => <$to>::$variant),* }
+            }
+        }
+    };
+}
+
+map_enum!(core::CaseState => CaseState { New, Open, AwaitingInfo, Resolved, Closed, Canceled });
+map_enum!(CaseState => core::CaseState { New, Open, AwaitingInfo, Resolved, Closed, Canceled });
+map_enum!(core::Priority => Priority { Critical, High, Moderate, Low });
+map_enum!(Priority => core::Priority { Critical, High, Moderate, Low });
+map_enum!(CaseOrderField => CoreField { Number, Opened, Updated, State, Priority });
+map_enum!(core::ActivityKind => ActivityKind { Comment, System, StateChange, Attachment, WatchList });
+map_enum!(switchboard_core::CaseEventKind => CaseEventKind {
+    Created, Updated, CommentAdded, AttachmentAdded, AttachmentRemoved, WatchListChanged, Canceled
+});
+
+/// A time range; either end may be left open.
+#[derive(InputObject, Clone, Debug, Default, Serialize, Deserialize)]
+#[graphql(name = "DateRange")]
+pub struct DateRangeInput {
+    /// Inclusive start.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive end.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Which cases a list includes. Omitted fields do not restrict.
+#[derive(InputObject, Clone, Debug, Default, Serialize, Deserialize)]
+#[graphql(name = "CaseFilter")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CaseFilterInput {
+    /// Only these states (the portal's support list starts with `[NEW]`).
+    pub states: Option<Vec<CaseState>>,
+    /// Only these accounts (ids outside the caller's accounts match nothing).
+    pub account_ids: Option<Vec<ID>>,
+    /// Only these locations.
+    pub location_ids: Option<Vec<ID>>,
+    /// Only these case type codes.
+    pub case_types: Option<Vec<String>>,
+    /// Only these category codes.
+    pub categories: Option<Vec<String>>,
+    /// Only these priorities.
+    pub priorities: Option<Vec<Priority>>,
+    /// Opened within this range.
+    pub opened: Option<DateRangeInput>,
+    /// Last updated within this range.
+    pub updated: Option<DateRangeInput>,
+    /// A case number (or its prefix), or words to find in title and description.
+    pub text: Option<String>,
+}
+
+impl CaseFilterInput {
+    /// The port's filter.
+    pub fn to_core(&self) -> core::CaseFilter {
+        let range = |r: &Option<DateRangeInput>| {
+            r.as_ref().map_or_else(TimeRange::default, |r| TimeRange {
+                from: r.from,
+                to: r.to,
+            })
+        };
+        let ids = |v: &Option<Vec<ID>>| v.iter().flatten().map(|id| id.to_string()).collect();
+        core::CaseFilter {
+            states: self.states.iter().flatten().map(|s| (*s).into()).collect(),
+            accounts: ids(&self.account_ids),
+            locations: ids(&self.location_ids),
+            case_types: self.case_types.clone().unwrap_or_default(),
+            categories: self.categories.clone().unwrap_or_default(),
+            priorities: self
+                .priorities
+                .iter()
+                .flatten()
+                .map(|p| (*p).into())
+                .collect(),
+            opened: range(&self.opened),
+            updated: range(&self.updated),
+            text: self.text.clone().filter(|t| !t.trim().is_empty()),
+        }
+    }
+
+    /// Rejects filters that name accounts outside the scope? No: those
+    /// simply match nothing. Rejects only malformed ranges.
+    pub fn check(&self) -> Result<()> {
+        for (name, range) in [
+            ("filter.opened", &self.opened),
+            ("filter.updated", &self.updated),
+        ] {
+            if let Some(DateRangeInput {
+                from: Some(from),
+                to: Some(to),
+            }) = range
+            {
+                if from > to {
+                    return Err(to_gql(&Error::invalid(
+                        name,
+                        "`from` must not be after `to`",
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An ordering of a case list.
+#[derive(InputObject, Clone, Copy, Debug, Serialize, Deserialize)]
+#[graphql(name = "CaseOrder")]
+pub struct CaseOrderInput {
+    /// The field (UPDATED when omitted).
+    #[graphql(default_with = "CaseOrderField::Updated")]
+    pub field: CaseOrderField,
+    /// The direction (DESC when omitted).
+    #[graphql(default_with = "OrderDirection::Desc")]
+    pub direction: OrderDirection,
+}
+
+impl CaseOrderInput {
+    /// The port's ordering.
+    pub fn to_core(order: Option<Self>) -> core::CaseOrder {
+        order.map_or_else(core::CaseOrder::default, |o| core::CaseOrder {
+            field: o.field.into(),
+            direction: match o.direction {
+                OrderDirection::Asc => Direction::Asc,
+                OrderDirection::Desc => Direction::Desc,
+            },
+        })
+    }
+}

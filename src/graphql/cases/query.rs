@@ -1,0 +1,145 @@
+//! Case queries.
+
+use async_graphql::{Context, ID, Object, Result};
+use switchboard_core::cases as core;
+use switchboard_core::{Error, PageRequest};
+
+use super::catalog::{CaseCatalog, Download};
+use super::connection::{ActivityConnection, CaseConnection};
+use super::nodes::{CaseNode, catalog};
+use super::{CaseFilterInput, CaseOrderInput};
+use crate::graphql::errors::{IntoGql, to_gql};
+use crate::graphql::request;
+
+/// Case queries.
+#[derive(Default)]
+pub struct CaseQuery;
+
+#[Object]
+impl CaseQuery {
+    /// The caller's cases, filtered and ordered (most recently updated first
+    /// by default). `first` defaults to 20 and may be at most 100.
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilterInput>,
+        order_by: Option<CaseOrderInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CaseConnection> {
+        let (caller, ports, _) = request(ctx)?;
+        let filter = filter.unwrap_or_default();
+        filter.check()?;
+        let filter = filter.to_core();
+        let page = PageRequest::new(first, after).gql()?;
+        let order = CaseOrderInput::to_core(order_by);
+        let result = ports
+            .cases
+            .list_cases(&caller.scope, &filter, order, &page)
+            .await
+            .gql()?;
+        CaseConnection::load(ctx, result, filter, caller.scope.clone()).await
+    }
+
+    /// One case, by `id` or by `number` (give exactly one).
+    async fn case(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        number: Option<String>,
+    ) -> Result<CaseNode> {
+        let (caller, ports, loaders) = request(ctx)?;
+        match (id, number) {
+            (Some(id), None) => loaders
+                .cases
+                .load_one(id.to_string())
+                .await
+                .gql()?
+                .map(CaseNode)
+                .ok_or_else(|| to_gql(&Error::not_found(format!("case {}", id.as_str())))),
+            (None, Some(number)) => ports
+                .cases
+                .case_by_number(&caller.scope, &number)
+                .await
+                .gql()
+                .map(CaseNode),
+            _ => Err(to_gql(&Error::invalid(
+                "id",
+                "give either `id` or `number`",
+            ))),
+        }
+    }
+
+    /// Cases whose number starts with the text, or whose title or
+    /// description contains all its words; most recently updated first.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<CaseConnection> {
+        let (caller, ports, _) = request(ctx)?;
+        if text.trim().is_empty() {
+            return Err(to_gql(&Error::invalid(
+                "text",
+                "type something to search for",
+            )));
+        }
+        let filter = core::CaseFilter {
+            text: Some(text),
+            ..core::CaseFilter::default()
+        };
+        let page = PageRequest::new(first, after).gql()?;
+        let result = ports
+            .cases
+            .list_cases(&caller.scope, &filter, core::CaseOrder::default(), &page)
+            .await
+            .gql()?;
+        CaseConnection::load(ctx, result, filter, caller.scope.clone()).await
+    }
+
+    /// The overview's recent updates: activity across the caller's cases,
+    /// newest first.
+    async fn case_updates(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ActivityConnection> {
+        let (caller, ports, _) = request(ctx)?;
+        let page = PageRequest::new(first, after).gql()?;
+        Ok(ports
+            .cases
+            .recent_updates(&caller.scope, &page)
+            .await
+            .gql()?
+            .into())
+    }
+
+    /// The case form's catalog.
+    async fn case_catalog(&self, ctx: &Context<'_>) -> Result<CaseCatalog> {
+        Ok(catalog(ctx).await?.into())
+    }
+
+    /// A CSV of every case matching the filter (not just one page), to
+    /// fetch with an authorized GET.
+    async fn cases_export(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilterInput>,
+        order_by: Option<CaseOrderInput>,
+    ) -> Result<Download> {
+        let (_, ports, _) = request(ctx)?;
+        let filter = filter.unwrap_or_default();
+        filter.check()?;
+        let query = serde_urlencoded::to_string([
+            ("filter", serde_json::to_string(&filter)?),
+            ("orderBy", serde_json::to_string(&order_by)?),
+        ])?;
+        Ok(Download {
+            url: format!("{}/exports/cases.csv?{query}", ports.public_url),
+            content_type: "text/csv".into(),
+        })
+    }
+}
