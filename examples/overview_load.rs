@@ -65,8 +65,10 @@ async fn main() -> anyhow::Result<()> {
     };
     let dir = std::env::temp_dir().join(format!("switchboard-load-{}", std::process::id()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let mut config = Config::default();
-    config.data_dir = dir.clone();
+    let mut config = Config {
+        data_dir: dir.clone(),
+        ..Config::default()
+    };
     config.server.listen = listener.local_addr()?;
     config.database.url = Some(db.url.clone());
     config.database.demo_cases = args.cases;

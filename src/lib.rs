@@ -37,13 +37,12 @@ pub struct App {
 /// Opens the database and applies pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<SqlStore> {
     let url = config.database_url();
-    if switchboard_sql::db::backend_of(&url) == switchboard_sql::Backend::Sqlite {
-        if let Some(parent) =
+    if switchboard_sql::db::backend_of(&url) == switchboard_sql::Backend::Sqlite
+        && let Some(parent) =
             std::path::Path::new(url.strip_prefix("sqlite://").unwrap_or(&url)).parent()
-        {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let options = DbOptions {
         pool_size: config.database.pool_size,

@@ -288,19 +288,19 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
                 Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
                 None => true,
             });
-        if let Some((_, op)) = selected {
-            if op.node.ty != OperationType::Query {
-                let mut response = error_response(
-                    media,
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    Code::BadUserInput,
-                    "only queries may be sent with GET; use POST for mutations and WebSocket for subscriptions",
-                );
-                response
-                    .headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-                return response;
-            }
+        if let Some((_, op)) = selected
+            && op.node.ty != OperationType::Query
+        {
+            let mut response = error_response(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                Code::BadUserInput,
+                "only queries may be sent with GET; use POST for mutations and WebSocket for subscriptions",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            return response;
         }
     }
     execute(&state, caller, media, request).await

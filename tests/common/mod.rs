@@ -77,8 +77,10 @@ pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
     std::fs::create_dir_all(&dir).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut config = Config::default();
-    config.data_dir = dir.clone();
+    let mut config = Config {
+        data_dir: dir.clone(),
+        ..Config::default()
+    };
     config.server.listen = addr;
     config.database.url = Some(db.url.clone());
     config.database.demo_cases = 240;

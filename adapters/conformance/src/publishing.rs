@@ -45,8 +45,8 @@ fn assert_one(events: Vec<CaseEvent>, kind: CaseEventKind, case: &Case, write: &
 }
 
 /// Every write publishes exactly one event of its kind about its case (a
-/// rename counts as an attachment added, as [`CaseEventKind`] documents);
-/// a replayed create and a refused write publish none.
+/// rename is an update, as [`CaseEventKind`] documents); a replayed create
+/// and a refused write publish none.
 pub async fn one_event_per_write(store: Arc<dyn CaseStore>, fx: &Fixture) {
     let (scope, actor) = (fx.home.scope(), &fx.home.actor);
     let bus = Arc::new(InProcessBus::new(64));
@@ -154,7 +154,7 @@ pub async fn one_event_per_write(store: Arc<dyn CaseStore>, fx: &Fixture) {
     );
     assert_one(
         drain(&mut events),
-        CaseEventKind::AttachmentAdded,
+        CaseEventKind::Updated,
         &case,
         "rename_attachment",
     );

@@ -505,9 +505,9 @@ pub trait CaseStore: Send + Sync {
     /// The case with this number.
     async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case>;
 
-    /// Opens a case. The input must already have passed
-    /// [`crate::validate::new_case`]; the store checks references
-    /// (location, product, contact) against the account.
+    /// Opens a case. The store validates the input itself (with
+    /// [`crate::validate::new_case`] against its catalog) and checks the
+    /// references (location, product, contact) against the account.
     async fn create_case(
         &self,
         scope: &Scope,

@@ -9,11 +9,12 @@ use tokio::sync::broadcast;
 pub enum CaseEventKind {
     /// Opened.
     Created,
-    /// A field changed (state, priority, …) other than by the kinds below.
+    /// A field changed (state, priority, an attachment's name, …) other
+    /// than by the kinds below.
     Updated,
     /// A comment was added.
     CommentAdded,
-    /// A file was attached (or renamed).
+    /// A file was attached.
     AttachmentAdded,
     /// A file was removed.
     AttachmentRemoved,

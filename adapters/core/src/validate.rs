@@ -13,6 +13,10 @@ pub const MAX_COMMENT_CHARS: usize = 4000;
 pub const MAX_WATCH_LIST: usize = 25;
 /// Longest file name accepted.
 pub const MAX_FILE_NAME_CHARS: usize = 255;
+/// Longest free-text search accepted, in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
+/// Most words in one free-text search.
+pub const MAX_SEARCH_WORDS: usize = 10;
 /// Longest idempotency key accepted.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 
@@ -158,14 +162,29 @@ pub fn watch_list(field: &str, emails: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Checks a comment's text; returns it trimmed.
-pub fn comment(body: &str) -> Result<String> {
+/// Checks a comment's (or a cancel reason's) text, reporting problems on
+/// `field`; returns it trimmed.
+pub fn comment(field: &str, body: &str) -> Result<String> {
     let body = body.trim();
     if body.is_empty() {
-        return Err(Error::invalid("body", "a comment cannot be empty"));
+        return Err(Error::invalid(field, "a comment cannot be empty"));
     }
-    bounded("body", body, MAX_COMMENT_CHARS)?;
+    bounded(field, body, MAX_COMMENT_CHARS)?;
     Ok(body.to_string())
+}
+
+/// Checks a free-text search: bounded in length and in words, so one search
+/// cannot turn into an unbounded query. Returns it trimmed.
+pub fn search_text(field: &str, text: &str) -> Result<String> {
+    let text = text.trim();
+    bounded(field, text, MAX_SEARCH_CHARS)?;
+    if text.split_whitespace().count() > MAX_SEARCH_WORDS {
+        return Err(Error::invalid(
+            field,
+            format!("search with at most {MAX_SEARCH_WORDS} words"),
+        ));
+    }
+    Ok(text.to_string())
 }
 
 /// Checks a file name: not empty, bounded, no path separators or control
@@ -354,6 +373,23 @@ mod tests {
         ] {
             assert!(!is_email(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn searches_are_bounded() {
+        assert_eq!(
+            search_text("text", "  network down ").unwrap(),
+            "network down"
+        );
+        assert!(search_text("text", &"a ".repeat(MAX_SEARCH_WORDS + 1)).is_err());
+        assert!(search_text("text", &"a".repeat(MAX_SEARCH_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn comments_name_their_field() {
+        assert!(
+            matches!(comment("reason", " "), Err(Error::InvalidInput { field, .. }) if field == "reason")
+        );
     }
 
     #[test]

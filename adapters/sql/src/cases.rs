@@ -113,8 +113,8 @@ enum Token {
 }
 
 fn tokens(text: &str) -> Vec<Token> {
+    // Every word counts: dropping some would list cases that lack them.
     text.split_whitespace()
-        .take(8)
         .map(|t| {
             let upper = t.to_ascii_uppercase();
             if upper.len() > 2
@@ -541,13 +541,13 @@ impl CaseStore for SqlStore {
             return Err(Error::not_found(format!("account {}", new.account_id)));
         }
         let hash = request_hash(&new);
-        if let Some(key) = &new.idempotency_key {
-            if let Some(case) = self.find_replay(actor, key, &hash).await? {
-                return Ok(Created {
-                    record: case,
-                    replayed: true,
-                });
-            }
+        if let Some(key) = &new.idempotency_key
+            && let Some(case) = self.find_replay(actor, key, &hash).await?
+        {
+            return Ok(Created {
+                record: case,
+                replayed: true,
+            });
         }
         let result = self.insert_case(actor, &new, &hash).await;
         match (result, &new.idempotency_key) {
@@ -577,7 +577,7 @@ impl CaseStore for SqlStore {
         case_id: &str,
         body: &str,
     ) -> Result<Activity> {
-        let body = validate::comment(body)?;
+        let body = validate::comment("body", body)?;
         let (row, activity) = write_tx!(self, |conn| {
             let row = scoped_case!(conn, scope, case_id)?;
             writable(&row)?;
@@ -816,20 +816,27 @@ impl CaseStore for SqlStore {
             let row = scoped_case!(conn, scope, case_id)?;
             writable(&row)?;
             let at = now();
-            let removed = diesel::delete(
-                case_watchers::table
-                    .filter(case_watchers::case_id.eq(row.id))
-                    .filter(case_watchers::email.eq_any(&emails)),
-            )
-            .execute(conn)
-            .await?;
-            if removed > 0 {
+            let present: Vec<String> = case_watchers::table
+                .filter(case_watchers::case_id.eq(row.id))
+                .filter(case_watchers::email.eq_any(&emails))
+                .order_by(case_watchers::email)
+                .select(case_watchers::email)
+                .load(conn)
+                .await?;
+            if !present.is_empty() {
+                diesel::delete(
+                    case_watchers::table
+                        .filter(case_watchers::case_id.eq(row.id))
+                        .filter(case_watchers::email.eq_any(&present)),
+                )
+                .execute(conn)
+                .await?;
                 diesel::insert_into(case_activities::table)
                     .values(NewActivityRow::new(
                         row.id,
                         ActivityKind::WatchList,
                         &actor.name,
-                        format!("Removed {} from the watch list", emails.join(", ")),
+                        format!("Removed {} from the watch list", present.join(", ")),
                         at,
                     ))
                     .execute(conn)
@@ -856,7 +863,7 @@ impl CaseStore for SqlStore {
         let reason = reason
             .map(str::trim)
             .filter(|r| !r.is_empty())
-            .map(validate::comment)
+            .map(|r| validate::comment("reason", r))
             .transpose()?;
         let row = write_tx!(self, |conn| {
             let mut row = scoped_case!(conn, scope, case_id)?;
@@ -1112,13 +1119,13 @@ impl SqlStore {
                     let (id, at_location) = found.ok_or_else(|| {
                         Error::invalid("input.productId", "no such product on this account")
                     })?;
-                    if let (Some(chosen), Some(at)) = (location_id, at_location) {
-                        if chosen != at {
-                            return Err(TxError::Domain(Error::invalid(
-                                "input.productId",
-                                "this product is not at the chosen location",
-                            )));
-                        }
+                    if let (Some(chosen), Some(at)) = (location_id, at_location)
+                        && chosen != at
+                    {
+                        return Err(TxError::Domain(Error::invalid(
+                            "input.productId",
+                            "this product is not at the chosen location",
+                        )));
                     }
                     Some(id)
                 }

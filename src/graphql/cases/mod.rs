@@ -12,8 +12,8 @@ mod subscription;
 use async_graphql::{Enum, ID, InputObject, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use switchboard_core::Error;
 use switchboard_core::cases::{self as core, CaseOrderField as CoreField, Direction, TimeRange};
+use switchboard_core::{Error, validate};
 
 use super::errors::to_gql;
 
@@ -199,8 +199,8 @@ impl CaseFilterInput {
         }
     }
 
-    /// Rejects filters that name accounts outside the scope? No: those
-    /// simply match nothing. Rejects only malformed ranges.
+    /// Rejects malformed ranges and oversized searches. Accounts outside the
+    /// caller's are not an error: they simply match nothing.
     pub fn check(&self) -> Result<()> {
         for (name, range) in [
             ("filter.opened", &self.opened),
@@ -210,14 +210,16 @@ impl CaseFilterInput {
                 from: Some(from),
                 to: Some(to),
             }) = range
+                && from > to
             {
-                if from > to {
-                    return Err(to_gql(&Error::invalid(
-                        name,
-                        "`from` must not be after `to`",
-                    )));
-                }
+                return Err(to_gql(&Error::invalid(
+                    name,
+                    "`from` must not be after `to`",
+                )));
             }
+        }
+        if let Some(text) = &self.text {
+            validate::search_text("filter.text", text).map_err(|e| to_gql(&e))?;
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use switchboard_core::cases as core;
-use switchboard_core::{Error, PageRequest};
+use switchboard_core::{Error, PageRequest, validate};
 
 use super::catalog::{CaseCatalog, Download};
 use super::connection::{ActivityConnection, CaseConnection};
@@ -80,7 +80,8 @@ impl CaseQuery {
         after: Option<String>,
     ) -> Result<CaseConnection> {
         let (caller, ports, _) = request(ctx)?;
-        if text.trim().is_empty() {
+        let text = validate::search_text("text", &text).gql()?;
+        if text.is_empty() {
             return Err(to_gql(&Error::invalid(
                 "text",
                 "type something to search for",

@@ -36,13 +36,13 @@ impl CaseSubscription {
     ) -> Result<impl Stream<Item = CaseEvent> + use<>> {
         let (caller, ports, _) = request(ctx)?;
         let scope = caller.scope.clone();
-        if let Some(account) = &account_id {
-            if !scope.contains(account) {
-                return Err(to_gql(&Error::not_found(format!(
-                    "account {}",
-                    account.as_str()
-                ))));
-            }
+        if let Some(account) = &account_id
+            && !scope.contains(account)
+        {
+            return Err(to_gql(&Error::not_found(format!(
+                "account {}",
+                account.as_str()
+            ))));
         }
         let case_number = match case_number {
             Some(n) => Some(ports.cases.case_by_number(&scope, &n).await.gql()?.number),
@@ -63,7 +63,7 @@ impl CaseSubscription {
             let scope = scope.clone();
             async move {
                 let case = store
-                    .cases_by_ids(&scope, &[event.case_id.clone()])
+                    .cases_by_ids(&scope, std::slice::from_ref(&event.case_id))
                     .await
                     .ok()?
                     .pop()?;

@@ -166,7 +166,11 @@ pub async fn attachments_round_trip(store: &dyn CaseStore, fx: &Fixture) {
         "delete_attachment does not return what was deleted"
     );
     let listed = ok(store.attachments(&scope, &ids).await, "attachments");
-    assert_eq!(listed, [big.clone()], "a deleted file is still listed");
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&big),
+        "a deleted file is still listed"
+    );
     expect_not_found(
         store
             .attachment_content(&scope, &small.id)

@@ -157,7 +157,7 @@ pub async fn canceled_cases_refuse_writes(store: &dyn CaseStore, fx: &Fixture) {
     let files = ok(store.attachments(&scope, &ids).await, "attachments");
     assert_eq!(
         files,
-        [file.clone()],
+        std::slice::from_ref(&file),
         "a refused write changed the attachments"
     );
     let (meta, content) = ok(

@@ -140,7 +140,9 @@ pub async fn create_validates_and_stores(store: &dyn CaseStore, fx: &Fixture) {
     );
     assert_eq!(by_number, case, "case_by_number differs from create");
     let watchers = ok(
-        store.watch_lists(&home, &[case.id.clone()]).await,
+        store
+            .watch_lists(&home, std::slice::from_ref(&case.id))
+            .await,
         "watch_lists",
     );
     assert_eq!(

@@ -7,15 +7,17 @@ mod create;
 mod filters;
 mod ordering;
 mod scoping;
+mod text;
 mod watch_list;
 
 pub use activity::{comments, latest_activity, recent_updates};
 pub use attachments::{attachment_file_names, attachments_round_trip};
 pub use cancel::{cancel_from_active_states_only, canceled_cases_refuse_writes};
 pub use create::{create_validates_and_stores, idempotent_create};
-pub use filters::{count_agrees_with_walk, filters_match_a_full_walk, text_search};
+pub use filters::{count_agrees_with_walk, filters_match_a_full_walk};
 pub use ordering::{
     ORDERS, ordering_by_every_field, pagination_edges, pagination_survives_inserts,
 };
 pub use scoping::{scoping_hides_other_accounts, scoping_unknown_and_empty};
+pub use text::text_search;
 pub use watch_list::watch_list;

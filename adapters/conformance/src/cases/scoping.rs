@@ -218,7 +218,9 @@ pub async fn scoping_unknown_and_empty(store: &dyn CaseStore, fx: &Fixture) {
     assert!(!page.has_next_page, "an empty list says more follow");
     assert_eq!(ok(store.count_cases(&nobody, &all).await, "count_cases"), 0);
     let found = ok(
-        store.cases_by_ids(&nobody, &[mine.id.clone()]).await,
+        store
+            .cases_by_ids(&nobody, std::slice::from_ref(&mine.id))
+            .await,
         "cases_by_ids",
     );
     assert!(found.is_empty(), "an empty scope reads a case by id");
