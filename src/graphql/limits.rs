@@ -75,6 +75,37 @@ pub fn count_aliases(doc: &ExecutableDocument) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    struct Query;
+
+    fn a_bug() -> Option<i32> {
+        panic!("a bug")
+    }
+
+    #[Object]
+    impl Query {
+        async fn boom(&self) -> Option<i32> {
+            a_bug()
+        }
+
+        async fn fine(&self) -> i32 {
+            1
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_resolver_is_an_internal_error_and_siblings_resolve() {
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+            .extension(CatchPanics)
+            .finish();
+        let response = schema.execute("{ boom fine }").await;
+        let body = serde_json::to_value(&response).unwrap();
+        assert_eq!(body["data"]["fine"], 1);
+        assert!(body["data"]["boom"].is_null());
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+        assert_eq!(body["errors"][0]["message"], "internal error");
+    }
 
     #[test]
     fn aliases_are_counted_everywhere() {

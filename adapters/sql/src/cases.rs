@@ -585,6 +585,7 @@ impl CaseStore for SqlStore {
             let activity: ActivityRow = diesel::insert_into(case_activities::table)
                 .values(NewActivityRow::new(
                     row.id,
+                    &row.account_id,
                     ActivityKind::Comment,
                     &actor.name,
                     body.clone(),
@@ -689,7 +690,7 @@ impl CaseStore for SqlStore {
         let rows: Vec<(ActivityRow, String)> = with_conn!(self.db, |conn| {
             let mut q = case_activities::table
                 .inner_join(cases::table)
-                .filter(cases::account_id.eq_any(scope.accounts()))
+                .filter(case_activities::account_id.eq_any(scope.accounts()))
                 .select((ActivityRow::as_select(), cases::number))
                 .into_boxed();
             if let Some((k, id)) = key {
@@ -785,6 +786,7 @@ impl CaseStore for SqlStore {
                 diesel::insert_into(case_activities::table)
                     .values(NewActivityRow::new(
                         row.id,
+                        &row.account_id,
                         ActivityKind::WatchList,
                         &actor.name,
                         format!("Added {} to the watch list", names.join(", ")),
@@ -834,6 +836,7 @@ impl CaseStore for SqlStore {
                 diesel::insert_into(case_activities::table)
                     .values(NewActivityRow::new(
                         row.id,
+                        &row.account_id,
                         ActivityKind::WatchList,
                         &actor.name,
                         format!("Removed {} from the watch list", present.join(", ")),
@@ -878,6 +881,7 @@ impl CaseStore for SqlStore {
             let at = now();
             let mut entries = vec![NewActivityRow::new(
                 row.id,
+                &row.account_id,
                 ActivityKind::StateChange,
                 &actor.name,
                 format!(
@@ -890,6 +894,7 @@ impl CaseStore for SqlStore {
             if let Some(reason) = &reason {
                 entries.push(NewActivityRow::new(
                     row.id,
+                    &row.account_id,
                     ActivityKind::Comment,
                     &actor.name,
                     format!("Cancel reason: {reason}"),
@@ -975,6 +980,7 @@ impl CaseStore for SqlStore {
             diesel::insert_into(case_activities::table)
                 .values(NewActivityRow::new(
                     case.id,
+                    &case.account_id,
                     ActivityKind::Attachment,
                     &actor.name,
                     format!("Attached {file_name}"),
@@ -1007,6 +1013,7 @@ impl CaseStore for SqlStore {
             diesel::insert_into(case_activities::table)
                 .values(NewActivityRow::new(
                     case.id,
+                    &case.account_id,
                     ActivityKind::Attachment,
                     &actor.name,
                     format!("Renamed {} to {file_name}", row.file_name),
@@ -1042,6 +1049,7 @@ impl CaseStore for SqlStore {
             diesel::insert_into(case_activities::table)
                 .values(NewActivityRow::new(
                     case.id,
+                    &case.account_id,
                     ActivityKind::Attachment,
                     &actor.name,
                     format!("Removed {}", row.file_name),
@@ -1216,6 +1224,7 @@ impl SqlStore {
             diesel::insert_into(case_activities::table)
                 .values(NewActivityRow::new(
                     id,
+                    &new.account_id,
                     ActivityKind::System,
                     "System",
                     "Case created",

@@ -119,6 +119,7 @@ impl ActivityRow {
 #[diesel(table_name = case_activities)]
 pub(crate) struct NewActivityRow {
     pub case_id: i64,
+    pub account_id: String,
     pub kind: String,
     pub author: String,
     pub body: String,
@@ -128,6 +129,7 @@ pub(crate) struct NewActivityRow {
 impl NewActivityRow {
     pub fn new(
         case_id: i64,
+        account_id: &str,
         kind: ActivityKind,
         author: &str,
         body: impl Into<String>,
@@ -135,6 +137,7 @@ impl NewActivityRow {
     ) -> Self {
         Self {
             case_id,
+            account_id: account_id.to_string(),
             kind: kind.as_str().to_string(),
             author: author.to_string(),
             body: body.into(),

@@ -112,6 +112,7 @@ diesel::table! {
     case_activities (id) {
         id -> BigInt,
         case_id -> BigInt,
+        account_id -> Text,
         kind -> Text,
         author -> Text,
         body -> Text,

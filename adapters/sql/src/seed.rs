@@ -524,8 +524,14 @@ fn generate(o: &SeedOptions, kinds: &[(String, String, String, String)]) -> Data
             last.0 = updated.max(last.0);
         }
         for (at, kind, author, body) in entries {
-            d.activities
-                .push(NewActivityRow::new(id, kind, &author, body, at));
+            d.activities.push(NewActivityRow::new(
+                id,
+                &account.id,
+                kind,
+                &author,
+                body,
+                at,
+            ));
         }
         if rng.random_range(0..100) < 30 {
             let other = *pick(&mut rng, &contacts);
@@ -659,7 +665,10 @@ fn write_sqlite(path: &str, d: &Data) -> Result<()> {
         }
         Ok(())
     })
-    .map_err(crate::db_error)
+    .map_err(crate::db_error)?;
+    // Fresh statistics let the planner pick the right index for each scope.
+    diesel::connection::SimpleConnection::batch_execute(&mut conn, "ANALYZE")
+        .map_err(crate::db_error)
 }
 
 async fn write_postgres(url: &str, d: &Data) -> Result<()> {
@@ -709,5 +718,6 @@ async fn write_postgres(url: &str, d: &Data) -> Result<()> {
         Ok(())
     })
     .await
-    .map_err(crate::db_error)
+    .map_err(crate::db_error)?;
+    conn.batch_execute("ANALYZE").await.map_err(crate::db_error)
 }

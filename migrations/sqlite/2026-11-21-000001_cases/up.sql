@@ -99,10 +99,13 @@ CREATE INDEX cases_by_opened ON cases (opened_at, id);
 CREATE INDEX cases_by_state ON cases (state, id);
 CREATE INDEX cases_by_priority ON cases (priority, id);
 CREATE INDEX cases_by_account_updated ON cases (account_id, updated_at, id);
+CREATE INDEX cases_by_account_state ON cases (account_id, state);
 
 CREATE TABLE case_activities (
     id         INTEGER PRIMARY KEY,
     case_id    BIGINT NOT NULL REFERENCES cases (id),
+    -- The case's account, kept here so the updates feed reads one index.
+    account_id TEXT NOT NULL REFERENCES accounts (id),
     kind       TEXT NOT NULL,
     author     TEXT NOT NULL,
     body       TEXT NOT NULL,
@@ -110,6 +113,7 @@ CREATE TABLE case_activities (
 );
 CREATE INDEX case_activities_by_case ON case_activities (case_id, created_at, id);
 CREATE INDEX case_activities_by_time ON case_activities (created_at, id);
+CREATE INDEX case_activities_by_account ON case_activities (account_id, created_at, id);
 
 CREATE TABLE case_watchers (
     case_id  BIGINT NOT NULL REFERENCES cases (id),
