@@ -291,6 +291,18 @@ async fn limits_hold(gw: Gateway) {
             .contains("aliases")
     );
 
+    // Nested lists multiply: 100 cases with 100 activity entries each is refused.
+    let fan_out = "{ cases(first: 100) { nodes { activity(first: 100) { nodes { id body author createdAt } } } } }";
+    let (status, body) = gw.post(&token, fan_out, json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{body}"
+    );
+
     let deep = "{ cases { edges { node { latestActivity { case { latestActivity { case { latestActivity { case { latestActivity { case { latestActivity { case { number } } } } } } } } } } } } } }";
     let (status, body) = gw.post(&token, deep, json!({})).await;
     assert_eq!(status, 400, "{body}");

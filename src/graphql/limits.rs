@@ -45,6 +45,15 @@ impl Extension for CatchPanicsExtension {
     }
 }
 
+/// The complexity of a paginated field: what one item costs, times the
+/// page size asked for, so nested lists cannot hide their fan-out.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let page = first.unwrap_or(switchboard_core::page::DEFAULT_PAGE_SIZE as i32);
+    usize::try_from(page.clamp(1, switchboard_core::page::MAX_PAGE_SIZE as i32))
+        .unwrap_or(1)
+        .saturating_mul(child_complexity.max(1))
+}
+
 /// How many aliased fields `doc` holds (fragments counted once each).
 pub fn count_aliases(doc: &ExecutableDocument) -> usize {
     fn walk(set: &SelectionSet) -> usize {

@@ -720,5 +720,7 @@ async fn write_postgres(url: &str, d: &Data) -> Result<()> {
     .await
     .map_err(crate::db_error)?;
     // VACUUM sets the visibility map, so counts can be answered from indexes alone.
-    conn.batch_execute("VACUUM ANALYZE").await.map_err(crate::db_error)
+    conn.batch_execute("VACUUM ANALYZE")
+        .await
+        .map_err(crate::db_error)
 }

@@ -190,6 +190,7 @@ impl CaseNode {
     }
     /// The activity stream, newest first. Meant for the case detail page:
     /// in lists use `latestActivity`.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,

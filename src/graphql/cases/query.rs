@@ -19,6 +19,7 @@ pub struct CaseQuery;
 impl CaseQuery {
     /// The caller's cases, filtered and ordered (most recently updated first
     /// by default). `first` defaults to 20 and may be at most 100.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
@@ -72,6 +73,7 @@ impl CaseQuery {
 
     /// Cases whose number starts with the text, or whose title or
     /// description contains all its words; most recently updated first.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -102,6 +104,7 @@ impl CaseQuery {
 
     /// The overview's recent updates: activity across the caller's cases,
     /// newest first.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, child_complexity)")]
     async fn case_updates(
         &self,
         ctx: &Context<'_>,
