@@ -323,6 +323,14 @@ async fn execute(state: &AppState, caller: Caller, media: Media, request: GqlReq
 
 /// Runs one operation; returns the status a request error deserves (none
 /// when it executed) and the response body.
+#[tracing::instrument(
+    name = "graphql",
+    skip_all,
+    fields(
+        graphql.operation = request.operation_name.as_deref().unwrap_or(""),
+        user.id = %caller.actor.user_id,
+    )
+)]
 async fn run(
     state: &AppState,
     caller: &Caller,
@@ -338,6 +346,7 @@ async fn run(
             return (Some(StatusCode::BAD_REQUEST), body);
         }
     }
+    let started = std::time::Instant::now();
     let loaders = Loaders::new(&state.ports, caller, true);
     let request = request.data(caller.clone()).data(loaders);
     let execution = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
@@ -366,6 +375,11 @@ async fn run(
         }
     };
     let request_error = is_request_error(&response).then_some(StatusCode::BAD_REQUEST);
+    tracing::info!(
+        duration_ms = started.elapsed().as_millis() as u64,
+        graphql.errors = response.errors.len(),
+        "graphql request"
+    );
     (request_error, response_body(response))
 }
 
