@@ -71,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
     };
     config.server.listen = listener.local_addr()?;
     config.database.url = Some(db.url.clone());
+    config.database.demo_data = Some(true);
     config.database.demo_cases = args.cases;
     config.database.pool_size = 8;
     config.log.filter = "warn".into();

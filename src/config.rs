@@ -78,8 +78,9 @@ pub struct DatabaseConfig {
     pub url: Option<String>,
     /// Most connections open at once.
     pub pool_size: usize,
-    /// Fill an empty database with the demo dataset on start.
-    pub demo_data: bool,
+    /// Fill an empty database with the demo dataset on start; when unset,
+    /// only the embedded SQLite database is filled, never a PostgreSQL one.
+    pub demo_data: Option<bool>,
     /// Demo accounts to make.
     pub demo_accounts: usize,
     /// Demo cases to make.
@@ -168,7 +169,7 @@ impl Default for DatabaseConfig {
         Self {
             url: None,
             pool_size: 8,
-            demo_data: true,
+            demo_data: None,
             demo_accounts: 4,
             demo_cases: 3000,
             demo_seed: 42,
@@ -308,6 +309,16 @@ impl Config {
             .unwrap_or_else(|| EMBEDDED_ISSUER.to_string())
     }
 
+    /// Whether to fill an empty database with demo data on start.
+    pub fn demo_data(&self) -> bool {
+        self.database.demo_data.unwrap_or(
+            self.database
+                .url
+                .as_deref()
+                .is_none_or(|url| !url.starts_with("postgres")),
+        )
+    }
+
     /// The database URL: the configured one or the embedded SQLite file.
     pub fn database_url(&self) -> String {
         self.database
@@ -342,6 +353,18 @@ mod tests {
         assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
         assert!(c.database_url().ends_with("switchboard.db"));
         assert_eq!(c.public_url(), "http://127.0.0.1:8080");
+        assert!(c.demo_data());
+        let production = Config {
+            database: DatabaseConfig {
+                url: Some("postgres://db/switchboard".into()),
+                ..DatabaseConfig::default()
+            },
+            ..Config::default()
+        };
+        assert!(
+            !production.demo_data(),
+            "demo users must not appear in a production database"
+        );
     }
 
     #[test]

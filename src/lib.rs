@@ -64,7 +64,7 @@ impl App {
     /// configured so), issuer, ports, schema and router state.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_database(&config).await?;
-        if config.database.demo_data
+        if config.demo_data()
             && seed::is_empty(&store)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -99,22 +99,23 @@ impl App {
         let cases: Arc<dyn CaseStore> =
             Arc::new(Publishing::new(Arc::new(store.clone()), bus.clone()));
         let directory: Arc<dyn UserDirectory> = Arc::new(store.clone());
+        let callers = Arc::new(Callers::new(
+            verifier,
+            directory,
+            Duration::from_secs(config.auth.principal_cache_secs),
+        ));
         let ports = Ports {
             cases,
             accounts: Arc::new(store.clone()),
             bus,
             public_url: config.public_url(),
+            callers: callers.clone(),
         };
-        let callers = Callers::new(
-            verifier,
-            directory,
-            Duration::from_secs(config.auth.principal_cache_secs),
-        );
         let schema = graphql::build(Some(ports.clone()), &config.limits);
         let state = AppState {
             schema,
             ports,
-            callers: Arc::new(callers),
+            callers,
             issuer: Arc::new(issuer),
             db: store.db().clone(),
             config: Arc::new(config),

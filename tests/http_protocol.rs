@@ -291,6 +291,30 @@ async fn limits_hold(gw: Gateway) {
             .contains("aliases")
     );
 
+    // Filter lists and searches are bounded, in GraphQL and in the export alike.
+    let ids: Vec<String> = (0..101).map(|i| i.to_string()).collect();
+    let (_, body) = gw
+        .post(
+            &token,
+            "query($ids: [ID!]) { cases(filter: { locationIds: $ids }) { totalCount } }",
+            json!({ "ids": ids }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "filter.locationIds",
+        "{body}"
+    );
+    let long_search = json!({ "text": "a b c d e f g h i j k l" }).to_string();
+    let response = gw
+        .http
+        .get(format!("{}/exports/cases.csv", gw.base))
+        .query(&[("filter", long_search.as_str())])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+
     // Nested lists multiply: 100 cases with 100 activity entries each is refused.
     let fan_out = "{ cases(first: 100) { nodes { activity(first: 100) { nodes { id body author createdAt } } } } }";
     let (status, body) = gw.post(&token, fan_out, json!({})).await;

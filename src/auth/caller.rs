@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use switchboard_core::directory::Principal;
-use switchboard_core::{Actor, Role, Scope, UserDirectory};
+use switchboard_core::{Actor, Scope, UserDirectory};
 
 use super::{AuthError, Verifier};
 
@@ -21,11 +21,14 @@ pub struct Caller {
     pub actor: Actor,
     /// When the token expires (seconds since the epoch).
     pub expires_at: u64,
+    /// The issuer and subject, which key the entitlement cache.
+    key: String,
 }
 
 impl Caller {
-    fn new(principal: Arc<Principal>, expires_at: u64) -> Self {
+    fn new(principal: Arc<Principal>, expires_at: u64, key: String) -> Self {
         Self {
+            key,
             scope: principal.scope(),
             actor: Actor {
                 user_id: principal.user.id.clone(),
@@ -35,15 +38,6 @@ impl Caller {
             principal,
             expires_at,
         }
-    }
-
-    /// The caller's role on `account_id`, if they have one.
-    pub fn role_on(&self, account_id: &str) -> Option<Role> {
-        self.principal
-            .entitlements
-            .iter()
-            .find(|e| e.account_id == account_id)
-            .map(|e| e.role)
     }
 }
 
@@ -70,12 +64,27 @@ impl Callers {
     pub async fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
         let claims = self.verifier.verify(token)?;
         let key = format!("{}\u{0}{}", claims.iss, claims.sub);
-        if let Some(principal) = self.cached(&key) {
-            return Ok(Caller::new(principal, claims.exp));
+        let principal = self.principal(&key, &claims.sub).await?;
+        Ok(Caller::new(principal, claims.exp, key))
+    }
+
+    /// The accounts `caller` may see now: their entitlements may have
+    /// changed since they authenticated (long-lived subscriptions ask this
+    /// before each event). Cached like [`Callers::authenticate`].
+    pub async fn current_scope(&self, caller: &Caller) -> Result<Scope, AuthError> {
+        let principal = self
+            .principal(&caller.key, &caller.principal.user.id)
+            .await?;
+        Ok(principal.scope())
+    }
+
+    async fn principal(&self, key: &str, subject: &str) -> Result<Arc<Principal>, AuthError> {
+        if let Some(principal) = self.cached(key) {
+            return Ok(principal);
         }
         let principal = self
             .directory
-            .principal_by_id(&claims.sub)
+            .principal_by_id(subject)
             .await
             .map_err(|_| AuthError::Unavailable)?
             .ok_or(AuthError::UnknownUser)?;
@@ -84,9 +93,9 @@ impl Callers {
             if cache.len() > 10_000 {
                 cache.clear();
             }
-            cache.insert(key, (Instant::now(), principal.clone()));
+            cache.insert(key.to_string(), (Instant::now(), principal.clone()));
         }
-        Ok(Caller::new(principal, claims.exp))
+        Ok(principal)
     }
 
     fn cached(&self, key: &str) -> Option<Arc<Principal>> {

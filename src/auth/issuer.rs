@@ -85,11 +85,6 @@ impl EmbeddedIssuer {
         &self.issuer
     }
 
-    /// The audience its tokens name.
-    pub fn audience(&self) -> &str {
-        &self.audience
-    }
-
     /// The public keys, as served at `/.well-known/jwks.json`.
     pub fn jwks(&self) -> &JwkSet {
         &self.jwks

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 use switchboard_core::{AccountStore, CaseStore, EventBus};
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Callers};
 use crate::config::LimitsConfig;
 use errors::{Code, error};
 use loaders::Loaders;
@@ -30,6 +30,8 @@ pub struct Ports {
     pub bus: Arc<dyn EventBus>,
     /// Where download links point (the gateway's public URL).
     pub public_url: String,
+    /// Who callers are now (subscriptions re-check access per event).
+    pub callers: Arc<Callers>,
 }
 
 /// The root query.

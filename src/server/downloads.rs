@@ -16,7 +16,7 @@ use super::AppState;
 use super::graphql_http::{Media, authenticate, error_response};
 use crate::graphql::Ports;
 use crate::graphql::cases::{CaseFilterInput, CaseOrderInput};
-use crate::graphql::errors::code_of;
+use crate::graphql::errors::{Code, code_of};
 
 /// The export's query string: the GraphQL filter and ordering as JSON.
 #[derive(Debug, Deserialize)]
@@ -63,6 +63,14 @@ pub async fn cases_csv(
             }
         },
     };
+    if let Err(error) = filter.check() {
+        return error_response(
+            Media::Json,
+            StatusCode::BAD_REQUEST,
+            Code::BadUserInput,
+            &error.message,
+        );
+    }
     let order: Option<CaseOrderInput> = match params.order_by.as_deref().filter(|o| !o.is_empty()) {
         None => None,
         Some(raw) => match serde_json::from_str(raw) {
@@ -285,8 +293,7 @@ pub async fn attachment(
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&meta.content_type)
-            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+        served_content_type(&meta.content_type),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size_bytes));
     h.insert(
@@ -297,11 +304,49 @@ pub async fn attachment(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Should a browser render it anyway, it runs nothing and reaches nothing.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
     response
+}
+
+/// Media types served as uploaded: documents and images that a browser
+/// cannot run. Anything else (HTML, SVG, scripts) is served as opaque bytes,
+/// so an uploaded file can never act on the gateway's origin.
+const INERT_TYPES: &[&str] = &[
+    "application/pdf",
+    "application/zip",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+    "text/csv",
+    "message/rfc822",
+];
+
+fn served_content_type(stored: &str) -> HeaderValue {
+    let essence = stored
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match INERT_TYPES.iter().find(|t| **t == essence) {
+        Some(t) => HeaderValue::from_static(t),
+        None => HeaderValue::from_static("application/octet-stream"),
+    }
 }
 
 fn content_disposition(file_name: &str) -> HeaderValue {
@@ -346,6 +391,28 @@ mod tests {
             csv_line(&["a,b".to_string(), "c".to_string()]),
             "\"a,b\",c\n"
         );
+    }
+
+    #[test]
+    fn only_inert_types_are_served_as_uploaded() {
+        assert_eq!(served_content_type("application/PDF"), "application/pdf");
+        assert_eq!(
+            served_content_type("text/plain; charset=utf-8"),
+            "text/plain"
+        );
+        for risky in [
+            "text/html",
+            "image/svg+xml",
+            "application/javascript",
+            "",
+            "nonsense",
+        ] {
+            assert_eq!(
+                served_content_type(risky),
+                "application/octet-stream",
+                "{risky}"
+            );
+        }
     }
 
     #[test]

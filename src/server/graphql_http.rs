@@ -82,8 +82,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
 
 /// A response holding only errors (no `data`: the request did not execute).
 pub fn error_response(media: Media, status: StatusCode, code: Code, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let body = errors_body(code, message);
     let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -339,10 +338,10 @@ async fn run(
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let max = state.config.limits.max_aliases;
         if count_aliases(&doc) > max {
-            let body = json!({ "errors": [{
-                "message": format!("the query uses more than {max} aliases"),
-                "extensions": { "code": Code::BadUserInput.as_str() }
-            }] });
+            let body = errors_body(
+                Code::BadUserInput,
+                &format!("the query uses more than {max} aliases"),
+            );
             return (Some(StatusCode::BAD_REQUEST), body);
         }
     }

@@ -10,13 +10,39 @@ use axum::extract::WebSocketUpgrade;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
 use serde_json::Value;
+use std::time::Duration;
 
 use super::AppState;
 use super::graphql_http::extract;
-use crate::auth::bearer;
+use crate::auth::{AuthError, bearer};
 use crate::graphql::errors::{Code, error};
 use crate::graphql::loaders::Loaders;
+
+/// How long a client has, once connected, to send its first message
+/// (`connection_init`); silent connections are closed.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest message a client may send.
+const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// Ends the incoming stream if its first message does not come in time.
+fn init_deadline<S>(stream: S) -> impl Stream<Item = S::Item>
+where
+    S: Stream + Unpin,
+{
+    futures::stream::unfold((stream, true), |(mut stream, first)| async move {
+        let next = if first {
+            tokio::time::timeout(INIT_TIMEOUT, stream.next())
+                .await
+                .ok()?
+        } else {
+            stream.next().await
+        };
+        next.map(|item| (item, (stream, false)))
+    })
+}
 
 fn token_in(payload: &Value) -> Option<String> {
     let object = payload.as_object()?;
@@ -51,9 +77,11 @@ pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| {
             let schema = state.schema.clone();
-            GraphQLWebSocket::new(socket, schema, protocol)
+            let (sink, stream) = socket.split();
+            GraphQLWebSocket::new_with_pair(sink, init_deadline(stream), schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let Some(token) = token_in(&payload).or(header_token) else {
                         return Err(error(
@@ -65,7 +93,12 @@ pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
                         .callers
                         .authenticate(&token)
                         .await
-                        .map_err(|e| error(Code::Unauthenticated, e.to_string()))?;
+                        .map_err(|e| match e {
+                            AuthError::Unavailable => {
+                                error(Code::BackendUnavailable, e.to_string())
+                            }
+                            _ => error(Code::Unauthenticated, e.to_string()),
+                        })?;
                     let mut data = Data::default();
                     data.insert(Loaders::new(&state.ports, &caller, false));
                     data.insert(caller);

@@ -83,6 +83,7 @@ pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
     };
     config.server.listen = addr;
     config.database.url = Some(db.url.clone());
+    config.database.demo_data = Some(true);
     config.database.demo_cases = 240;
     config.database.demo_accounts = 3;
     config.database.pool_size = 4;

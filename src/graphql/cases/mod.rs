@@ -146,6 +146,9 @@ pub struct DateRangeInput {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Most values one filter list may hold.
+pub const MAX_FILTER_VALUES: usize = 100;
+
 /// Which cases a list includes. Omitted fields do not restrict.
 #[derive(InputObject, Clone, Debug, Default, Serialize, Deserialize)]
 #[graphql(name = "CaseFilter")]
@@ -220,6 +223,37 @@ impl CaseFilterInput {
         }
         if let Some(text) = &self.text {
             validate::search_text("filter.text", text).map_err(|e| to_gql(&e))?;
+        }
+        let lengths = [
+            ("filter.states", self.states.as_ref().map_or(0, Vec::len)),
+            (
+                "filter.accountIds",
+                self.account_ids.as_ref().map_or(0, Vec::len),
+            ),
+            (
+                "filter.locationIds",
+                self.location_ids.as_ref().map_or(0, Vec::len),
+            ),
+            (
+                "filter.caseTypes",
+                self.case_types.as_ref().map_or(0, Vec::len),
+            ),
+            (
+                "filter.categories",
+                self.categories.as_ref().map_or(0, Vec::len),
+            ),
+            (
+                "filter.priorities",
+                self.priorities.as_ref().map_or(0, Vec::len),
+            ),
+        ];
+        for (field, length) in lengths {
+            if length > MAX_FILTER_VALUES {
+                return Err(to_gql(&Error::invalid(
+                    field,
+                    format!("a filter takes at most {MAX_FILTER_VALUES} values"),
+                )));
+            }
         }
         Ok(())
     }

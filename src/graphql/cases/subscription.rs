@@ -1,5 +1,7 @@
 //! The case-event subscription.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use async_graphql::{Context, ID, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
@@ -35,7 +37,7 @@ impl CaseSubscription {
         case_number: Option<String>,
     ) -> Result<impl Stream<Item = CaseEvent> + use<>> {
         let (caller, ports, _) = request(ctx)?;
-        let scope = caller.scope.clone();
+        let scope = &caller.scope;
         if let Some(account) = &account_id
             && !scope.contains(account)
         {
@@ -45,34 +47,57 @@ impl CaseSubscription {
             ))));
         }
         let case_number = match case_number {
-            Some(n) => Some(ports.cases.case_by_number(&scope, &n).await.gql()?.number),
+            Some(n) => Some(ports.cases.case_by_number(scope, &n).await.gql()?.number),
             None => None,
         };
         let store = ports.cases.clone();
+        let callers = ports.callers.clone();
+        let caller = caller.clone();
         let events = ports.bus.subscribe().filter(move |e| {
-            let wanted = scope.contains(&e.account_id)
-                && account_id
-                    .as_ref()
-                    .is_none_or(|a| a.as_str() == e.account_id)
+            let wanted = account_id
+                .as_ref()
+                .is_none_or(|a| a.as_str() == e.account_id)
                 && case_number.as_ref().is_none_or(|n| *n == e.case_number);
             futures::future::ready(wanted)
         });
-        let scope = caller.scope.clone();
-        Ok(events.filter_map(move |event| {
-            let store = store.clone();
-            let scope = scope.clone();
-            async move {
-                let case = store
-                    .cases_by_ids(&scope, std::slice::from_ref(&event.case_id))
-                    .await
-                    .ok()?
-                    .pop()?;
-                Some(CaseEvent {
-                    kind: event.kind.into(),
-                    at: event.at,
-                    case: CaseNode(case),
-                })
-            }
-        }))
+        // The stream ends when the token expires; the client reconnects with a new one.
+        let lifetime = Duration::from_secs(caller.expires_at.saturating_sub(unix_now()));
+        Ok(events
+            .filter_map(move |event| {
+                let (store, callers, caller) = (store.clone(), callers.clone(), caller.clone());
+                async move {
+                    // Access is checked again for every event: entitlements may
+                    // have been withdrawn since the subscription started.
+                    let scope = match callers.current_scope(&caller).await {
+                        Ok(scope) => scope,
+                        Err(error) => {
+                            tracing::warn!(%error, user.id = %caller.actor.user_id, "cannot re-check a subscriber's access");
+                            return None;
+                        }
+                    };
+                    if !scope.contains(&event.account_id) {
+                        return None;
+                    }
+                    let case = match store.cases_by_ids(&scope, std::slice::from_ref(&event.case_id)).await {
+                        Ok(mut cases) => cases.pop()?,
+                        Err(error) => {
+                            tracing::warn!(%error, case.number = %event.case_number, "cannot read a case for its event");
+                            return None;
+                        }
+                    };
+                    Some(CaseEvent {
+                        kind: event.kind.into(),
+                        at: event.at,
+                        case: CaseNode(case),
+                    })
+                }
+            })
+            .take_until(tokio::time::sleep(lifetime)))
     }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
