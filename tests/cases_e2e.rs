@@ -729,6 +729,83 @@ async fn bad_input_changes_nothing(gw: Gateway) {
     assert_eq!(count().await, before, "a rejected create wrote a case");
 }
 
+async fn a_retried_comment_posts_once(gw: Gateway) {
+    const COMMENT: &str = "mutation($id: ID!, $body: String!, $key: String) {
+  addCaseComment(caseId: $id, body: $body, idempotencyKey: $key) { id body createdAt }
+}";
+    let token = gw.token(PRIMARY_A).await;
+    let list = gw
+        .data(
+            &token,
+            "{ cases(filter: { states: [OPEN] }, first: 1) { nodes { id number } } }",
+            json!({}),
+        )
+        .await;
+    let case = &list["cases"]["nodes"][0];
+    let mut events = gw
+        .subscribe(
+            "graphql-transport-ws",
+            &token,
+            CASE_EVENTS,
+            json!({ "caseNumber": case["number"] }),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // The first attempt and two retries race (the client gave up waiting),
+    // then one more retry arrives after they all answered.
+    let body = "Posted once, however often the client retries.";
+    let vars = json!({ "id": case["id"], "body": body, "key": "e2e-comment-retry-1" });
+    let (a, b, c) = tokio::join!(
+        gw.data(&token, COMMENT, vars.clone()),
+        gw.data(&token, COMMENT, vars.clone()),
+        gw.data(&token, COMMENT, vars.clone()),
+    );
+    let late = gw.data(&token, COMMENT, vars.clone()).await;
+    let comment = &a["addCaseComment"];
+    assert_eq!(comment["body"], body);
+    for answer in [&b, &c, &late] {
+        assert_eq!(
+            &answer["addCaseComment"], comment,
+            "a retry answered with another comment"
+        );
+    }
+
+    // The same key with another body is refused.
+    let mut changed = vars.clone();
+    changed["body"] = json!("Something else under the same key.");
+    assert_eq!(gw.error_code(&token, COMMENT, changed).await, "CONFLICT");
+
+    let detail = gw
+        .data(
+            &token,
+            "query($id: ID!) { case(id: $id) { activity(first: 50) { nodes { id body } } } }",
+            json!({ "id": case["id"] }),
+        )
+        .await;
+    let posted: Vec<&Value> = detail["case"]["activity"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["body"] == body)
+        .collect();
+    assert_eq!(posted.len(), 1, "the activity stream holds {posted:?}");
+    assert_eq!(posted[0]["id"], comment["id"]);
+
+    let event = events.next_event().await;
+    assert_eq!(event["data"]["caseEvents"]["kind"], "COMMENT_ADDED");
+    assert_eq!(
+        event["data"]["caseEvents"]["case"]["latestActivity"]["body"],
+        body
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), events.next_message())
+            .await
+            .is_err(),
+        "a retried comment published another event"
+    );
+}
+
 on_both_backends!(
     overview_page_in_one_request,
     support_list_filters_orders_and_pages,
@@ -737,6 +814,7 @@ on_both_backends!(
     legacy_websocket_protocol_delivers_events,
     accounts_are_isolated,
     bad_input_changes_nothing,
+    a_retried_comment_posts_once,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

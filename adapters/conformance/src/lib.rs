@@ -15,10 +15,11 @@
 //! ```
 //!
 //! - [`cases`]: the [`CaseStore`](switchboard_core::CaseStore) port: scoping,
-//!   ordering and keyset pagination, filters and counts, creation and
-//!   idempotency, activity, watch lists, canceling and attachments.
+//!   ordering and keyset pagination, filters and counts, creation,
+//!   activity, watch lists, canceling, attachments, and idempotency keys on
+//!   creates, comments and uploads.
 //! - [`publishing`]: the [`Publishing`](switchboard_core::publishing::Publishing)
-//!   decorator over any store.
+//!   decorator over any store (one event per write, none for a replay).
 //!
 //! Behaviours write (they open cases, comment, cancel), so each needs a
 //! dataset of its own.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::FutureExt;
 use futures::stream::{BoxStream, StreamExt};
-use switchboard_core::cases::{Case, CaseStore, NewAttachment, NewCase};
+use switchboard_core::cases::{Case, CaseStore, NewAttachment, NewCase, NewComment};
 use switchboard_core::publishing::Publishing;
 use switchboard_core::{CaseEvent, CaseEventKind, EventBus, InProcessBus};
 
@@ -45,8 +45,8 @@ fn assert_one(events: Vec<CaseEvent>, kind: CaseEventKind, case: &Case, write: &
 }
 
 /// Every write publishes exactly one event of its kind about its case (a
-/// rename is an update, as [`CaseEventKind`] documents); a replayed create
-/// and a refused write publish none.
+/// rename is an update, as [`CaseEventKind`] documents); a replayed create,
+/// comment or upload and a refused write publish none.
 pub async fn one_event_per_write(store: Arc<dyn CaseStore>, fx: &Fixture) {
     let (scope, actor) = (fx.home.scope(), &fx.home.actor);
     let bus = Arc::new(InProcessBus::new(64));
@@ -82,9 +82,13 @@ pub async fn one_event_per_write(store: Arc<dyn CaseStore>, fx: &Fixture) {
     let extra = drain(&mut events);
     assert!(extra.is_empty(), "a replayed create published {extra:?}");
 
-    ok(
+    let comment = NewComment {
+        body: "Hello.".into(),
+        idempotency_key: Some("conformance-publishing-comment".into()),
+    };
+    let first = ok(
         publishing
-            .add_comment(&scope, actor, &case.id, "Hello.")
+            .add_comment(&scope, actor, &case.id, comment.clone())
             .await,
         "add_comment",
     );
@@ -94,9 +98,23 @@ pub async fn one_event_per_write(store: Arc<dyn CaseStore>, fx: &Fixture) {
         &case,
         "add_comment",
     );
+    let again = ok(
+        publishing
+            .add_comment(&scope, actor, &case.id, comment.clone())
+            .await,
+        "add_comment retried",
+    );
+    assert!(
+        again.replayed && again.record == first.record,
+        "the retried comment is not reported as a replay of the first"
+    );
+    let extra = drain(&mut events);
+    assert!(extra.is_empty(), "a replayed comment published {extra:?}");
 
     expect_invalid(
-        publishing.add_comment(&scope, actor, &case.id, "  ").await,
+        publishing
+            .add_comment(&scope, actor, &case.id, NewComment::new("  "))
+            .await,
         "body",
         "an empty comment",
     );
@@ -129,23 +147,37 @@ pub async fn one_event_per_write(store: Arc<dyn CaseStore>, fx: &Fixture) {
         "remove_watchers",
     );
 
-    let file = NewAttachment {
+    let upload = NewAttachment {
         file_name: "events.txt".into(),
         content_type: "text/plain".into(),
         data: Bytes::from_static(b"events"),
+        idempotency_key: Some("conformance-publishing-upload".into()),
     };
     let file = ok(
         publishing
-            .add_attachment(&scope, actor, &case.id, file)
+            .add_attachment(&scope, actor, &case.id, upload.clone())
             .await,
         "add_attachment",
-    );
+    )
+    .record;
     assert_one(
         drain(&mut events),
         CaseEventKind::AttachmentAdded,
         &case,
         "add_attachment",
     );
+    let again = ok(
+        publishing
+            .add_attachment(&scope, actor, &case.id, upload)
+            .await,
+        "add_attachment retried",
+    );
+    assert!(
+        again.replayed && again.record == file,
+        "the retried upload is not reported as a replay of the first"
+    );
+    let extra = drain(&mut events);
+    assert!(extra.is_empty(), "a replayed upload published {extra:?}");
     ok(
         publishing
             .rename_attachment(&scope, actor, &file.id, "renamed.txt")
@@ -186,10 +218,26 @@ pub async fn one_event_per_write(store: Arc<dyn CaseStore>, fx: &Fixture) {
     );
     expect_conflict(
         publishing
-            .add_comment(&scope, actor, &case.id, "Too late.")
+            .add_comment(&scope, actor, &case.id, NewComment::new("Too late."))
             .await,
         "a comment on a canceled case",
     );
     let extra = drain(&mut events);
     assert!(extra.is_empty(), "refused writes published {extra:?}");
+
+    let late = ok(
+        publishing
+            .add_comment(&scope, actor, &case.id, comment)
+            .await,
+        "add_comment retried on the canceled case",
+    );
+    assert!(
+        late.replayed,
+        "the retried comment is not reported as replayed"
+    );
+    let extra = drain(&mut events);
+    assert!(
+        extra.is_empty(),
+        "a comment replayed on a canceled case published {extra:?}"
+    );
 }

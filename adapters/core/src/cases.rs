@@ -285,14 +285,36 @@ pub struct NewCase {
     pub idempotency_key: Option<String>,
 }
 
-/// The result of a create: the case, and whether it already existed under
-/// the same idempotency key (so no new event is published).
+/// The result of a write an idempotency key makes safe to retry (a create,
+/// a comment, an upload): the record, and whether an earlier write under
+/// the same key made it, in which case nothing was written and no event is
+/// published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created<T> {
     /// The record.
     pub record: T,
-    /// True when an earlier create with the same key made it.
+    /// True when an earlier write with the same key made it.
     pub replayed: bool,
+}
+
+/// A customer comment to add to a case's activity stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewComment {
+    /// The text; stored trimmed (see [`crate::validate::comment`]).
+    pub body: String,
+    /// A client-chosen key: a comment retried with the same key returns the
+    /// first comment instead of posting another.
+    pub idempotency_key: Option<String>,
+}
+
+impl NewComment {
+    /// A comment with `body` and no idempotency key.
+    pub fn new(body: impl Into<String>) -> Self {
+        Self {
+            body: body.into(),
+            idempotency_key: None,
+        }
+    }
 }
 
 /// The kinds of entry in a case's activity stream.
@@ -389,7 +411,7 @@ pub struct Attachment {
 }
 
 /// A file to attach.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewAttachment {
     /// File name as the client sent it.
     pub file_name: String,
@@ -397,6 +419,9 @@ pub struct NewAttachment {
     pub content_type: String,
     /// The content.
     pub data: Bytes,
+    /// A client-chosen key: an upload retried with the same key returns the
+    /// first attachment instead of storing the file again.
+    pub idempotency_key: Option<String>,
 }
 
 /// A stream of an attachment's content, chunk by chunk.
@@ -477,8 +502,22 @@ impl Catalog {
 /// - lists are ordered exactly as asked, ties broken by id, and a cursor
 ///   from a page resumes right after its item even when rows are added;
 /// - writes append to the activity stream and bump `updated_at`;
-/// - a create with an idempotency key already used by the same actor
-///   returns the first case with `replayed = true` and writes nothing.
+/// - creates, comments and uploads take an optional idempotency key (1 to
+///   [`crate::validate::MAX_IDEMPOTENCY_KEY_CHARS`] characters; otherwise
+///   [`crate::Error::InvalidInput`] on field `idempotencyKey`, or
+///   `input.idempotencyKey` for a create). Keys belong to the actor
+///   (its `user_id`) and to the kind of write: one key may name one case,
+///   one comment and one upload of that actor, and other actors' keys never
+///   interfere. A write whose key the actor already used for that kind:
+///   - with the same input (same case, same normalised content) returns the
+///     first record with `replayed = true` and writes nothing, even if the
+///     case has since stopped accepting writes; when that case is outside
+///     the [`Scope`] it is [`crate::Error::NotFound`], as always;
+///   - with other input is [`crate::Error::Conflict`] and writes nothing.
+///
+///   Concurrent retries under one key make exactly one record: one of them
+///   reports `replayed = false`, the others the same record with
+///   `replayed = true`.
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// The backend's name for logs and errors (`sql`, `servicenow`).
@@ -515,14 +554,16 @@ pub trait CaseStore: Send + Sync {
         new: NewCase,
     ) -> Result<Created<Case>>;
 
-    /// Adds a customer comment.
+    /// Adds a customer comment (its body validated with
+    /// [`crate::validate::comment`] on field `body`) to a case that is not
+    /// closed or canceled; see the trait's idempotency rules.
     async fn add_comment(
         &self,
         scope: &Scope,
         actor: &Actor,
         case_id: &str,
-        body: &str,
-    ) -> Result<Activity>;
+        comment: NewComment,
+    ) -> Result<Created<Activity>>;
 
     /// The case's activity stream, newest first.
     async fn activity(
@@ -572,14 +613,17 @@ pub trait CaseStore: Send + Sync {
     /// The attachments of these cases, oldest first.
     async fn attachments(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Attachment>>;
 
-    /// Stores a file on a case.
+    /// Stores a file on a case that is not closed or canceled; see the
+    /// trait's idempotency rules (the input is the case, the file name, the
+    /// media type and the content). A replay whose attachment has since been
+    /// deleted is [`crate::Error::NotFound`]; the file is not stored again.
     async fn add_attachment(
         &self,
         scope: &Scope,
         actor: &Actor,
         case_id: &str,
         file: NewAttachment,
-    ) -> Result<Attachment>;
+    ) -> Result<Created<Attachment>>;
 
     /// Renames an attachment.
     async fn rename_attachment(

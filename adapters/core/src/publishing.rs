@@ -11,12 +11,13 @@ use chrono::Utc;
 
 use crate::cases::{
     Activity, Attachment, ByteStream, Case, CaseFilter, CaseOrder, CaseStore, Catalog, Created,
-    NewAttachment, NewCase, WatchEntry,
+    NewAttachment, NewCase, NewComment, WatchEntry,
 };
 use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Page, PageRequest, Result, Scope};
 
 /// Wraps a store; forwards every call and publishes an event after each
-/// successful write.
+/// successful write. A write replayed under an idempotency key wrote
+/// nothing, so it publishes nothing.
 pub struct Publishing {
     inner: Arc<dyn CaseStore>,
     bus: Arc<dyn EventBus>,
@@ -101,12 +102,17 @@ impl CaseStore for Publishing {
         scope: &Scope,
         actor: &Actor,
         case_id: &str,
-        body: &str,
-    ) -> Result<Activity> {
-        let activity = self.inner.add_comment(scope, actor, case_id, body).await?;
-        self.publish_for(scope, CaseEventKind::CommentAdded, case_id)
+        comment: NewComment,
+    ) -> Result<Created<Activity>> {
+        let created = self
+            .inner
+            .add_comment(scope, actor, case_id, comment)
             .await?;
-        Ok(activity)
+        if !created.replayed {
+            self.publish_for(scope, CaseEventKind::CommentAdded, &created.record.case_id)
+                .await?;
+        }
+        Ok(created)
     }
 
     async fn activity(
@@ -187,14 +193,20 @@ impl CaseStore for Publishing {
         actor: &Actor,
         case_id: &str,
         file: NewAttachment,
-    ) -> Result<Attachment> {
-        let attachment = self
+    ) -> Result<Created<Attachment>> {
+        let created = self
             .inner
             .add_attachment(scope, actor, case_id, file)
             .await?;
-        self.publish_for(scope, CaseEventKind::AttachmentAdded, case_id)
+        if !created.replayed {
+            self.publish_for(
+                scope,
+                CaseEventKind::AttachmentAdded,
+                &created.record.case_id,
+            )
             .await?;
-        Ok(attachment)
+        }
+        Ok(created)
     }
 
     async fn rename_attachment(

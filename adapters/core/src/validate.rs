@@ -126,15 +126,22 @@ pub fn new_case(catalog: &Catalog, mut new: NewCase) -> Result<NewCase> {
         _ => {}
     }
     new.watch_list = watch_list("input.watchList", &new.watch_list)?;
-    if let Some(key) = &new.idempotency_key
-        && (key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS)
-    {
+    if let Some(key) = &new.idempotency_key {
+        idempotency_key("input.idempotencyKey", key)?;
+    }
+    Ok(new)
+}
+
+/// Checks an idempotency key: 1 to [`MAX_IDEMPOTENCY_KEY_CHARS`] characters,
+/// kept exactly as sent (no trimming: it is the client's opaque token).
+pub fn idempotency_key(field: &str, key: &str) -> Result<()> {
+    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
         return Err(Error::invalid(
-            "input.idempotencyKey",
+            field,
             format!("an idempotency key has 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"),
         ));
     }
-    Ok(new)
+    Ok(())
 }
 
 /// Checks and normalises (trims, lower-cases, de-duplicates) a list of
@@ -390,6 +397,20 @@ mod tests {
         assert!(
             matches!(comment("reason", " "), Err(Error::InvalidInput { field, .. }) if field == "reason")
         );
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded() {
+        assert!(idempotency_key("k", "a").is_ok());
+        assert!(idempotency_key("k", &"é".repeat(MAX_IDEMPOTENCY_KEY_CHARS)).is_ok());
+        for bad in [String::new(), "a".repeat(MAX_IDEMPOTENCY_KEY_CHARS + 1)] {
+            assert!(
+                matches!(idempotency_key("k", &bad), Err(Error::InvalidInput { field, .. }) if field == "k")
+            );
+        }
+        let mut c = valid();
+        c.idempotency_key = Some(String::new());
+        assert_eq!(field_of(new_case(&catalog(), c)), "input.idempotencyKey");
     }
 
     #[test]

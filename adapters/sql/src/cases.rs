@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use switchboard_core::cases::{
     Activity, ActivityKind, Attachment, ByteStream, Case, CaseFilter, CaseOrder, CaseOrderField,
     CaseState, CaseStore, CaseType, Catalog, Category, Created, Direction, NewAttachment, NewCase,
-    Priority, SupportCaseType, WatchEntry,
+    NewComment, Priority, SupportCaseType, WatchEntry,
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope, validate};
 
@@ -17,8 +17,9 @@ use crate::cursor::Cursor;
 use crate::models::*;
 use crate::schema::{
     attachment_chunks, attachments, case_activities, case_categories, case_types, case_watchers,
-    cases, contacts, locations, products, support_case_types,
+    cases, contacts, locations, products, support_case_types, write_keys,
 };
+use crate::write_keys::{KeyedWrite, checked_key, input_hash, key_row};
 use crate::{SqlStore, db_error, with_conn};
 
 /// Attachments are stored in chunks of this size, so downloads stream.
@@ -307,14 +308,26 @@ fn writable(row: &CaseRow) -> std::result::Result<(), TxError> {
     }
 }
 
+/// A write that made `record` now.
+fn fresh<T>(record: T) -> Created<T> {
+    Created {
+        record,
+        replayed: false,
+    }
+}
+
+/// A retry answered with what an earlier write under its key made.
+fn replayed<T>(record: T) -> Created<T> {
+    Created {
+        record,
+        replayed: true,
+    }
+}
+
 fn request_hash(new: &NewCase) -> String {
     let mut canonical = new.clone();
     canonical.idempotency_key = None;
     hex(&Sha256::digest(format!("{canonical:?}").as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl SqlStore {
@@ -544,29 +557,20 @@ impl CaseStore for SqlStore {
         if let Some(key) = &new.idempotency_key
             && let Some(case) = self.find_replay(actor, key, &hash).await?
         {
-            return Ok(Created {
-                record: case,
-                replayed: true,
-            });
+            return Ok(replayed(case));
         }
         let result = self.insert_case(actor, &new, &hash).await;
         match (result, &new.idempotency_key) {
             // A concurrent retry with the same key won the race: answer with its case.
             (Err(Error::Conflict(_)), Some(key)) => {
                 match self.find_replay(actor, key, &hash).await? {
-                    Some(case) => Ok(Created {
-                        record: case,
-                        replayed: true,
-                    }),
+                    Some(case) => Ok(replayed(case)),
                     None => Err(Error::Conflict(
                         "the case could not be created; retry".into(),
                     )),
                 }
             }
-            (result, _) => result.map(|case| Created {
-                record: case,
-                replayed: false,
-            }),
+            (result, _) => result.map(fresh),
         }
     }
 
@@ -575,10 +579,18 @@ impl CaseStore for SqlStore {
         scope: &Scope,
         actor: &Actor,
         case_id: &str,
-        body: &str,
-    ) -> Result<Activity> {
-        let body = validate::comment("body", body)?;
-        let (row, activity) = write_tx!(self, |conn| {
+        comment: NewComment,
+    ) -> Result<Created<Activity>> {
+        let body = validate::comment("body", &comment.body)?;
+        let key = checked_key(comment.idempotency_key.as_deref())?;
+        let case_key = parse_id(case_id).ok_or_else(|| case_not_found(case_id))?;
+        let hash = input_hash(&[&case_key.to_string(), &body]);
+        if let Some(key) = key
+            && let Some(activity) = self.comment_replay(scope, actor, key, &hash).await?
+        {
+            return Ok(replayed(activity));
+        }
+        let result = write_tx!(self, |conn| {
             let row = scoped_case!(conn, scope, case_id)?;
             writable(&row)?;
             let at = now();
@@ -594,10 +606,32 @@ impl CaseStore for SqlStore {
                 .returning(ActivityRow::as_returning())
                 .get_result(conn)
                 .await?;
+            if let Some(key) = key {
+                diesel::insert_into(write_keys::table)
+                    .values(key_row(
+                        actor,
+                        KeyedWrite::Comment,
+                        key,
+                        &hash,
+                        row.id,
+                        activity.id,
+                        at,
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
             touch!(conn, row.id, at);
-            Ok((row, activity))
-        })?;
-        Ok(activity.into_domain(row.number))
+            Ok(activity.into_domain(row.number))
+        });
+        match (result, key) {
+            // A concurrent retry under the same key committed first: answer with its comment.
+            (Err(error @ Error::Conflict(_)), Some(key)) => self
+                .comment_replay(scope, actor, key, &hash)
+                .await?
+                .map(replayed)
+                .ok_or(error),
+            (result, _) => result.map(fresh),
+        }
     }
 
     async fn activity(
@@ -941,16 +975,24 @@ impl CaseStore for SqlStore {
         actor: &Actor,
         case_id: &str,
         file: NewAttachment,
-    ) -> Result<Attachment> {
+    ) -> Result<Created<Attachment>> {
         let file_name = validate::file_name("file", &file.file_name)?;
         let content_type = if file.content_type.trim().is_empty() {
             "application/octet-stream".to_string()
         } else {
             file.content_type.trim().to_string()
         };
+        let key = checked_key(file.idempotency_key.as_deref())?;
+        let case_key = parse_id(case_id).ok_or_else(|| case_not_found(case_id))?;
         let sha256 = hex(&Sha256::digest(&file.data));
+        let hash = input_hash(&[&case_key.to_string(), &file_name, &content_type, &sha256]);
+        if let Some(key) = key
+            && let Some(attachment) = self.attachment_replay(scope, actor, key, &hash).await?
+        {
+            return Ok(replayed(attachment));
+        }
         let data = file.data;
-        let row = write_tx!(self, |conn| {
+        let result = write_tx!(self, |conn| {
             let case = scoped_case!(conn, scope, case_id)?;
             writable(&case)?;
             let at = now();
@@ -967,6 +1009,21 @@ impl CaseStore for SqlStore {
                 .returning(AttachmentRow::as_returning())
                 .get_result(conn)
                 .await?;
+            if let Some(key) = key {
+                // Before the content: a losing concurrent retry stops here.
+                diesel::insert_into(write_keys::table)
+                    .values(key_row(
+                        actor,
+                        KeyedWrite::Attachment,
+                        key,
+                        &hash,
+                        case.id,
+                        row.id,
+                        at,
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
             for (seq, chunk) in data.chunks(CHUNK_BYTES).enumerate() {
                 diesel::insert_into(attachment_chunks::table)
                     .values((
@@ -989,9 +1046,17 @@ impl CaseStore for SqlStore {
                 .execute(conn)
                 .await?;
             touch!(conn, case.id, at);
-            Ok(row)
-        })?;
-        Ok(row.into_domain())
+            Ok(row.into_domain())
+        });
+        match (result, key) {
+            // A concurrent retry under the same key committed first: answer with its file.
+            (Err(error @ Error::Conflict(_)), Some(key)) => self
+                .attachment_replay(scope, actor, key, &hash)
+                .await?
+                .map(replayed)
+                .ok_or(error),
+            (result, _) => result.map(fresh),
+        }
     }
 
     async fn rename_attachment(

@@ -15,6 +15,7 @@ mod models;
 pub mod schema;
 pub mod seed;
 pub mod testing;
+mod write_keys;
 
 use std::sync::Arc;
 

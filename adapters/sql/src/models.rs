@@ -28,6 +28,11 @@ pub(crate) fn parse_ids(ids: &[String]) -> Vec<i64> {
     ids.iter().filter_map(|id| parse_id(id)).collect()
 }
 
+/// Lower-case hex of `bytes` (digests are stored this way).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The case number for a row id: `CS` and 11 digits.
 pub(crate) fn case_number(id: i64) -> String {
     format!("CS{:011}", 1_600_000 + id)
@@ -190,6 +195,19 @@ impl AttachmentRow {
             created_at: utc(self.created_at),
         }
     }
+}
+
+/// One idempotency key of a comment or an upload, and what it made.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = write_keys)]
+pub(crate) struct WriteKeyRow {
+    pub actor_subject: String,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub request_hash: String,
+    pub case_id: i64,
+    pub record_id: i64,
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

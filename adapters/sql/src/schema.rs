@@ -149,9 +149,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    write_keys (actor_subject, kind, idempotency_key) {
+        actor_subject -> Text,
+        kind -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        case_id -> BigInt,
+        record_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(case_activities -> cases (case_id));
 diesel::joinable!(attachments -> cases (case_id));
 diesel::joinable!(case_watchers -> cases (case_id));
+diesel::joinable!(write_keys -> cases (case_id));
 diesel::joinable!(user_entitlements -> accounts (account_id));
 diesel::joinable!(user_entitlements -> users (user_id));
 
@@ -170,4 +183,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_watchers,
     attachments,
     attachment_chunks,
+    write_keys,
 );

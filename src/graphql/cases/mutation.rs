@@ -4,7 +4,7 @@ use std::io::Read;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject, Upload};
 use switchboard_core::Error;
-use switchboard_core::cases::{NewAttachment, NewCase};
+use switchboard_core::cases::{NewAttachment, NewCase, NewComment};
 
 use super::Priority;
 use super::nodes::{ActivityNode, AttachmentNode, CaseNode};
@@ -74,6 +74,7 @@ fn read_upload(ctx: &Context<'_>, upload: &Upload, field: &str) -> Result<NewAtt
         file_name,
         content_type,
         data: data.into(),
+        idempotency_key: None,
     })
 }
 
@@ -127,7 +128,7 @@ impl CaseMutation {
                     .add_attachment(&caller.scope, &caller.actor, &created.record.id, file)
                     .await
                     .gql()?;
-                attachments.push(AttachmentNode(a));
+                attachments.push(AttachmentNode(a.record));
             }
         }
         Ok(CreateCasePayload {
@@ -137,37 +138,53 @@ impl CaseMutation {
         })
     }
 
-    /// Adds a comment to the activity stream.
+    /// Adds a comment to the activity stream. Send a fresh `idempotencyKey`
+    /// (1 to 128 characters, your own) per comment to make it safe to retry:
+    /// the same key with the same case and body returns the first comment
+    /// instead of posting another; with other input it is a CONFLICT.
     async fn add_case_comment(
         &self,
         ctx: &Context<'_>,
         case_id: ID,
         body: String,
+        idempotency_key: Option<String>,
     ) -> Result<ActivityNode> {
         let (caller, ports, _) = request(ctx)?;
-        let activity = ports
+        let comment = NewComment {
+            body,
+            idempotency_key,
+        };
+        let created = ports
             .cases
-            .add_comment(&caller.scope, &caller.actor, &case_id, &body)
+            .add_comment(&caller.scope, &caller.actor, &case_id, comment)
             .await
             .gql()?;
-        Ok(ActivityNode(activity))
+        Ok(ActivityNode(created.record))
     }
 
     /// Attaches a file (a multipart request per the GraphQL multipart spec).
+    /// Send a fresh `idempotencyKey` (1 to 128 characters, your own) per
+    /// file to make it safe to retry: the same key with the same case and
+    /// file returns the first attachment instead of storing another; with
+    /// other input it is a CONFLICT.
     async fn add_case_attachment(
         &self,
         ctx: &Context<'_>,
         case_id: ID,
         file: Upload,
+        idempotency_key: Option<String>,
     ) -> Result<AttachmentNode> {
         let (caller, ports, _) = request(ctx)?;
-        let file = read_upload(ctx, &file, "file")?;
-        let a = ports
+        let file = NewAttachment {
+            idempotency_key,
+            ..read_upload(ctx, &file, "file")?
+        };
+        let created = ports
             .cases
             .add_attachment(&caller.scope, &caller.actor, &case_id, file)
             .await
             .gql()?;
-        Ok(AttachmentNode(a))
+        Ok(AttachmentNode(created.record))
     }
 
     /// Renames an attachment.

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use switchboard_core::cases::{
-    Activity, ActivityKind, CaseFilter, CaseOrder, CaseState, CaseStore,
+    Activity, ActivityKind, CaseFilter, CaseOrder, CaseState, CaseStore, NewComment,
 };
 use switchboard_core::{PageRequest, Scope};
 
@@ -39,10 +39,16 @@ pub async fn comments(store: &dyn CaseStore, fx: &Fixture) {
 
     let first = ok(
         store
-            .add_comment(&scope, actor, &case.id, "  First conformance comment.  ")
+            .add_comment(
+                &scope,
+                actor,
+                &case.id,
+                NewComment::new("  First conformance comment.  "),
+            )
             .await,
         "add_comment",
-    );
+    )
+    .record;
     assert_eq!(first.kind, ActivityKind::Comment);
     assert_eq!(
         first.body, "First conformance comment.",
@@ -67,10 +73,16 @@ pub async fn comments(store: &dyn CaseStore, fx: &Fixture) {
 
     let second = ok(
         store
-            .add_comment(&scope, actor, &case.id, "Second conformance comment.")
+            .add_comment(
+                &scope,
+                actor,
+                &case.id,
+                NewComment::new("Second conformance comment."),
+            )
             .await,
         "add_comment",
-    );
+    )
+    .record;
     let top = ok(
         store
             .activity(&scope, &case.id, &PageRequest::first(2))
@@ -105,7 +117,9 @@ pub async fn comments(store: &dyn CaseStore, fx: &Fixture) {
     );
 
     expect_invalid(
-        store.add_comment(&scope, actor, &case.id, "   ").await,
+        store
+            .add_comment(&scope, actor, &case.id, NewComment::new("   "))
+            .await,
         "body",
         "an empty comment",
     );
@@ -132,7 +146,12 @@ pub async fn latest_activity(store: &dyn CaseStore, fx: &Fixture) {
     let commented = case_in(store, &scope, &[CaseState::AwaitingInfo]).await;
     ok(
         store
-            .add_comment(&scope, actor, &commented.id, "The newest word.")
+            .add_comment(
+                &scope,
+                actor,
+                &commented.id,
+                NewComment::new("The newest word."),
+            )
             .await,
         "add_comment",
     );
@@ -191,16 +210,28 @@ pub async fn recent_updates(store: &dyn CaseStore, fx: &Fixture) {
     let theirs = case_in(store, &other, &[CaseState::Open]).await;
     let my_comment = ok(
         store
-            .add_comment(&home, &fx.home.actor, &mine.id, "Mine, written first.")
+            .add_comment(
+                &home,
+                &fx.home.actor,
+                &mine.id,
+                NewComment::new("Mine, written first."),
+            )
             .await,
         "add_comment",
-    );
+    )
+    .record;
     let their_comment = ok(
         store
-            .add_comment(&other, &fx.other.actor, &theirs.id, "Theirs, written last.")
+            .add_comment(
+                &other,
+                &fx.other.actor,
+                &theirs.id,
+                NewComment::new("Theirs, written last."),
+            )
             .await,
         "add_comment",
-    );
+    )
+    .record;
 
     for (scope, newest, what) in [
         (&home, &my_comment, "the home account"),

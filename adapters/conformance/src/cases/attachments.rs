@@ -64,11 +64,13 @@ pub async fn attachments_round_trip(store: &dyn CaseStore, fx: &Fixture) {
                     file_name: "  notes.txt ".into(),
                     content_type: "text/plain".into(),
                     data: Bytes::from(small_data.clone()),
+                    ..NewAttachment::default()
                 },
             )
             .await,
         "add_attachment of a small file",
-    );
+    )
+    .record;
     assert_eq!(
         small.file_name, "notes.txt",
         "the file name is stored trimmed"
@@ -105,11 +107,13 @@ pub async fn attachments_round_trip(store: &dyn CaseStore, fx: &Fixture) {
                     file_name: "capture.pcap".into(),
                     content_type: "application/vnd.tcpdump.pcap".into(),
                     data: Bytes::from(big_data.clone()),
+                    ..NewAttachment::default()
                 },
             )
             .await,
         "add_attachment of a file larger than 256 KiB",
-    );
+    )
+    .record;
     assert_eq!(big.size_bytes, BIG_FILE_BYTES as u64);
     assert_eq!(big.sha256, sha256_hex(&big_data));
 
@@ -223,6 +227,7 @@ pub async fn attachment_file_names(store: &dyn CaseStore, fx: &Fixture) {
                     file_name: name.to_string(),
                     content_type: "text/plain".into(),
                     data: Bytes::from_static(b"x"),
+                    ..NewAttachment::default()
                 },
             )
             .await;
@@ -242,11 +247,13 @@ pub async fn attachment_file_names(store: &dyn CaseStore, fx: &Fixture) {
                     file_name: "good.txt".into(),
                     content_type: "text/plain".into(),
                     data: Bytes::from_static(b"x"),
+                    ..NewAttachment::default()
                 },
             )
             .await,
         "add_attachment",
-    );
+    )
+    .record;
     for name in bad {
         expect_invalid(
             store.rename_attachment(&scope, actor, &file.id, name).await,

@@ -1,7 +1,9 @@
 //! Canceling: allowed while a case is being worked, final afterwards.
 
 use bytes::Bytes;
-use switchboard_core::cases::{ActivityKind, CaseFilter, CaseState, CaseStore, NewAttachment};
+use switchboard_core::cases::{
+    ActivityKind, CaseFilter, CaseState, CaseStore, NewAttachment, NewComment,
+};
 
 use crate::Fixture;
 use crate::support::{
@@ -91,7 +93,8 @@ pub async fn canceled_cases_refuse_writes(store: &dyn CaseStore, fx: &Fixture) {
             .add_attachment(&scope, actor, &case.id, text_file("before.txt", "kept"))
             .await,
         "add_attachment",
-    );
+    )
+    .record;
     let canceled = ok(
         store.cancel_case(&scope, actor, &case.id, None).await,
         "cancel_case",
@@ -100,7 +103,7 @@ pub async fn canceled_cases_refuse_writes(store: &dyn CaseStore, fx: &Fixture) {
 
     expect_conflict(
         store
-            .add_comment(&scope, actor, &case.id, "Too late.")
+            .add_comment(&scope, actor, &case.id, NewComment::new("Too late."))
             .await,
         "add_comment on a canceled case",
     );
@@ -177,5 +180,6 @@ fn text_file(name: &str, text: &'static str) -> NewAttachment {
         file_name: name.into(),
         content_type: "text/plain".into(),
         data: Bytes::from_static(text.as_bytes()),
+        ..NewAttachment::default()
     }
 }

@@ -5,6 +5,7 @@ mod attachments;
 mod cancel;
 mod create;
 mod filters;
+mod idempotency;
 mod ordering;
 mod scoping;
 mod text;
@@ -15,6 +16,7 @@ pub use attachments::{attachment_file_names, attachments_round_trip};
 pub use cancel::{cancel_from_active_states_only, canceled_cases_refuse_writes};
 pub use create::{create_validates_and_stores, idempotent_create};
 pub use filters::{count_agrees_with_walk, filters_match_a_full_walk};
+pub use idempotency::{concurrent_keyed_writes, idempotent_attachment, idempotent_comment};
 pub use ordering::{
     ORDERS, ordering_by_every_field, pagination_edges, pagination_survives_inserts,
 };

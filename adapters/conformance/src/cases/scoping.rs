@@ -1,7 +1,9 @@
 //! Every read and write is confined to the caller's scope.
 
 use bytes::Bytes;
-use switchboard_core::cases::{CaseFilter, CaseOrder, CaseState, CaseStore, NewAttachment};
+use switchboard_core::cases::{
+    CaseFilter, CaseOrder, CaseState, CaseStore, NewAttachment, NewComment,
+};
 use switchboard_core::{PageRequest, Scope};
 
 use crate::Fixture;
@@ -27,11 +29,13 @@ pub async fn scoping_hides_other_accounts(store: &dyn CaseStore, fx: &Fixture) {
                     file_name: "theirs.txt".into(),
                     content_type: "text/plain".into(),
                     data: Bytes::from_static(b"not yours"),
+                    ..NewAttachment::default()
                 },
             )
             .await,
         "add_attachment in the other account's own scope",
-    );
+    )
+    .record;
     let watcher = "their.watcher@example.com".to_string();
     ok(
         store
@@ -125,7 +129,9 @@ pub async fn scoping_hides_other_accounts(store: &dyn CaseStore, fx: &Fixture) {
     // Writes.
     let actor = &fx.home.actor;
     expect_not_found(
-        store.add_comment(&home, actor, &theirs.id, "hello").await,
+        store
+            .add_comment(&home, actor, &theirs.id, NewComment::new("hello"))
+            .await,
         "add_comment on another account's case",
     );
     expect_not_found(
@@ -154,6 +160,7 @@ pub async fn scoping_hides_other_accounts(store: &dyn CaseStore, fx: &Fixture) {
                     file_name: "intruder.txt".into(),
                     content_type: "text/plain".into(),
                     data: Bytes::from_static(b"x"),
+                    ..NewAttachment::default()
                 },
             )
             .await,
@@ -238,7 +245,9 @@ pub async fn scoping_unknown_and_empty(store: &dyn CaseStore, fx: &Fixture) {
             "activity of a case that does not exist",
         );
         expect_not_found(
-            store.add_comment(&home, actor, missing, "hello").await,
+            store
+                .add_comment(&home, actor, missing, NewComment::new("hello"))
+                .await,
             "add_comment on a case that does not exist",
         );
         expect_not_found(
