@@ -806,7 +806,104 @@ async fn a_retried_comment_posts_once(gw: Gateway) {
     );
 }
 
+/// Sends `createCase` as a multipart request with `files` attached.
+async fn create_with_files(
+    gw: &Gateway,
+    token: &str,
+    input: &Value,
+    files: &[(&str, &[u8])],
+) -> Value {
+    let nulls: Vec<Value> = files.iter().map(|_| Value::Null).collect();
+    let mut input = input.clone();
+    input["attachments"] = Value::Array(nulls);
+    let operations = json!({
+        "query": "mutation ($input: CreateCaseInput!) { createCase(input: $input) { replayed case { id } attachments { id fileName } } }",
+        "variables": { "input": input },
+    });
+    let map: serde_json::Map<String, Value> = (0..files.len())
+        .map(|i| {
+            (
+                i.to_string(),
+                json!([format!("variables.input.attachments.{i}")]),
+            )
+        })
+        .collect();
+    let mut form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", Value::Object(map).to_string());
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        form = form.part(
+            i.to_string(),
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
+    let response = gw
+        .http
+        .post(format!("{}/graphql", gw.base))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+async fn a_retried_create_with_files_attaches_each_once(gw: Gateway) {
+    let token = gw.token(PRIMARY_A).await;
+    let count = || async {
+        gw.data(&token, "{ cases { totalCount } }", json!({})).await["cases"]["totalCount"].clone()
+    };
+    let before = count().await;
+
+    // A bad file name is refused before anything is written.
+    let input = gw.create_input(&token, ACCOUNT_A, "with-files-bad").await;
+    let body = create_with_files(
+        &gw,
+        &token,
+        &input,
+        &[("ok.txt", b"ok"), ("../escape.txt", b"x")],
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.attachments[1]",
+        "{body}"
+    );
+    assert_eq!(count().await, before, "a refused create left a case behind");
+
+    let input = gw.create_input(&token, ACCOUNT_A, "with-files").await;
+    let files: [(&str, &[u8]); 2] = [("a.txt", b"first"), ("b.txt", b"second")];
+    let first = create_with_files(&gw, &token, &input, &files).await;
+    assert_eq!(first["data"]["createCase"]["replayed"], false, "{first}");
+    let again = create_with_files(&gw, &token, &input, &files).await;
+    assert_eq!(again["data"]["createCase"]["replayed"], true, "{again}");
+    assert_eq!(
+        again["data"]["createCase"]["case"],
+        first["data"]["createCase"]["case"]
+    );
+    assert_eq!(
+        again["data"]["createCase"]["attachments"],
+        first["data"]["createCase"]["attachments"]
+    );
+    let id = &first["data"]["createCase"]["case"]["id"];
+    let stored = gw
+        .data(
+            &token,
+            "query($id: ID!) { case(id: $id) { attachments { fileName } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        stored["case"]["attachments"],
+        json!([{ "fileName": "a.txt" }, { "fileName": "b.txt" }])
+    );
+}
+
 on_both_backends!(
+    a_retried_create_with_files_attaches_each_once,
     overview_page_in_one_request,
     support_list_filters_orders_and_pages,
     export_streams_every_matching_row,

@@ -164,7 +164,7 @@ struct Export {
     scope: Scope,
     filter: CaseFilter,
     order: CaseOrder,
-    catalog: Catalog,
+    catalog: std::sync::Arc<Catalog>,
     account_names: HashMap<String, String>,
 }
 

@@ -251,7 +251,7 @@ pub(crate) struct Form {
 impl Form {
     /// The first customer-creatable choice of the store's catalog.
     pub async fn of(store: &dyn CaseStore) -> Self {
-        let catalog: Catalog = ok(store.catalog().await, "catalog");
+        let catalog: Catalog = (*ok(store.catalog().await, "catalog")).clone();
         let (case_type, support) = catalog
             .case_types
             .iter()

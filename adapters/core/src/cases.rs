@@ -523,8 +523,9 @@ pub trait CaseStore: Send + Sync {
     /// The backend's name for logs and errors (`sql`, `servicenow`).
     fn backend(&self) -> &'static str;
 
-    /// The case form's catalog.
-    async fn catalog(&self) -> Result<Catalog>;
+    /// The case form's catalog. Backends may cache it briefly; it is shared,
+    /// not copied, by the many fields that name catalog entries.
+    async fn catalog(&self) -> Result<std::sync::Arc<Catalog>>;
 
     /// One page of cases matching `filter`, in `order`.
     async fn list_cases(

@@ -43,7 +43,7 @@ pub struct CaseEvent {
 /// Carries case events from writers to subscribers.
 ///
 /// Delivery is at-most-once and best effort: a subscriber that falls too far
-/// behind misses events (and is told so by a gap, not an error).
+/// behind misses the events it could not keep up with, silently.
 pub trait EventBus: Send + Sync {
     /// Sends an event to every current subscriber.
     fn publish(&self, event: CaseEvent);

@@ -39,16 +39,20 @@ impl Publishing {
         });
     }
 
-    async fn publish_for(&self, scope: &Scope, kind: CaseEventKind, case_id: &str) -> Result<()> {
-        if let Some(case) = self
-            .inner
-            .cases_by_ids(scope, &[case_id.to_string()])
-            .await?
-            .first()
-        {
-            self.publish(kind, case);
+    /// Publishes `kind` for a case read back from the store. The write has
+    /// already committed, so a failed read must not fail it (a client would
+    /// retry a write that succeeded): it is logged, and the event is lost.
+    async fn publish_for(&self, scope: &Scope, kind: CaseEventKind, case_id: &str) {
+        match self.inner.cases_by_ids(scope, &[case_id.to_string()]).await {
+            Ok(cases) => {
+                if let Some(case) = cases.first() {
+                    self.publish(kind, case);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, case.id = case_id, event.kind = ?kind, "a case event was not published");
+            }
         }
-        Ok(())
     }
 }
 
@@ -58,7 +62,7 @@ impl CaseStore for Publishing {
         self.inner.backend()
     }
 
-    async fn catalog(&self) -> Result<Catalog> {
+    async fn catalog(&self) -> Result<Arc<Catalog>> {
         self.inner.catalog().await
     }
 
@@ -110,7 +114,7 @@ impl CaseStore for Publishing {
             .await?;
         if !created.replayed {
             self.publish_for(scope, CaseEventKind::CommentAdded, &created.record.case_id)
-                .await?;
+                .await;
         }
         Ok(created)
     }
@@ -148,7 +152,7 @@ impl CaseStore for Publishing {
             .add_watchers(scope, actor, case_id, emails)
             .await?;
         self.publish_for(scope, CaseEventKind::WatchListChanged, case_id)
-            .await?;
+            .await;
         Ok(list)
     }
 
@@ -164,7 +168,7 @@ impl CaseStore for Publishing {
             .remove_watchers(scope, actor, case_id, emails)
             .await?;
         self.publish_for(scope, CaseEventKind::WatchListChanged, case_id)
-            .await?;
+            .await;
         Ok(list)
     }
 
@@ -204,7 +208,7 @@ impl CaseStore for Publishing {
                 CaseEventKind::AttachmentAdded,
                 &created.record.case_id,
             )
-            .await?;
+            .await;
         }
         Ok(created)
     }
@@ -221,7 +225,7 @@ impl CaseStore for Publishing {
             .rename_attachment(scope, actor, attachment_id, file_name)
             .await?;
         self.publish_for(scope, CaseEventKind::Updated, &attachment.case_id)
-            .await?;
+            .await;
         Ok(attachment)
     }
 
@@ -236,7 +240,7 @@ impl CaseStore for Publishing {
             .delete_attachment(scope, actor, attachment_id)
             .await?;
         self.publish_for(scope, CaseEventKind::AttachmentRemoved, &attachment.case_id)
-            .await?;
+            .await;
         Ok(attachment)
     }
 

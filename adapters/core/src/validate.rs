@@ -147,6 +147,14 @@ pub fn idempotency_key(field: &str, key: &str) -> Result<()> {
 /// Checks and normalises (trims, lower-cases, de-duplicates) a list of
 /// watch-list addresses.
 pub fn watch_list(field: &str, emails: &[String]) -> Result<Vec<String>> {
+    // Refuse oversized lists before any work: duplicates aside, no list
+    // longer than twice the limit can be acceptable.
+    if emails.len() > 2 * MAX_WATCH_LIST {
+        return Err(Error::invalid(
+            field,
+            format!("a watch list holds at most {MAX_WATCH_LIST} addresses"),
+        ));
+    }
     let mut out: Vec<String> = Vec::with_capacity(emails.len());
     for (i, raw) in emails.iter().enumerate() {
         let email = raw.trim().to_ascii_lowercase();

@@ -1,5 +1,7 @@
 //! [`CaseStore`] on SQL.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime};
@@ -239,6 +241,26 @@ macro_rules! scoped_case {
     }};
 }
 
+/// Reads the case `id` for a write, if it is in scope. On PostgreSQL the
+/// row is locked first (`FOR UPDATE`) for the rest of the transaction, so
+/// the state checks that follow and the writes that rely on them see no
+/// concurrent change; SQLite needs no lock, as its writers are serialised.
+macro_rules! locked_case {
+    ($conn:ident, $self:ident, $scope:expr, $id:expr) => {{
+        let id: &str = $id;
+        if $self.db.backend() == crate::Backend::Postgres
+            && let Some(key) = parse_id(id)
+        {
+            diesel::sql_query("SELECT id FROM cases WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::BigInt, _>(key)
+                .execute($conn)
+                .await
+                .map_err(TxError::Db)?;
+        }
+        scoped_case!($conn, $scope, id)
+    }};
+}
+
 /// Bumps the case's `updated_at` to `$at`.
 macro_rules! touch {
     ($conn:ident, $case_id:expr, $at:expr) => {
@@ -324,10 +346,33 @@ fn replayed<T>(record: T) -> Created<T> {
     }
 }
 
+/// A digest of what a create asks for (the key aside), stable across
+/// releases: each field in a fixed order, with its length, so no two inputs
+/// share a digest and a retry after an upgrade still matches.
 fn request_hash(new: &NewCase) -> String {
-    let mut canonical = new.clone();
-    canonical.idempotency_key = None;
-    hex(&Sha256::digest(format!("{canonical:?}").as_bytes()))
+    let mut canonical = String::new();
+    let mut field = |value: &str| {
+        canonical.push_str(&value.len().to_string());
+        canonical.push(':');
+        canonical.push_str(value);
+        canonical.push(';');
+    };
+    field(&new.account_id);
+    field(&new.case_type);
+    field(new.support_case_type.as_deref().unwrap_or(""));
+    field(&new.category);
+    field(new.title.as_deref().unwrap_or(""));
+    field(&new.description);
+    field(&new.priority.map_or(0, |p| p.level()).to_string());
+    field(new.location_id.as_deref().unwrap_or(""));
+    field(if new.location_not_listed { "1" } else { "0" });
+    field(new.product_id.as_deref().unwrap_or(""));
+    field(if new.product_not_listed { "1" } else { "0" });
+    field(new.contact_id.as_deref().unwrap_or(""));
+    for email in &new.watch_list {
+        field(email);
+    }
+    hex(&Sha256::digest(canonical.as_bytes()))
 }
 
 impl SqlStore {
@@ -423,11 +468,13 @@ impl CaseStore for SqlStore {
         crate::BACKEND
     }
 
-    async fn catalog(&self) -> Result<Catalog> {
-        self.catalog
-            .get_or_try_init(|| self.load_catalog())
-            .await
-            .cloned()
+    async fn catalog(&self) -> Result<Arc<Catalog>> {
+        if let Some(catalog) = self.catalog.fresh() {
+            return Ok(catalog);
+        }
+        let catalog = Arc::new(self.load_catalog().await?);
+        self.catalog.store(catalog.clone());
+        Ok(catalog)
     }
 
     async fn list_cases(
@@ -549,7 +596,8 @@ impl CaseStore for SqlStore {
         actor: &Actor,
         new: NewCase,
     ) -> Result<Created<Case>> {
-        let new = validate::new_case(&self.catalog().await?, new)?;
+        let catalog = self.catalog().await?;
+        let new = validate::new_case(&catalog, new)?;
         if !scope.contains(&new.account_id) {
             return Err(Error::not_found(format!("account {}", new.account_id)));
         }
@@ -591,7 +639,7 @@ impl CaseStore for SqlStore {
             return Ok(replayed(activity));
         }
         let result = write_tx!(self, |conn| {
-            let row = scoped_case!(conn, scope, case_id)?;
+            let row = locked_case!(conn, self, scope, case_id)?;
             writable(&row)?;
             let at = now();
             let activity: ActivityRow = diesel::insert_into(case_activities::table)
@@ -788,7 +836,7 @@ impl CaseStore for SqlStore {
             return Err(Error::invalid("emails", "name at least one address"));
         }
         write_tx!(self, |conn| {
-            let row = scoped_case!(conn, scope, case_id)?;
+            let row = locked_case!(conn, self, scope, case_id)?;
             writable(&row)?;
             let at = now();
             let existing: Vec<String> = case_watchers::table
@@ -849,7 +897,7 @@ impl CaseStore for SqlStore {
     ) -> Result<Vec<WatchEntry>> {
         let emails = validate::watch_list("emails", emails)?;
         write_tx!(self, |conn| {
-            let row = scoped_case!(conn, scope, case_id)?;
+            let row = locked_case!(conn, self, scope, case_id)?;
             writable(&row)?;
             let at = now();
             let present: Vec<String> = case_watchers::table
@@ -903,7 +951,7 @@ impl CaseStore for SqlStore {
             .map(|r| validate::comment("reason", r))
             .transpose()?;
         let row = write_tx!(self, |conn| {
-            let mut row = scoped_case!(conn, scope, case_id)?;
+            let mut row = locked_case!(conn, self, scope, case_id)?;
             let state = row.state();
             if !state.cancelable() {
                 return Err(TxError::Domain(Error::Conflict(format!(
@@ -993,7 +1041,7 @@ impl CaseStore for SqlStore {
         }
         let data = file.data;
         let result = write_tx!(self, |conn| {
-            let case = scoped_case!(conn, scope, case_id)?;
+            let case = locked_case!(conn, self, scope, case_id)?;
             writable(&case)?;
             let at = now();
             let row: AttachmentRow = diesel::insert_into(attachments::table)

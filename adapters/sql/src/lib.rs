@@ -19,9 +19,10 @@ mod write_keys;
 
 use std::sync::Arc;
 
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use switchboard_core::Error;
 use switchboard_core::cases::Catalog;
-use tokio::sync::OnceCell;
 
 pub use db::{Backend, Db, DbOptions};
 
@@ -33,7 +34,7 @@ pub const BACKEND: &str = "sql";
 #[derive(Clone)]
 pub struct SqlStore {
     db: Db,
-    catalog: Arc<OnceCell<Catalog>>,
+    catalog: Arc<CatalogCache>,
 }
 
 impl SqlStore {
@@ -41,13 +42,36 @@ impl SqlStore {
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            catalog: Arc::new(OnceCell::new()),
+            catalog: Arc::new(CatalogCache::default()),
         }
     }
 
     /// The pool.
     pub fn db(&self) -> &Db {
         &self.db
+    }
+}
+
+/// How long the catalog is served from memory; operators' edits to the
+/// catalog tables show within this time.
+const CATALOG_TTL: Duration = Duration::from_secs(60);
+
+/// The catalog as last read, and when.
+#[derive(Default)]
+pub(crate) struct CatalogCache(Mutex<Option<(Instant, Arc<Catalog>)>>);
+
+impl CatalogCache {
+    /// The cached catalog, if it is younger than [`CATALOG_TTL`].
+    pub(crate) fn fresh(&self) -> Option<Arc<Catalog>> {
+        let slot = self.0.lock().ok()?;
+        let (at, catalog) = slot.as_ref()?;
+        (at.elapsed() < CATALOG_TTL).then(|| catalog.clone())
+    }
+
+    pub(crate) fn store(&self, catalog: Arc<Catalog>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((Instant::now(), catalog));
+        }
     }
 }
 

@@ -133,6 +133,7 @@ conformance! {
         recent_updates,
         watch_list,
         cancel_from_active_states_only,
+        concurrent_cancels_cancel_once,
         canceled_cases_refuse_writes,
         attachments_round_trip,
         attachment_file_names,

@@ -3,8 +3,9 @@
 use std::io::Read;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject, Upload};
-use switchboard_core::Error;
+use sha2::{Digest, Sha256};
 use switchboard_core::cases::{NewAttachment, NewCase, NewComment};
+use switchboard_core::{Error, validate};
 
 use super::Priority;
 use super::nodes::{ActivityNode, AttachmentNode, CaseNode};
@@ -92,13 +93,29 @@ impl CaseMutation {
         input: CreateCaseInput,
     ) -> Result<CreateCasePayload> {
         let (caller, ports, _) = request(ctx)?;
-        let files = input
+        let mut files = input
             .attachments
             .iter()
             .flatten()
             .enumerate()
             .map(|(i, u)| read_upload(ctx, u, &format!("input.attachments[{i}]")))
             .collect::<Result<Vec<_>>>()?;
+        // Check every file before anything is written, so a bad file cannot
+        // leave a case behind without its attachments.
+        for (i, file) in files.iter().enumerate() {
+            validate::file_name(&format!("input.attachments[{i}]"), &file.file_name).gql()?;
+        }
+        // Each file gets a key derived from the case's, so a retried create
+        // attaches what is missing and never attaches a file twice.
+        if let Some(key) = &input.idempotency_key {
+            let digest: String = Sha256::digest(key.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            for (i, file) in files.iter_mut().enumerate() {
+                file.idempotency_key = Some(format!("createCase:{digest}:{i}"));
+            }
+        }
         let new = NewCase {
             account_id: input.account_id.to_string(),
             case_type: input.case_type,
@@ -121,14 +138,16 @@ impl CaseMutation {
             .await
             .gql()?;
         let mut attachments = Vec::new();
-        if !created.replayed {
-            for file in files {
-                let a = ports
-                    .cases
-                    .add_attachment(&caller.scope, &caller.actor, &created.record.id, file)
-                    .await
-                    .gql()?;
-                attachments.push(AttachmentNode(a.record));
+        for file in files {
+            match ports
+                .cases
+                .add_attachment(&caller.scope, &caller.actor, &created.record.id, file)
+                .await
+            {
+                Ok(added) => attachments.push(AttachmentNode(added.record)),
+                // Replaying a create whose file was deleted since: nothing to return.
+                Err(Error::NotFound { .. }) if created.replayed => {}
+                Err(error) => return Err(to_gql(&error)),
             }
         }
         Ok(CreateCasePayload {

@@ -299,7 +299,7 @@ pub(super) async fn prefetch(ctx: &Context<'_>, cases: &[Case]) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn catalog(ctx: &Context<'_>) -> Result<Catalog> {
+pub(super) async fn catalog(ctx: &Context<'_>) -> Result<std::sync::Arc<Catalog>> {
     request(ctx)?.1.cases.catalog().await.gql()
 }
 

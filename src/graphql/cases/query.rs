@@ -1,7 +1,7 @@
 //! Case queries.
 
 use async_graphql::{Context, ID, Object, Result};
-use switchboard_core::cases as core;
+use switchboard_core::cases::{self as core, Catalog};
 use switchboard_core::{Error, PageRequest, validate};
 
 use super::catalog::{CaseCatalog, Download};
@@ -123,7 +123,7 @@ impl CaseQuery {
 
     /// The case form's catalog.
     async fn case_catalog(&self, ctx: &Context<'_>) -> Result<CaseCatalog> {
-        Ok(catalog(ctx).await?.into())
+        Ok(Catalog::clone(&*catalog(ctx).await?).into())
     }
 
     /// A CSV of every case matching the filter (not just one page), to

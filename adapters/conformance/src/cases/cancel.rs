@@ -183,3 +183,29 @@ fn text_file(name: &str, text: &'static str) -> NewAttachment {
         ..NewAttachment::default()
     }
 }
+
+/// Cancels racing each other on one case: exactly one succeeds, the others
+/// are conflicts, and the activity stream records one state change.
+pub async fn concurrent_cancels_cancel_once(store: &dyn CaseStore, fx: &Fixture) {
+    let (scope, actor) = (fx.home.scope(), &fx.home.actor);
+    let case = open_case(store, &fx.home, "Canceled by several tabs at once.").await;
+    // Warm the backend's connections so the cancels really overlap.
+    let ids = [case.id.clone()];
+    futures::future::join_all((0..6).map(|_| store.cases_by_ids(&scope, &ids))).await;
+    let racing = (0..6).map(|_| store.cancel_case(&scope, actor, &case.id, None));
+    let results = futures::future::join_all(racing).await;
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{won} of 6 racing cancels succeeded: {results:?}");
+    for result in results.into_iter().filter(Result::is_err) {
+        expect_conflict(result, "a cancel that lost the race");
+    }
+    let changes = walk_activity(store, &scope, &case.id, BIG_PAGE)
+        .await
+        .into_iter()
+        .filter(|a| a.kind == ActivityKind::StateChange)
+        .count();
+    assert_eq!(
+        changes, 1,
+        "racing cancels recorded {changes} state changes"
+    );
+}

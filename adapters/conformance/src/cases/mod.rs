@@ -13,7 +13,9 @@ mod watch_list;
 
 pub use activity::{comments, latest_activity, recent_updates};
 pub use attachments::{attachment_file_names, attachments_round_trip};
-pub use cancel::{cancel_from_active_states_only, canceled_cases_refuse_writes};
+pub use cancel::{
+    cancel_from_active_states_only, canceled_cases_refuse_writes, concurrent_cancels_cancel_once,
+};
 pub use create::{create_validates_and_stores, idempotent_create};
 pub use filters::{count_agrees_with_walk, filters_match_a_full_walk};
 pub use idempotency::{concurrent_keyed_writes, idempotent_attachment, idempotent_comment};
