@@ -1,15 +1,15 @@
-//! Guards on execution: a panic in a resolver becomes an INTERNAL error on
-//! that field (its siblings still resolve), and alias counting for the
-//! HTTP layer's pre-execution check.
+//! Guards on execution, for every transport: a panic in a resolver becomes
+//! an INTERNAL error on that field (its siblings still resolve), and a
+//! document with too many aliases is refused before it is validated.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerResult, Value};
+use async_graphql::{Pos, ServerResult, Value, Variables};
 use futures::FutureExt;
 
 use super::errors::{Code, error};
@@ -52,6 +52,35 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     usize::try_from(page.clamp(1, switchboard_core::page::MAX_PAGE_SIZE as i32))
         .unwrap_or(1)
         .saturating_mul(child_complexity.max(1))
+}
+
+/// Refuses documents with more than `max` aliased fields.
+pub struct LimitAliases(pub usize);
+
+impl ExtensionFactory for LimitAliases {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitAliasesExtension(self.0))
+    }
+}
+
+struct LimitAliasesExtension(usize);
+
+#[async_trait::async_trait]
+impl Extension for LimitAliasesExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        if count_aliases(&doc) > self.0 {
+            let message = format!("the query uses more than {} aliases", self.0);
+            return Err(error(Code::BadUserInput, message).into_server_error(Pos::default()));
+        }
+        Ok(doc)
+    }
 }
 
 /// How many aliased fields `doc` holds (fragments counted once each).
@@ -114,6 +143,20 @@ mod tests {
         assert!(body["data"]["boom"].is_null());
         assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
         assert_eq!(body["errors"][0]["message"], "internal error");
+    }
+
+    #[tokio::test]
+    async fn documents_with_too_many_aliases_are_refused() {
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+            .extension(LimitAliases(1))
+            .finish();
+        assert!(schema.execute("{ a: fine }").await.errors.is_empty());
+        let response = schema.execute("{ a: fine b: fine }").await;
+        let body = serde_json::to_value(&response).unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
     }
 
     #[test]

@@ -59,7 +59,8 @@ pub fn build(ports: Option<Ports>, limits: &LimitsConfig) -> SwitchboardSchema {
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(64)
-    .extension(limits::CatchPanics);
+    .extension(limits::CatchPanics)
+    .extension(limits::LimitAliases(limits.max_aliases));
     if let Some(ports) = ports {
         builder = builder.data(ports);
     }

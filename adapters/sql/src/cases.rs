@@ -261,6 +261,21 @@ macro_rules! locked_case {
     }};
 }
 
+/// The whole watch list of the case `$case_id`, oldest entry first.
+macro_rules! watch_list_of {
+    ($conn:ident, $case_id:expr) => {
+        case_watchers::table
+            .filter(case_watchers::case_id.eq($case_id))
+            .order_by((case_watchers::added_at, case_watchers::email))
+            .select(WatcherRow::as_select())
+            .load::<WatcherRow>($conn)
+            .await?
+            .into_iter()
+            .map(WatcherRow::into_domain)
+            .collect::<Vec<_>>()
+    };
+}
+
 /// Bumps the case's `updated_at` to `$at`.
 macro_rules! touch {
     ($conn:ident, $case_id:expr, $at:expr) => {
@@ -878,13 +893,7 @@ impl CaseStore for SqlStore {
                     .await?;
                 touch!(conn, row.id, at);
             }
-            let list: Vec<WatcherRow> = case_watchers::table
-                .filter(case_watchers::case_id.eq(row.id))
-                .order_by((case_watchers::added_at, case_watchers::email))
-                .select(WatcherRow::as_select())
-                .load(conn)
-                .await?;
-            Ok(list.into_iter().map(WatcherRow::into_domain).collect())
+            Ok(watch_list_of!(conn, row.id))
         })
     }
 
@@ -928,13 +937,7 @@ impl CaseStore for SqlStore {
                     .await?;
                 touch!(conn, row.id, at);
             }
-            let list: Vec<WatcherRow> = case_watchers::table
-                .filter(case_watchers::case_id.eq(row.id))
-                .order_by((case_watchers::added_at, case_watchers::email))
-                .select(WatcherRow::as_select())
-                .load(conn)
-                .await?;
-            Ok(list.into_iter().map(WatcherRow::into_domain).collect())
+            Ok(watch_list_of!(conn, row.id))
         })
     }
 

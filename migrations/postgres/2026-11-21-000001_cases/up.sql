@@ -100,7 +100,11 @@ CREATE INDEX cases_by_opened ON cases (opened_at, id);
 CREATE INDEX cases_by_state ON cases (state, id);
 CREATE INDEX cases_by_priority ON cases (priority, id);
 CREATE INDEX cases_by_account_updated ON cases (account_id, updated_at, id);
-CREATE INDEX cases_by_account_state ON cases (account_id, state);
+CREATE INDEX cases_by_account_state ON cases (account_id, state, id);
+CREATE INDEX cases_by_account_opened ON cases (account_id, opened_at, id);
+CREATE INDEX cases_by_account_priority ON cases (account_id, priority, id);
+-- Case-number prefixes (`CS000016…`) search with LIKE 'prefix%'.
+CREATE INDEX cases_number_prefix ON cases (number text_pattern_ops);
 CREATE INDEX cases_title_trgm ON cases USING gin (lower(title) public.gin_trgm_ops);
 CREATE INDEX cases_description_trgm ON cases USING gin (lower(description) public.gin_trgm_ops);
 

@@ -99,7 +99,9 @@ CREATE INDEX cases_by_opened ON cases (opened_at, id);
 CREATE INDEX cases_by_state ON cases (state, id);
 CREATE INDEX cases_by_priority ON cases (priority, id);
 CREATE INDEX cases_by_account_updated ON cases (account_id, updated_at, id);
-CREATE INDEX cases_by_account_state ON cases (account_id, state);
+CREATE INDEX cases_by_account_state ON cases (account_id, state, id);
+CREATE INDEX cases_by_account_opened ON cases (account_id, opened_at, id);
+CREATE INDEX cases_by_account_priority ON cases (account_id, priority, id);
 
 CREATE TABLE case_activities (
     id         INTEGER PRIMARY KEY,
