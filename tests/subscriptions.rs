@@ -133,3 +133,67 @@ async fn sqlite_a_subscription_ends_when_its_token_expires() {
 async fn postgres_a_subscription_ends_when_its_token_expires() {
     a_subscription_ends_when_its_token_expires(Backend::Postgres).await;
 }
+
+/// Reads server-sent events from `response` until `done` says so or 10 s pass.
+async fn read_events(response: reqwest::Response, done: impl Fn(&str) -> bool) -> String {
+    use futures::StreamExt;
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !done(&text) {
+        match tokio::time::timeout_at(deadline, body.next()).await {
+            Ok(Some(Ok(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => break,
+        }
+    }
+    text
+}
+
+async fn server_sent_events(backend: Backend) {
+    let Some(gw) = common::start(backend).await else {
+        return;
+    };
+    let token = gw.token(PRIMARY_B).await;
+    let post = |query: &str| {
+        gw.http
+            .post(format!("{}/graphql", gw.base))
+            .bearer_auth(&token)
+            .header("accept", "text/event-stream")
+            .json(&json!({ "query": query, "variables": { "a": ACCOUNT_B } }))
+    };
+
+    // A query is one `next` event, then `complete`.
+    let response = post("{ me { name } }").send().await.unwrap();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let text = read_events(response, |t| t.contains("event: complete")).await;
+    assert!(
+        text.contains("event: next") && text.contains("Dana Primary"),
+        "{text}"
+    );
+
+    // A subscription streams events as they happen.
+    let response = post(EVENTS).send().await.unwrap();
+    let reader = tokio::spawn(read_events(response, |t| t.contains("COMMENT_ADDED")));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    comment_on_first_case_of_b(&gw).await;
+    let text = reader.await.unwrap();
+    assert!(
+        text.contains("event: next") && text.contains("COMMENT_ADDED"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_server_sent_events() {
+    server_sent_events(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_server_sent_events() {
+    server_sent_events(Backend::Postgres).await;
+}

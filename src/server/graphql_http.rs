@@ -127,7 +127,8 @@ pub async fn authenticate(
 
 /// `POST /graphql`: JSON, or a multipart request carrying uploads.
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Some(media) = negotiate(&headers) else {
+    let event_stream = super::sse::wanted(&headers);
+    let Some(media) = negotiate(&headers).or(event_stream.then_some(Media::Json)) else {
         return not_acceptable();
     };
     let caller = match authenticate(&state, &headers, media).await {
@@ -203,6 +204,9 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Err(response) => return response,
     };
     match batch {
+        BatchRequest::Single(request) if event_stream => {
+            super::sse::stream(&state, caller, request)
+        }
         BatchRequest::Single(request) => execute(&state, caller, media, request).await,
         BatchRequest::Batch(requests) => {
             if !server.batch_requests {
@@ -382,7 +386,7 @@ fn is_request_error(response: &GqlResponse) -> bool {
 /// Serialises a response, giving every error a code: our resolvers always
 /// set one; errors raised by the GraphQL engine itself (parse, validation,
 /// argument coercion) are the client's and get BAD_USER_INPUT.
-fn response_body(response: GqlResponse) -> Value {
+pub(super) fn response_body(response: GqlResponse) -> Value {
     let mut body = serde_json::to_value(&response)
         .unwrap_or_else(|_| errors_body(Code::Internal, "internal error"));
     if let Some(Value::Array(errors)) = body.get_mut("errors") {

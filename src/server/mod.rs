@@ -4,6 +4,7 @@ mod downloads;
 mod graphiql;
 mod graphql_http;
 mod health;
+mod sse;
 mod ws;
 
 use std::sync::Arc;

@@ -1,0 +1,52 @@
+//! Subscriptions (and single operations) over Server-Sent Events, in the
+//! "distinct connections" mode of the GraphQL-over-SSE protocol: POST
+//! `/graphql` with `Accept: text/event-stream`; each result is a `next`
+//! event, and a `complete` event ends the stream.
+
+use std::convert::Infallible;
+
+use async_graphql::Request as GqlRequest;
+use axum::http::{HeaderMap, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+
+use super::AppState;
+use super::graphql_http::response_body;
+use crate::auth::Caller;
+use crate::graphql::loaders::Loaders;
+
+/// Whether the client asks for an event stream.
+pub fn wanted(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept.split(',').any(|range| {
+                range
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("text/event-stream")
+            })
+        })
+}
+
+/// Runs `request` and streams its results as events.
+pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response {
+    // The stream may outlive many changes, so its loaders do not cache.
+    let loaders = Loaders::new(&state.ports, &caller, false);
+    let request = request.data(caller).data(loaders);
+    let results = state.schema.execute_stream(request).map(|response| {
+        Ok::<_, Infallible>(
+            Event::default()
+                .event("next")
+                .data(response_body(response).to_string()),
+        )
+    });
+    let complete = futures::stream::once(async { Ok(Event::default().event("complete").data("")) });
+    Sse::new(results.chain(complete))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
