@@ -261,6 +261,26 @@ macro_rules! locked_case {
     }};
 }
 
+/// Appends an entry to the activity stream of the case row `$case` and
+/// bumps the case's `updated_at`: what every write records.
+macro_rules! record {
+    ($conn:ident, $case:expr, $kind:expr, $author:expr, $body:expr, $at:expr) => {{
+        let case: &CaseRow = &$case;
+        diesel::insert_into(case_activities::table)
+            .values(NewActivityRow::new(
+                case.id,
+                &case.account_id,
+                $kind,
+                $author,
+                $body,
+                $at,
+            ))
+            .execute($conn)
+            .await?;
+        touch!($conn, case.id, $at);
+    }};
+}
+
 /// The whole watch list of the case `$case_id`, oldest entry first.
 macro_rules! watch_list_of {
     ($conn:ident, $case_id:expr) => {
@@ -880,18 +900,14 @@ impl CaseStore for SqlStore {
             if !added.is_empty() {
                 insert_each!(conn, case_watchers::table, &added);
                 let names: Vec<&str> = added.iter().map(|w| w.email.as_str()).collect();
-                diesel::insert_into(case_activities::table)
-                    .values(NewActivityRow::new(
-                        row.id,
-                        &row.account_id,
-                        ActivityKind::WatchList,
-                        &actor.name,
-                        format!("Added {} to the watch list", names.join(", ")),
-                        at,
-                    ))
-                    .execute(conn)
-                    .await?;
-                touch!(conn, row.id, at);
+                record!(
+                    conn,
+                    row,
+                    ActivityKind::WatchList,
+                    &actor.name,
+                    format!("Added {} to the watch list", names.join(", ")),
+                    at
+                );
             }
             Ok(watch_list_of!(conn, row.id))
         })
@@ -924,18 +940,14 @@ impl CaseStore for SqlStore {
                 )
                 .execute(conn)
                 .await?;
-                diesel::insert_into(case_activities::table)
-                    .values(NewActivityRow::new(
-                        row.id,
-                        &row.account_id,
-                        ActivityKind::WatchList,
-                        &actor.name,
-                        format!("Removed {} from the watch list", present.join(", ")),
-                        at,
-                    ))
-                    .execute(conn)
-                    .await?;
-                touch!(conn, row.id, at);
+                record!(
+                    conn,
+                    row,
+                    ActivityKind::WatchList,
+                    &actor.name,
+                    format!("Removed {} from the watch list", present.join(", ")),
+                    at
+                );
             }
             Ok(watch_list_of!(conn, row.id))
         })
@@ -1085,18 +1097,14 @@ impl CaseStore for SqlStore {
                     .execute(conn)
                     .await?;
             }
-            diesel::insert_into(case_activities::table)
-                .values(NewActivityRow::new(
-                    case.id,
-                    &case.account_id,
-                    ActivityKind::Attachment,
-                    &actor.name,
-                    format!("Attached {file_name}"),
-                    at,
-                ))
-                .execute(conn)
-                .await?;
-            touch!(conn, case.id, at);
+            record!(
+                conn,
+                case,
+                ActivityKind::Attachment,
+                &actor.name,
+                format!("Attached {file_name}"),
+                at
+            );
             Ok(row.into_domain())
         });
         match (result, key) {
@@ -1126,18 +1134,14 @@ impl CaseStore for SqlStore {
                 .set(attachments::file_name.eq(&file_name))
                 .execute(conn)
                 .await?;
-            diesel::insert_into(case_activities::table)
-                .values(NewActivityRow::new(
-                    case.id,
-                    &case.account_id,
-                    ActivityKind::Attachment,
-                    &actor.name,
-                    format!("Renamed {} to {file_name}", row.file_name),
-                    at,
-                ))
-                .execute(conn)
-                .await?;
-            touch!(conn, case.id, at);
+            record!(
+                conn,
+                case,
+                ActivityKind::Attachment,
+                &actor.name,
+                format!("Renamed {} to {file_name}", row.file_name),
+                at
+            );
             row.file_name = file_name.clone();
             Ok(row)
         })?;
@@ -1162,18 +1166,14 @@ impl CaseStore for SqlStore {
             diesel::delete(attachments::table.filter(attachments::id.eq(row.id)))
                 .execute(conn)
                 .await?;
-            diesel::insert_into(case_activities::table)
-                .values(NewActivityRow::new(
-                    case.id,
-                    &case.account_id,
-                    ActivityKind::Attachment,
-                    &actor.name,
-                    format!("Removed {}", row.file_name),
-                    at,
-                ))
-                .execute(conn)
-                .await?;
-            touch!(conn, case.id, at);
+            record!(
+                conn,
+                case,
+                ActivityKind::Attachment,
+                &actor.name,
+                format!("Removed {}", row.file_name),
+                at
+            );
             Ok(row)
         })?;
         Ok(row.into_domain())
