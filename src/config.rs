@@ -4,7 +4,7 @@
 //!
 //! Settings read:
 //! - `data_dir`: where the embedded database and signing key live (`./data`).
-//! - `server.listen`, `server.public_url`, `server.request_timeout_secs`,
+//! - `server.listen`, `server.public_url`, `server.request_timeout_ms`,
 //!   `server.body_limit_bytes`, `server.upload_limit_bytes`,
 //!   `server.batch_requests`, `server.graphiql`.
 //! - `database.url` (or `DATABASE_URL`), `database.pool_size`,
@@ -59,7 +59,7 @@ pub struct ServerConfig {
     /// embedded issuer); `http://{listen}` when unset.
     pub public_url: Option<String>,
     /// Longest a GraphQL request may run.
-    pub request_timeout_secs: u64,
+    pub request_timeout_ms: u64,
     /// Largest JSON request body.
     pub body_limit_bytes: usize,
     /// Largest uploaded file.
@@ -155,7 +155,7 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
-            request_timeout_secs: 30,
+            request_timeout_ms: 30_000,
             body_limit_bytes: 1024 * 1024,
             upload_limit_bytes: 25 * 1024 * 1024,
             batch_requests: false,
@@ -257,8 +257,8 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         let positive = [
             (
-                "server.request_timeout_secs",
-                self.server.request_timeout_secs as usize,
+                "server.request_timeout_ms",
+                self.server.request_timeout_ms as usize,
             ),
             ("server.body_limit_bytes", self.server.body_limit_bytes),
             ("server.upload_limit_bytes", self.server.upload_limit_bytes),

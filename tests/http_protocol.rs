@@ -340,3 +340,43 @@ on_both_backends!(
     malformed_requests_get_clear_errors,
     limits_hold,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_requests_are_stopped() {
+    let gw = common::start_with(common::Backend::Sqlite, |c| {
+        c.server.request_timeout_ms = 1;
+        c.limits.max_complexity = 1_000_000;
+    })
+    .await
+    .unwrap();
+    let token = gw.token(PRIMARY_A).await;
+    // Thirty full-page searches: far more than a millisecond of work.
+    let searches: String = (0..30)
+        .map(|i| format!("s{i}: search(text: \"a e i o u\", first: 100) {{ totalCount nodes {{ number location {{ name }} contact {{ name }} }} }} "))
+        .collect();
+    let (status, body) = gw
+        .post(&token, &format!("{{ {searches} }}"), json!({}))
+        .await;
+    assert_eq!(status, 504, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "BACKEND_UNAVAILABLE"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than")
+    );
+    // The gateway still answers afterwards.
+    assert_eq!(
+        gw.http
+            .get(format!("{}/healthz", gw.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+}

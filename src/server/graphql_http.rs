@@ -353,14 +353,9 @@ async fn run(
             );
         }
         Err(_) => {
-            tracing::warn!(
-                timeout_secs = state.config.server.request_timeout_secs,
-                "a request timed out"
-            );
-            let message = format!(
-                "the request took longer than {} s and was stopped",
-                state.config.server.request_timeout_secs
-            );
+            let limit = state.request_timeout();
+            tracing::warn!(timeout_ms = limit.as_millis() as u64, "a request timed out");
+            let message = format!("the request took longer than {limit:?} and was stopped");
             return (
                 Some(StatusCode::GATEWAY_TIMEOUT),
                 errors_body(Code::BackendUnavailable, &message),

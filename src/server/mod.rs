@@ -39,7 +39,7 @@ pub struct AppState {
 
 impl AppState {
     pub(crate) fn request_timeout(&self) -> Duration {
-        Duration::from_secs(self.config.server.request_timeout_secs)
+        Duration::from_millis(self.config.server.request_timeout_ms)
     }
 }
 
