@@ -189,6 +189,19 @@ async fn authentication_is_required(gw: Gateway) {
             .as_u16(),
         200
     );
+    // GraphiQL is served without a token (the token goes in its headers editor).
+    let page = gw
+        .http
+        .get(format!("{}/graphiql", gw.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("GraphiQL") && html.contains("integrity=\"sha384-"),
+        "{html}"
+    );
     let jwks: Value = gw
         .http
         .get(format!("{}/.well-known/jwks.json", gw.base))
