@@ -6,7 +6,7 @@
 //! - `data_dir`: where the embedded database and signing key live (`./data`).
 //! - `server.listen`, `server.public_url`, `server.request_timeout_ms`,
 //!   `server.body_limit_bytes`, `server.upload_limit_bytes`,
-//!   `server.batch_requests`, `server.graphiql`.
+//!   `server.batch_requests`, `server.graphiql`, `server.introspection`.
 //! - `database.url` (or `DATABASE_URL`), `database.pool_size`,
 //!   `database.demo_data`, `database.demo_accounts`, `database.demo_cases`,
 //!   `database.demo_seed`.
@@ -68,6 +68,9 @@ pub struct ServerConfig {
     pub batch_requests: bool,
     /// Serve GraphiQL at `/graphiql`.
     pub graphiql: bool,
+    /// Answer introspection queries (`__schema`, `__type`). Frontend tools
+    /// need it in development; production may turn it off.
+    pub introspection: bool,
 }
 
 /// `[database]`
@@ -160,6 +163,7 @@ impl Default for ServerConfig {
             upload_limit_bytes: 25 * 1024 * 1024,
             batch_requests: false,
             graphiql: true,
+            introspection: true,
         }
     }
 }

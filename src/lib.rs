@@ -111,7 +111,11 @@ impl App {
             public_url: config.public_url(),
             callers: callers.clone(),
         };
-        let schema = graphql::build(Some(ports.clone()), &config.limits);
+        let schema = graphql::build(
+            Some(ports.clone()),
+            &config.limits,
+            config.server.introspection,
+        );
         let state = AppState {
             schema,
             ports,

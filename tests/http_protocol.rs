@@ -355,6 +355,29 @@ on_both_backends!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_can_be_turned_off() {
+    let introspect = "{ __schema { queryType { name } } }";
+    let on = common::start(common::Backend::Sqlite).await.unwrap();
+    let token = on.token(PRIMARY_A).await;
+    let data = on.data(&token, introspect, json!({})).await;
+    assert_eq!(data["__schema"]["queryType"]["name"], "Query");
+
+    let off = common::start_with(common::Backend::Sqlite, |c| c.server.introspection = false)
+        .await
+        .unwrap();
+    let token = off.token(PRIMARY_A).await;
+    let (_, body) = off.post(&token, introspect, json!({})).await;
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "introspection answered: {body}"
+    );
+    assert_eq!(
+        off.data(&token, "{ me { name } }", json!({})).await["me"]["name"],
+        "Pat Primary"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_requests_are_stopped() {
     let gw = common::start_with(common::Backend::Sqlite, |c| {
         c.server.request_timeout_ms = 1;

@@ -49,8 +49,13 @@ pub struct Subscription(cases::CaseSubscription);
 /// The schema type.
 pub type SwitchboardSchema = Schema<Query, Mutation, Subscription>;
 
-/// The schema, serving `ports` (none: for printing the SDL).
-pub fn build(ports: Option<Ports>, limits: &LimitsConfig) -> SwitchboardSchema {
+/// The schema, serving `ports` (none: for printing the SDL); introspection
+/// is answered only when `introspection` is set.
+pub fn build(
+    ports: Option<Ports>,
+    limits: &LimitsConfig,
+    introspection: bool,
+) -> SwitchboardSchema {
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -61,6 +66,9 @@ pub fn build(ports: Option<Ports>, limits: &LimitsConfig) -> SwitchboardSchema {
     .limit_recursive_depth(64)
     .extension(limits::CatchPanics)
     .extension(limits::LimitAliases(limits.max_aliases));
+    if !introspection {
+        builder = builder.disable_introspection();
+    }
     if let Some(ports) = ports {
         builder = builder.data(ports);
     }
@@ -69,7 +77,7 @@ pub fn build(ports: Option<Ports>, limits: &LimitsConfig) -> SwitchboardSchema {
 
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
-    build(None, &LimitsConfig::default()).sdl()
+    build(None, &LimitsConfig::default(), true).sdl()
 }
 
 /// The request's caller, ports and loaders.
