@@ -110,6 +110,7 @@ impl App {
             bus,
             public_url: config.public_url(),
             callers: callers.clone(),
+            audit: Arc::new(store.clone()),
         };
         let schema = graphql::build(
             Some(ports.clone()),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use switchboard_core::directory::Principal;
 use switchboard_core::{Actor, Scope, UserDirectory};
 
-use super::{AuthError, Verifier};
+use super::{AuthError, Claims, Verifier};
 
 /// Who is making a request.
 #[derive(Debug, Clone)]
@@ -21,14 +21,21 @@ pub struct Caller {
     pub actor: Actor,
     /// When the token expires (seconds since the epoch).
     pub expires_at: u64,
+    /// The token's issuer.
+    pub issuer: String,
+    /// The OAuth client the token was issued to, if it says.
+    pub client: Option<String>,
     /// The issuer and subject, which key the entitlement cache.
     key: String,
 }
 
 impl Caller {
-    fn new(principal: Arc<Principal>, expires_at: u64, key: String) -> Self {
+    fn new(principal: Arc<Principal>, claims: &Claims, key: String) -> Self {
         Self {
             key,
+            issuer: claims.iss.clone(),
+            client: claims.azp.clone(),
+            expires_at: claims.exp,
             scope: principal.scope(),
             actor: Actor {
                 user_id: principal.user.id.clone(),
@@ -36,7 +43,6 @@ impl Caller {
                 name: principal.user.name.clone(),
             },
             principal,
-            expires_at,
         }
     }
 }
@@ -65,7 +71,7 @@ impl Callers {
         let claims = self.verifier.verify(token)?;
         let key = format!("{}\u{0}{}", claims.iss, claims.sub);
         let principal = self.principal(&key, &claims.sub).await?;
-        Ok(Caller::new(principal, claims.exp, key))
+        Ok(Caller::new(principal, &claims, key))
     }
 
     /// The accounts `caller` may see now: their entitlements may have

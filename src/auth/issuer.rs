@@ -102,6 +102,7 @@ impl EmbeddedIssuer {
             iat: Some(now),
             email: Some(user.email.clone()),
             name: Some(user.name.clone()),
+            azp: None,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());

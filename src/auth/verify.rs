@@ -38,6 +38,9 @@ pub struct Claims {
     /// The user's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The OAuth client the token was issued to (`azp`), if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
 }
 
 /// An issuer whose tokens are accepted.

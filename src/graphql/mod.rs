@@ -3,6 +3,7 @@
 //!
 //! The root types merge one struct per domain ([`cases`], [`directory`]).
 
+pub mod audit;
 pub mod cases;
 pub mod directory;
 pub mod errors;
@@ -12,6 +13,7 @@ pub mod loaders;
 use std::sync::Arc;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
+use switchboard_core::audit::AuditLog;
 use switchboard_core::{AccountStore, CaseStore, EventBus};
 
 use crate::auth::{Caller, Callers};
@@ -32,6 +34,8 @@ pub struct Ports {
     pub public_url: String,
     /// Who callers are now (subscriptions re-check access per event).
     pub callers: Arc<Callers>,
+    /// Where mutations are recorded.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 /// The root query.
@@ -70,7 +74,9 @@ pub fn build(
         builder = builder.disable_introspection();
     }
     if let Some(ports) = ports {
-        builder = builder.data(ports);
+        builder = builder
+            .extension(audit::Audit(ports.audit.clone()))
+            .data(ports);
     }
     builder.finish()
 }

@@ -3,6 +3,7 @@
 //! - [`cases`]: support cases, their catalog, activity, watch list and attachments ([`CaseStore`]).
 //! - [`directory`]: accounts, locations, products, contacts and users ([`AccountStore`], [`UserDirectory`]).
 //! - [`access`]: who is asking ([`Actor`]) and what they may see ([`Scope`]).
+//! - [`audit`]: the trail of every mutation ([`audit::AuditLog`]).
 //! - [`events`]: case events and the [`EventBus`] that carries them.
 //! - [`error`]: the one error every adapter maps its failures into.
 //! - [`publishing`]: a [`CaseStore`] decorator that publishes an event after every write.
@@ -12,6 +13,7 @@
 //! [`Error::NotFound`] for such a record, exactly as for one that does not exist.
 
 pub mod access;
+pub mod audit;
 pub mod cases;
 pub mod directory;
 pub mod error;

@@ -6,6 +6,7 @@
 //! repository's `migrations/sqlite` and `migrations/postgres` and are
 //! embedded in the binary ([`migrate::run`]).
 
+mod audit;
 pub mod cases;
 mod cursor;
 pub mod db;

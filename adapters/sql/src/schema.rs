@@ -185,3 +185,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachment_chunks,
     write_keys,
 );
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        user_id -> Text,
+        issuer -> Text,
+        client -> Nullable<Text>,
+        operation -> Text,
+        fields -> Text,
+        targets -> Text,
+        outcome -> Text,
+    }
+}
