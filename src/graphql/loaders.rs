@@ -132,6 +132,29 @@ impl Loader<String> for LatestActivityLoader {
     }
 }
 
+/// The distinct values `of` gives for `cases`, sorted: the keys of one
+/// batch look-up.
+pub fn distinct_ids(cases: &[Case], of: fn(&Case) -> Option<&String>) -> Vec<String> {
+    let mut ids: Vec<String> = cases.iter().filter_map(of).cloned().collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The record a case refers to by an optional id, through `loader`.
+pub async fn related<T>(
+    loader: &DataLoader<T, HashMapCache>,
+    id: Option<&String>,
+) -> Result<Option<T::Value>, Error>
+where
+    T: Loader<String, Error = Error>,
+{
+    match id {
+        None => Ok(None),
+        Some(id) => loader.load_one(id.clone()).await,
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     /// Cases by id.

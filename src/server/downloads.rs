@@ -17,6 +17,7 @@ use super::graphql_http::{Media, authenticate, error_response};
 use crate::graphql::Ports;
 use crate::graphql::cases::{CaseFilterInput, CaseOrderInput};
 use crate::graphql::errors::{Code, code_of};
+use crate::graphql::loaders::{Loaders, distinct_ids};
 
 /// The export's query string: the GraphQL filter and ordering as JSON.
 #[derive(Debug, Deserialize)]
@@ -89,6 +90,7 @@ pub async fn cases_csv(
     };
     let export = Export {
         ports: state.ports.clone(),
+        loaders: Loaders::new(&state.ports, &caller, true),
         scope: caller.scope.clone(),
         filter: filter.to_core(),
         order: CaseOrderInput::to_core(order),
@@ -161,6 +163,7 @@ const HEADER: [&str; 17] = [
 
 struct Export {
     ports: Ports,
+    loaders: Loaders,
     scope: Scope,
     filter: CaseFilter,
     order: CaseOrder,
@@ -185,40 +188,27 @@ impl Export {
             .then(|| page.end_cursor().map(str::to_string))
             .flatten();
         let cases = page.into_items();
-        let ids = |f: fn(&Case) -> Option<&String>| -> Vec<String> {
-            let mut v: Vec<String> = cases.iter().filter_map(f).cloned().collect();
-            v.sort();
-            v.dedup();
-            v
-        };
-        let accounts = &self.ports.accounts;
-        let locations: HashMap<String, (String, String)> = accounts
-            .locations_by_ids(&self.scope, &ids(|c| c.location_id.as_ref()))
-            .await?
-            .into_iter()
-            .map(|l| (l.id, (l.customer_location_id, l.name)))
-            .collect();
-        let products: HashMap<String, String> = accounts
-            .products_by_ids(&self.scope, &ids(|c| c.product_id.as_ref()))
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.name))
-            .collect();
-        let contacts: HashMap<String, String> = accounts
-            .contacts_by_ids(&self.scope, &ids(|c| c.contact_id.as_ref()))
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect();
+        // The export's loaders cache for its whole run, so a location or
+        // contact named on many pages is read once.
+        let ids = |of: fn(&Case) -> Option<&String>| distinct_ids(&cases, of);
+        let loaders = &self.loaders;
+        let locations = loaders
+            .locations
+            .load_many(ids(|c| c.location_id.as_ref()))
+            .await?;
+        let products = loaders
+            .products
+            .load_many(ids(|c| c.product_id.as_ref()))
+            .await?;
+        let contacts = loaders
+            .contacts
+            .load_many(ids(|c| c.contact_id.as_ref()))
+            .await?;
         let mut out = String::new();
         for case in &cases {
             let location = case.location_id.as_ref().and_then(|id| locations.get(id));
-            let lookup = |m: &HashMap<String, String>, id: &Option<String>| {
-                id.as_ref()
-                    .and_then(|id| m.get(id))
-                    .cloned()
-                    .unwrap_or_default()
-            };
+            let product = case.product_id.as_ref().and_then(|id| products.get(id));
+            let contact = case.contact_id.as_ref().and_then(|id| contacts.get(id));
             let row = [
                 case.number.clone(),
                 case.state.as_str().to_string(),
@@ -238,10 +228,12 @@ impl Export {
                     .get(&case.account_id)
                     .cloned()
                     .unwrap_or_default(),
-                location.map(|l| l.0.clone()).unwrap_or_default(),
-                location.map(|l| l.1.clone()).unwrap_or_default(),
-                lookup(&products, &case.product_id),
-                lookup(&contacts, &case.contact_id),
+                location
+                    .map(|l| l.customer_location_id.clone())
+                    .unwrap_or_default(),
+                location.map(|l| l.name.clone()).unwrap_or_default(),
+                product.map(|p| p.name.clone()).unwrap_or_default(),
+                contact.map(|c| c.name.clone()).unwrap_or_default(),
                 case.opened_by.clone(),
                 case.opened_at.to_rfc3339(),
                 case.updated_at.to_rfc3339(),

@@ -10,6 +10,7 @@ use super::connection::ActivityConnection;
 use super::{ActivityKind, CaseState, CatalogEntry, Priority};
 use crate::graphql::directory::{AccountNode, ContactNode, LocationNode, ProductNode};
 use crate::graphql::errors::IntoGql;
+use crate::graphql::loaders::{distinct_ids, related};
 use crate::graphql::request;
 
 /// A support case.
@@ -85,16 +86,9 @@ impl CaseNode {
     }
     /// The service location, unless not listed.
     async fn location(&self, ctx: &Context<'_>) -> Result<Option<LocationNode>> {
-        let Some(id) = &self.0.location_id else {
-            return Ok(None);
-        };
         let loaders = request(ctx)?.2;
-        Ok(loaders
-            .locations
-            .load_one(id.clone())
-            .await
-            .gql()?
-            .map(LocationNode))
+        let found = related(&loaders.locations, self.0.location_id.as_ref()).await;
+        Ok(found.gql()?.map(LocationNode))
     }
     /// The customer said the location is not in the list.
     async fn location_not_listed(&self) -> bool {
@@ -102,16 +96,9 @@ impl CaseNode {
     }
     /// The affected product, unless not listed.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<ProductNode>> {
-        let Some(id) = &self.0.product_id else {
-            return Ok(None);
-        };
         let loaders = request(ctx)?.2;
-        Ok(loaders
-            .products
-            .load_one(id.clone())
-            .await
-            .gql()?
-            .map(ProductNode))
+        let found = related(&loaders.products, self.0.product_id.as_ref()).await;
+        Ok(found.gql()?.map(ProductNode))
     }
     /// The customer said the product is not in the list.
     async fn product_not_listed(&self) -> bool {
@@ -119,16 +106,9 @@ impl CaseNode {
     }
     /// The case's contact.
     async fn contact(&self, ctx: &Context<'_>) -> Result<Option<ContactNode>> {
-        let Some(id) = &self.0.contact_id else {
-            return Ok(None);
-        };
         let loaders = request(ctx)?.2;
-        Ok(loaders
-            .contacts
-            .load_one(id.clone())
-            .await
-            .gql()?
-            .map(ContactNode))
+        let found = related(&loaders.contacts, self.0.contact_id.as_ref()).await;
+        Ok(found.gql()?.map(ContactNode))
     }
     /// Who opened it.
     async fn opened_by(&self) -> &str {
@@ -217,12 +197,7 @@ pub(super) async fn prefetch(ctx: &Context<'_>, cases: &[Case]) -> Result<()> {
     let look = ctx.look_ahead();
     let nodes = [look.field("nodes"), look.field("edges").field("node")];
     let wants = |field: &str| nodes.iter().any(|n| n.field(field).exists());
-    let ids = |of: fn(&Case) -> Option<&String>| -> Vec<String> {
-        let mut v: Vec<String> = cases.iter().filter_map(of).cloned().collect();
-        v.sort();
-        v.dedup();
-        v
-    };
+    let ids = |of: fn(&Case) -> Option<&String>| distinct_ids(cases, of);
     let case_ids = ids(|c| Some(&c.id));
     let skip = || async { Ok::<(), Error>(()) };
     let (locations, products, contacts, latest, watch, attachments) = futures::join!(
