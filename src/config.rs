@@ -6,14 +6,28 @@
 //! - `data_dir`: where the embedded database and signing key live (`./data`).
 //! - `server.listen`, `server.public_url`, `server.request_timeout_ms`,
 //!   `server.body_limit_bytes`, `server.upload_limit_bytes`,
-//!   `server.batch_requests`, `server.graphiql`, `server.introspection`.
+//!   `server.batch_requests`, `server.mode` (`development` or
+//!   `production`), `server.graphiql` and `server.introspection` (`off`,
+//!   `open` or `operators`; `true`/`false` mean `open`/`off`),
+//!   `server.graphiql_assets`.
+//! - `operator_login.issuer`, `operator_login.client_id`,
+//!   `operator_login.client_secret`, `operator_login.redirect_url`,
+//!   `operator_login.scopes`, `operator_login.session_ttl_secs`.
 //! - `database.url` (or `DATABASE_URL`), `database.pool_size`,
 //!   `database.demo_data`, `database.demo_accounts`, `database.demo_cases`,
 //!   `database.demo_seed`.
 //! - `auth.issuer`, `auth.audience`, `auth.token_ttl_secs`,
 //!   `auth.leeway_secs`, `auth.principal_cache_secs`.
+//! - `auth.issuers[]`: external OpenID Connect issuers (see
+//!   `auth::IssuerConfig` for their keys).
 //! - `limits.max_depth`, `limits.max_complexity`, `limits.max_aliases`.
 //! - `log.format` (`text` or `json`), `log.filter` (an `EnvFilter` directive).
+//! - `server.trust_forwarded_for`; `identity.recovery_per_login`,
+//!   `identity.recovery_per_address`, `identity.recovery_window_secs`,
+//!   `identity.address_window_secs`, `identity.password_attempts`,
+//!   `identity.access_requests_per_address`, `identity.intake_account`,
+//!   `identity.recovery_link_base`.
+//! - `billing.payment_portal_url`: the payment portal "Pay Invoices" opens.
 //!
 //! Unknown keys and bad values stop start-up with a message naming the key.
 
@@ -26,7 +40,13 @@ use serde::{Deserialize, Serialize};
 
 /// Environment variables with the `SWITCHBOARD_` prefix that are not
 /// configuration keys (tests and CI read them).
-const NOT_CONFIG: &[&str] = &["test_database_url", "require_postgres", "config"];
+const NOT_CONFIG: &[&str] = &[
+    "test_database_url",
+    "require_postgres",
+    "require_oidc",
+    "require_graphiql",
+    "config",
+];
 
 /// The embedded issuer's default identifier.
 pub const EMBEDDED_ISSUER: &str = "urn:switchboard:embedded";
@@ -47,6 +67,12 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Profile features: rate limits and the access-request intake.
+    pub identity: IdentityConfig,
+    /// Operators' GraphiQL login.
+    pub operator_login: OperatorLoginConfig,
+    /// Billing: where invoices are paid.
+    pub billing: BillingConfig,
 }
 
 /// `[server]`
@@ -66,11 +92,106 @@ pub struct ServerConfig {
     pub upload_limit_bytes: usize,
     /// Accept batched (array) GraphQL requests.
     pub batch_requests: bool,
-    /// Serve GraphiQL at `/graphiql`.
-    pub graphiql: bool,
-    /// Answer introspection queries (`__schema`, `__type`). Frontend tools
-    /// need it in development; production may turn it off.
-    pub introspection: bool,
+    /// Development keeps GraphiQL and introspection open; production
+    /// limits both to operators unless set explicitly.
+    pub mode: Mode,
+    /// Who may use GraphiQL at `/graphiql`; the mode decides when unset.
+    pub graphiql: Option<Access>,
+    /// Who gets answers to introspection queries (`__schema`, `__type`);
+    /// the mode decides when unset.
+    pub introspection: Option<Access>,
+    /// The folder holding GraphiQL's npm packages (`npm ci` in
+    /// `web/graphiql` fills `web/graphiql/node_modules`).
+    pub graphiql_assets: PathBuf,
+    /// Take the client address from `X-Forwarded-For` (set only behind a
+    /// proxy that writes it); otherwise the connection's peer address.
+    pub trust_forwarded_for: bool,
+}
+
+/// How the gateway is deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Developer tools open to every caller.
+    Development,
+    /// Developer tools for operators only.
+    Production,
+}
+
+/// Who may use a developer tool (GraphiQL, introspection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Nobody.
+    Off,
+    /// Every caller.
+    Open,
+    /// Callers with the OPERATOR role.
+    Operators,
+}
+
+impl<'de> Deserialize<'de> for Access {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AccessVisitor)
+    }
+}
+
+/// Reads `off`/`open`/`operators`, or `false`/`true` as `off`/`open`.
+struct AccessVisitor;
+
+impl serde::de::Visitor<'_> for AccessVisitor {
+    type Value = Access;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("`off`, `open` or `operators`")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Access, E> {
+        Ok(if value { Access::Open } else { Access::Off })
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Access, E> {
+        match value {
+            "off" | "false" => Ok(Access::Off),
+            "open" | "true" => Ok(Access::Open),
+            "operators" => Ok(Access::Operators),
+            other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+        }
+    }
+}
+
+/// `[operator_login]`: GraphiQL's sign-in through an OpenID Provider
+/// (authorization code with PKCE). Off while `issuer` is unset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OperatorLoginConfig {
+    /// The OpenID Provider's issuer URL (its discovery document lives
+    /// under it). Its access tokens must be trusted by `[auth]`.
+    pub issuer: Option<String>,
+    /// The gateway's client id at the provider.
+    pub client_id: String,
+    /// The client secret; unset for a public client (PKCE only).
+    pub client_secret: Option<String>,
+    /// Where the provider sends the browser back;
+    /// `{public_url}/graphiql/callback` when unset.
+    pub redirect_url: Option<String>,
+    /// Scopes to ask for besides `openid`.
+    pub scopes: Vec<String>,
+    /// Longest a session lasts (it also ends when its access token expires).
+    pub session_ttl_secs: u64,
+}
+
+impl Default for OperatorLoginConfig {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            client_id: "switchboard-graphiql".into(),
+            client_secret: None,
+            redirect_url: None,
+            scopes: Vec::new(),
+            session_ttl_secs: 8 * 3600,
+        }
+    }
 }
 
 /// `[database]`
@@ -106,6 +227,9 @@ pub struct AuthConfig {
     pub leeway_secs: u64,
     /// How long a user's entitlements are cached.
     pub principal_cache_secs: u64,
+    /// External OpenID Connect issuers trusted beside the embedded one
+    /// (`[[auth.issuers]]`).
+    pub issuers: Vec<crate::auth::IssuerConfig>,
 }
 
 /// `[limits]`
@@ -149,6 +273,9 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
+            identity: IdentityConfig::default(),
+            operator_login: OperatorLoginConfig::default(),
+            billing: BillingConfig::default(),
         }
     }
 }
@@ -162,8 +289,11 @@ impl Default for ServerConfig {
             body_limit_bytes: 1024 * 1024,
             upload_limit_bytes: 25 * 1024 * 1024,
             batch_requests: false,
-            graphiql: true,
-            introspection: true,
+            mode: Mode::Development,
+            graphiql: None,
+            introspection: None,
+            graphiql_assets: PathBuf::from("web/graphiql/node_modules"),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -189,6 +319,7 @@ impl Default for AuthConfig {
             token_ttl_secs: 3600,
             leeway_secs: 30,
             principal_cache_secs: 30,
+            issuers: Vec::new(),
         }
     }
 }
@@ -208,6 +339,67 @@ impl Default for LogConfig {
         Self {
             format: LogFormat::Text,
             filter: "info".into(),
+        }
+    }
+}
+
+/// `[identity]`: how often the public profile mutations may be used, and
+/// where access requests are filed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// Password-reset and unlock requests per login per recovery window.
+    pub recovery_per_login: u32,
+    /// The per-login window, and the window of wrong current passwords.
+    pub recovery_window_secs: u64,
+    /// Recovery requests per client address per address window.
+    pub recovery_per_address: u32,
+    /// The per-address window (recovery and access requests).
+    pub address_window_secs: u64,
+    /// Password-change attempts per user per recovery window.
+    pub password_attempts: u32,
+    /// Portal access requests per client address per address window.
+    pub access_requests_per_address: u32,
+    /// The account access-request cases are opened on; unset: requests are
+    /// only stored (operators read them with `accessRequests`).
+    pub intake_account: Option<String>,
+    /// Where recovery links point (`<base>/reset?token=…`,
+    /// `<base>/unlock?token=…`): the portal frontend, which calls
+    /// `completePasswordReset` / `completeAccountUnlock`; unset: the
+    /// gateway's public URL.
+    pub recovery_link_base: Option<String>,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            recovery_per_login: 5,
+            recovery_window_secs: 15 * 60,
+            recovery_per_address: 20,
+            address_window_secs: 3600,
+            password_attempts: 5,
+            access_requests_per_address: 5,
+            intake_account: None,
+            recovery_link_base: None,
+        }
+    }
+}
+
+/// `[billing]`: the payment portal invoices are paid on; the gateway never
+/// handles card data itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingConfig {
+    /// The portal's URL; `{account}` and `{invoice}` are replaced by the
+    /// URL-encoded account number and invoice number (empty for none).
+    pub payment_portal_url: String,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self {
+            payment_portal_url: "https://pay.billing.example/accounts/{account}?invoice={invoice}"
+                .into(),
         }
     }
 }
@@ -270,6 +462,14 @@ impl Config {
             ("auth.token_ttl_secs", self.auth.token_ttl_secs as usize),
             ("limits.max_depth", self.limits.max_depth),
             ("limits.max_complexity", self.limits.max_complexity),
+            (
+                "identity.recovery_window_secs",
+                self.identity.recovery_window_secs as usize,
+            ),
+            (
+                "identity.address_window_secs",
+                self.identity.address_window_secs as usize,
+            ),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -291,7 +491,72 @@ impl Config {
         if self.auth.audience.trim().is_empty() {
             return Err(ConfigError("`auth.audience` cannot be empty".into()));
         }
+        crate::auth::check_issuers(&self.auth.issuers).map_err(ConfigError)?;
+        let portal = &self.billing.payment_portal_url;
+        if !(portal.starts_with("https://") || portal.starts_with("http://"))
+            || !portal.contains("{account}")
+        {
+            return Err(ConfigError(format!(
+                "`billing.payment_portal_url` must be an http(s) URL with an {{account}} placeholder, got `{portal}`"
+            )));
+        }
+        self.check_operator_login()
+    }
+
+    fn check_operator_login(&self) -> Result<(), ConfigError> {
+        let login = &self.operator_login;
+        let Some(issuer) = &login.issuer else {
+            return Ok(());
+        };
+        let urls = [
+            ("operator_login.issuer", Some(issuer)),
+            ("operator_login.redirect_url", login.redirect_url.as_ref()),
+        ];
+        for (key, url) in urls {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(ConfigError(format!(
+                    "`{key}` must start with http:// or https://, got `{url}`"
+                )));
+            }
+        }
+        if login.client_id.trim().is_empty() {
+            return Err(ConfigError(
+                "`operator_login.client_id` cannot be empty".into(),
+            ));
+        }
+        if login.session_ttl_secs == 0 {
+            return Err(ConfigError(
+                "`operator_login.session_ttl_secs` must be greater than 0".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// Who may use GraphiQL: as configured, else by mode.
+    pub fn graphiql_access(&self) -> Access {
+        self.server.graphiql.unwrap_or(self.mode_default())
+    }
+
+    /// Who gets introspection answers: as configured, else by mode.
+    pub fn introspection_access(&self) -> Access {
+        self.server.introspection.unwrap_or(self.mode_default())
+    }
+
+    fn mode_default(&self) -> Access {
+        match self.server.mode {
+            Mode::Development => Access::Open,
+            Mode::Production => Access::Operators,
+        }
+    }
+
+    /// Where the OpenID Provider sends operators back after signing in.
+    pub fn operator_redirect_url(&self) -> String {
+        self.operator_login
+            .redirect_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/graphiql/callback", self.public_url()))
     }
 
     /// The URL clients reach the gateway at, without a trailing slash.
@@ -391,6 +656,26 @@ mod tests {
             jail.set_env("SWITCHBOARD_DATABASE__POOL_SIZE", "0");
             let err = Config::load(None, &Overrides::default()).unwrap_err();
             assert!(err.to_string().contains("database.pool_size"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_payment_portal_needs_an_account_placeholder() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "SWITCHBOARD_BILLING__PAYMENT_PORTAL_URL",
+                "https://pay.example/",
+            );
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("billing.payment_portal_url"),
+                "{err}"
+            );
+            let url = "https://pay.example/{account}/{invoice}";
+            jail.set_env("SWITCHBOARD_BILLING__PAYMENT_PORTAL_URL", url);
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(c.billing.payment_portal_url, url);
             Ok(())
         });
     }

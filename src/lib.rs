@@ -94,7 +94,13 @@ impl App {
             vec![config.auth.audience.clone()],
             issuer.jwks(),
         )?;
-        let verifier = Verifier::new(vec![trusted], config.auth.leeway_secs);
+        let mut trusted = vec![trusted];
+        let issuer_http = auth::http_client()?;
+        for external in &config.auth.issuers {
+            trusted.push(TrustedIssuer::from_config(external, issuer_http.clone())?);
+        }
+        let verifier = Verifier::new(trusted, config.auth.leeway_secs);
+        verifier.warm_up();
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
         let cases: Arc<dyn CaseStore> =
             Arc::new(Publishing::new(Arc::new(store.clone()), bus.clone()));
@@ -102,6 +108,7 @@ impl App {
         let callers = Arc::new(Callers::new(
             verifier,
             directory,
+            Arc::new(store.clone()),
             Duration::from_secs(config.auth.principal_cache_secs),
         ));
         let ports = Ports {
@@ -111,11 +118,16 @@ impl App {
             public_url: config.public_url(),
             callers: callers.clone(),
             audit: Arc::new(store.clone()),
+            identity: Arc::new(store.clone()),
+            access_requests: Arc::new(store.clone()),
+            profile: Arc::new(graphql::profile::ProfileLimits::new(&config.identity)),
+            billing: Arc::new(store.clone()),
+            payment_portal_url: config.billing.payment_portal_url.clone(),
         };
         let schema = graphql::build(
             Some(ports.clone()),
             &config.limits,
-            config.server.introspection,
+            config.introspection_access(),
         );
         let state = AppState {
             schema,
@@ -123,6 +135,10 @@ impl App {
             callers,
             issuer: Arc::new(issuer),
             db: store.db().clone(),
+            graphiql: Arc::new(server::graphiql::Assets::load(
+                &config.server.graphiql_assets,
+            )),
+            sessions: Arc::new(server::session::Sessions::new(&config, store.clone())?),
             config: Arc::new(config),
         };
         Ok(Self { state, store })
@@ -135,6 +151,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = server::router(self.state);
+        let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await?;

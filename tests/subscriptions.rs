@@ -112,6 +112,14 @@ async fn a_subscription_ends_when_its_token_expires(backend: Backend) {
         .await
         .expect("the server ends the subscription");
     assert_eq!(message["type"], "complete", "{message}");
+    // Then the socket closes, saying why.
+    let closed = sub
+        .next_message()
+        .await
+        .expect("the server closes the socket");
+    assert_eq!(closed["type"], "closed", "{closed}");
+    assert_eq!(closed["code"], 4401, "{closed}");
+    assert_eq!(closed["reason"], "token expired", "{closed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,14 +1,18 @@
-//! From verified claims to a [`Caller`]: the user, their scope and the
-//! actor their writes are recorded as. Entitlements are cached briefly.
+//! From verified claims to a [`Caller`]: the user (or service), their scope
+//! and the actor their writes are recorded as. Principals are cached briefly.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
 use switchboard_core::directory::Principal;
-use switchboard_core::{Actor, Scope, UserDirectory};
+use switchboard_core::{AccountStore, Actor, Scope, UserDirectory};
 
-use super::{AuthError, Claims, Verifier};
+use super::mapping::{Identity, Mapping, service_principal};
+use super::settings::EntitlementSource;
+use super::verify::{Verified, peek_issuer};
+use super::{AuthError, Verifier};
 
 /// Who is making a request.
 #[derive(Debug, Clone)]
@@ -25,17 +29,38 @@ pub struct Caller {
     pub issuer: String,
     /// The OAuth client the token was issued to, if it says.
     pub client: Option<String>,
-    /// The issuer and subject, which key the entitlement cache.
-    key: String,
+    /// Whether the token may write (integrators' tokens may be read-only).
+    pub may_write: bool,
+    /// How [`Callers::current_scope`] re-reads the entitlements.
+    source: Source,
+}
+
+/// Where a caller's entitlements come from after authentication.
+#[derive(Debug, Clone)]
+enum Source {
+    /// The directory, under this cache key, by id or by email.
+    Directory {
+        key: String,
+        id: String,
+        by_email: bool,
+    },
+    /// The token or the configuration: fixed for the token's life.
+    Fixed,
 }
 
 impl Caller {
-    fn new(principal: Arc<Principal>, claims: &Claims, key: String) -> Self {
+    fn new(
+        principal: Arc<Principal>,
+        verified: &Verified,
+        source: Source,
+        may_write: bool,
+    ) -> Self {
         Self {
-            key,
-            issuer: claims.iss.clone(),
-            client: claims.azp.clone(),
-            expires_at: claims.exp,
+            source,
+            issuer: verified.issuer.issuer.clone(),
+            client: Mapping::client_of(&verified.claims),
+            may_write,
+            expires_at: verified.expires_at,
             scope: principal.scope(),
             actor: Actor {
                 user_id: principal.user.id.clone(),
@@ -45,55 +70,161 @@ impl Caller {
             principal,
         }
     }
+
+    /// A caller for unit tests of authorization rules.
+    #[doc(hidden)]
+    pub fn for_tests(principal: Arc<Principal>, actor: Actor, may_write: bool) -> Self {
+        Self {
+            scope: principal.scope(),
+            principal,
+            actor,
+            expires_at: u64::MAX,
+            issuer: "urn:test".into(),
+            client: None,
+            may_write,
+            source: Source::Fixed,
+        }
+    }
 }
 
 /// Turns bearer tokens into callers.
 pub struct Callers {
     verifier: Verifier,
     directory: Arc<dyn UserDirectory>,
+    accounts: Arc<dyn AccountStore>,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Arc<Principal>)>>,
 }
 
 impl Callers {
-    /// Resolves subjects through `directory`, caching entitlements for `ttl`.
-    pub fn new(verifier: Verifier, directory: Arc<dyn UserDirectory>, ttl: Duration) -> Self {
+    /// Resolves users through `directory` (or their tokens' claims, as each
+    /// issuer is configured), naming accounts through `accounts`, and
+    /// caching principals for `ttl`.
+    pub fn new(
+        verifier: Verifier,
+        directory: Arc<dyn UserDirectory>,
+        accounts: Arc<dyn AccountStore>,
+        ttl: Duration,
+    ) -> Self {
         Self {
             verifier,
             directory,
+            accounts,
             ttl,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The caller a bearer token stands for.
+    /// The token verifier (for readiness checks).
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The caller a bearer token stands for. Every refusal is logged once
+    /// with its reason and the issuer the token claims (never the token).
     pub async fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
-        let claims = self.verifier.verify(token)?;
-        let key = format!("{}\u{0}{}", claims.iss, claims.sub);
-        let principal = self.principal(&key, &claims.sub).await?;
-        Ok(Caller::new(principal, &claims, key))
+        let result = self.resolve(token).await;
+        if let Err(e) = &result {
+            let claimed = peek_issuer(token).unwrap_or_default();
+            let claimed: String = claimed.chars().take(200).collect();
+            tracing::warn!(auth.issuer = ?claimed, reason = %e, "token refused");
+        }
+        result
+    }
+
+    async fn resolve(&self, token: &str) -> Result<Caller, AuthError> {
+        let verified = self.verifier.verify(token).await?;
+        let mapping = &verified.issuer.mapping;
+        let identity = mapping
+            .identify(&verified.claims)
+            .map_err(AuthError::Invalid)?;
+        match identity {
+            Identity::Service(service) => {
+                let key = format!(
+                    "{}\u{0}service:{}",
+                    verified.issuer.issuer, service.client_id
+                );
+                let principal = match self.cached(&key) {
+                    Some(p) => p,
+                    None => self.named(&key, service_principal(&service)).await?,
+                };
+                let may_write = service.scopes.iter().any(|s| s == "write");
+                Ok(Caller::new(principal, &verified, Source::Fixed, may_write))
+            }
+            Identity::User { id, by_email } if mapping.source == EntitlementSource::Directory => {
+                let key = format!("{}\u{0}{}", verified.issuer.issuer, id);
+                let principal = self.directory_principal(&key, &id, by_email).await?;
+                let source = Source::Directory { key, id, by_email };
+                Ok(Caller::new(principal, &verified, source, true))
+            }
+            Identity::User { id, .. } => {
+                let principal = mapping.principal_from_claims(&id, &verified.claims);
+                let key = claims_key(&verified.issuer.issuer, &principal);
+                let principal = match self.cached(&key) {
+                    Some(p) => p,
+                    None => self.named(&key, principal).await?,
+                };
+                Ok(Caller::new(principal, &verified, Source::Fixed, true))
+            }
+        }
     }
 
     /// The accounts `caller` may see now: their entitlements may have
     /// changed since they authenticated (long-lived subscriptions ask this
     /// before each event). Cached like [`Callers::authenticate`].
     pub async fn current_scope(&self, caller: &Caller) -> Result<Scope, AuthError> {
-        let principal = self
-            .principal(&caller.key, &caller.principal.user.id)
-            .await?;
-        Ok(principal.scope())
+        match &caller.source {
+            Source::Directory { key, id, by_email } => {
+                Ok(self.directory_principal(key, id, *by_email).await?.scope())
+            }
+            Source::Fixed => Ok(caller.scope.clone()),
+        }
     }
 
-    async fn principal(&self, key: &str, subject: &str) -> Result<Arc<Principal>, AuthError> {
+    async fn directory_principal(
+        &self,
+        key: &str,
+        id: &str,
+        by_email: bool,
+    ) -> Result<Arc<Principal>, AuthError> {
         if let Some(principal) = self.cached(key) {
             return Ok(principal);
         }
-        let principal = self
-            .directory
-            .principal_by_id(subject)
-            .await
+        let found = if by_email {
+            self.directory.principal_by_email(id).await
+        } else {
+            self.directory.principal_by_id(id).await
+        };
+        let principal = found
             .map_err(|_| AuthError::Unavailable)?
             .ok_or(AuthError::UnknownUser)?;
+        Ok(self.remember(key, principal))
+    }
+
+    /// Names the principal's accounts through the account store (accounts
+    /// it does not know keep their id as name), then caches it.
+    async fn named(
+        &self,
+        key: &str,
+        mut principal: Principal,
+    ) -> Result<Arc<Principal>, AuthError> {
+        let ids: Vec<String> = principal.scope().accounts().to_vec();
+        if !ids.is_empty() {
+            let known = self
+                .accounts
+                .accounts_by_ids(&Scope::new(ids.clone()), &ids)
+                .await
+                .map_err(|_| AuthError::Unavailable)?;
+            for account in &mut principal.accounts {
+                if let Some(k) = known.iter().find(|k| k.id == account.id) {
+                    account.name = k.name.clone();
+                }
+            }
+        }
+        Ok(self.remember(key, principal))
+    }
+
+    fn remember(&self, key: &str, principal: Principal) -> Arc<Principal> {
         let principal = Arc::new(principal);
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() > 10_000 {
@@ -101,7 +232,7 @@ impl Callers {
             }
             cache.insert(key.to_string(), (Instant::now(), principal.clone()));
         }
-        Ok(principal)
+        principal
     }
 
     fn cached(&self, key: &str) -> Option<Arc<Principal>> {
@@ -109,4 +240,22 @@ impl Callers {
         let (at, principal) = cache.get(key)?;
         (at.elapsed() < self.ttl).then(|| principal.clone())
     }
+}
+
+/// The cache key of a principal built from claims: the same user with
+/// other groups (a newer token) is another entry.
+fn claims_key(issuer: &str, principal: &Principal) -> String {
+    let mut hash = Sha256::new();
+    for e in &principal.entitlements {
+        hash.update(format!("{}:{}\n", e.account_id, e.role.as_str()));
+    }
+    hash.update(format!(
+        "{}\n{}\n{}",
+        principal.operator, principal.user.email, principal.user.name
+    ));
+    let digest: String = hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{issuer}\u{0}claims:{}\u{0}{digest}", principal.user.id)
 }

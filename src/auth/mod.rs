@@ -1,13 +1,24 @@
-//! Identity: the embedded token issuer, token verification against trusted
-//! issuers' key sets, and resolving a token's subject to a [`Caller`].
+//! Identity: the embedded token issuer, external OpenID Connect issuers
+//! (discovery, cached key sets, introspection), token verification, and
+//! resolving a token to a [`Caller`] through per-issuer claims mapping.
 
 mod caller;
+mod introspect;
 mod issuer;
+mod jwks;
+mod keys;
+mod mapping;
+mod settings;
 mod verify;
 
 pub use caller::{Caller, Callers};
 pub use issuer::EmbeddedIssuer;
-pub use verify::{Claims, TrustedIssuer, Verifier};
+pub use jwks::http_client;
+pub use settings::{
+    EntitlementSource, IntrospectionConfig, IssuerConfig, ServiceAccount, ServiceConfig,
+    check_issuers,
+};
+pub use verify::{Claims, TrustedIssuer, Verified, Verifier};
 
 /// Why a request is not authenticated. Shown to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

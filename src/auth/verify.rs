@@ -1,21 +1,28 @@
 //! Token verification: every token, the embedded issuer's included, is
-//! checked against a trusted issuer's JWKS with the same rules (issuer,
-//! audience, expiry and not-before with leeway, an algorithm allow-list).
+//! checked with the same rules (an algorithm allow-list, the key of the
+//! issuer its `iss` names, issuer, audience, expiry and not-before with
+//! leeway). Opaque tokens are introspected at issuers configured for it.
 
-use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use openidconnect::reqwest;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::AuthError;
+use super::introspect::Introspector;
+use super::jwks::RemoteKeys;
+pub use super::keys::ALLOWED_ALGORITHMS;
+use super::keys::KeySet;
+use super::mapping::Mapping;
+use super::settings::IssuerConfig;
 
-/// Algorithms a token may be signed with. `none` and the HMAC family are
-/// never accepted: a shared secret cannot prove who signed.
-pub const ALLOWED_ALGORITHMS: [Algorithm; 3] =
-    [Algorithm::EdDSA, Algorithm::RS256, Algorithm::ES256];
-
-/// The claims switchboard reads.
+/// The claims the embedded issuer writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// Issuer.
@@ -43,46 +50,93 @@ pub struct Claims {
     pub azp: Option<String>,
 }
 
+enum KeySource {
+    Fixed(KeySet),
+    Remote(Arc<RemoteKeys>),
+}
+
 /// An issuer whose tokens are accepted.
-#[derive(Clone)]
 pub struct TrustedIssuer {
     /// Its `iss`.
     pub issuer: String,
     /// Audiences accepted from it.
     pub audiences: Vec<String>,
-    /// Its keys by `kid`.
-    keys: HashMap<String, (Algorithm, DecodingKey)>,
+    /// How its claims become callers.
+    pub mapping: Mapping,
+    keys: KeySource,
+    introspector: Option<Introspector>,
 }
 
 impl TrustedIssuer {
-    /// An issuer with a fixed key set.
+    /// An issuer with a fixed key set whose subjects are directory ids
+    /// (the embedded issuer).
     pub fn new(issuer: &str, audiences: Vec<String>, jwks: &JwkSet) -> anyhow::Result<Self> {
-        let mut keys = HashMap::new();
-        for jwk in &jwks.keys {
-            let Some(kid) = jwk.common.key_id.clone() else {
-                continue;
-            };
-            let alg = match jwk.common.key_algorithm {
-                Some(jsonwebtoken::jwk::KeyAlgorithm::EdDSA) => Algorithm::EdDSA,
-                Some(jsonwebtoken::jwk::KeyAlgorithm::RS256) => Algorithm::RS256,
-                Some(jsonwebtoken::jwk::KeyAlgorithm::ES256) => Algorithm::ES256,
-                _ => continue,
-            };
-            keys.insert(kid, (alg, DecodingKey::from_jwk(jwk)?));
-        }
+        let keys = KeySet::from_jwks(&serde_json::to_value(jwks)?);
         anyhow::ensure!(!keys.is_empty(), "issuer {issuer} has no usable keys");
         Ok(Self {
             issuer: issuer.to_string(),
             audiences,
-            keys,
+            mapping: Mapping::embedded(),
+            keys: KeySource::Fixed(keys),
+            introspector: None,
         })
     }
+
+    /// An external OpenID Connect issuer; its keys load on first use (see
+    /// [`Verifier::warm_up`]).
+    pub fn from_config(config: &IssuerConfig, http: reqwest::Client) -> anyhow::Result<Self> {
+        let keys = RemoteKeys::new(
+            &config.issuer,
+            config.jwks_url.clone(),
+            Duration::from_secs(config.jwks_refetch_secs),
+            http.clone(),
+        );
+        Ok(Self {
+            issuer: config.issuer.clone(),
+            audiences: config.audiences.clone(),
+            mapping: Mapping::from_config(config).map_err(|e| anyhow::anyhow!(e))?,
+            keys: KeySource::Remote(Arc::new(keys)),
+            introspector: config
+                .introspection
+                .clone()
+                .map(|c| Introspector::new(c, http)),
+        })
+    }
+
+    async fn key(&self, kid: &str) -> Result<(Algorithm, DecodingKey), AuthError> {
+        match &self.keys {
+            KeySource::Fixed(keys) => keys
+                .get(kid)
+                .cloned()
+                .ok_or_else(|| AuthError::Invalid("it was signed by an unknown key".into())),
+            KeySource::Remote(remote) => remote.key(kid).await,
+        }
+    }
+
+    /// Whether its keys are known (always, for a fixed key set).
+    pub fn is_ready(&self) -> bool {
+        match &self.keys {
+            KeySource::Fixed(_) => true,
+            KeySource::Remote(remote) => remote.is_ready(),
+        }
+    }
+}
+
+/// A token that passed every check.
+#[derive(Clone)]
+pub struct Verified {
+    /// The issuer that vouches for it.
+    pub issuer: Arc<TrustedIssuer>,
+    /// All its claims.
+    pub claims: Map<String, Value>,
+    /// Its expiry (seconds since the epoch).
+    pub expires_at: u64,
 }
 
 /// Checks tokens against the trusted issuers.
 #[derive(Clone)]
 pub struct Verifier {
-    issuers: Vec<TrustedIssuer>,
+    issuers: Vec<Arc<TrustedIssuer>>,
     leeway_secs: u64,
 }
 
@@ -90,66 +144,188 @@ impl Verifier {
     /// A verifier trusting `issuers`, allowing `leeway_secs` of clock skew.
     pub fn new(issuers: Vec<TrustedIssuer>, leeway_secs: u64) -> Self {
         Self {
-            issuers,
+            issuers: issuers.into_iter().map(Arc::new).collect(),
             leeway_secs,
         }
     }
 
+    /// Starts loading external issuers' keys in the background.
+    pub fn warm_up(&self) {
+        for issuer in &self.issuers {
+            if let KeySource::Remote(remote) = &issuer.keys {
+                remote.warm_up();
+            }
+        }
+    }
+
+    /// Each issuer and whether its keys are known.
+    pub fn readiness(&self) -> Vec<(String, bool)> {
+        self.issuers
+            .iter()
+            .map(|i| (i.issuer.clone(), i.is_ready()))
+            .collect()
+    }
+
     /// The verified claims of `token`.
-    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| AuthError::Invalid("it is not a JWT".into()))?;
+    pub async fn verify(&self, token: &str) -> Result<Verified, AuthError> {
+        if token.split('.').count() != 3 {
+            return self.introspect(token).await;
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| {
+            invalid(&match peek_algorithm(token) {
+                Some(alg) => format!("algorithm {alg:.20} is not accepted"),
+                None => "it is not a well-formed JWT".into(),
+            })
+        })?;
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
-            return Err(AuthError::Invalid(format!(
+            return Err(invalid(&format!(
                 "algorithm {:?} is not accepted",
                 header.alg
             )));
         }
-        let kid = header
-            .kid
-            .ok_or_else(|| AuthError::Invalid("it names no key (kid)".into()))?;
-        let (issuer, (alg, key)) = self
+        let kid = header.kid.ok_or_else(|| invalid("it names no key (kid)"))?;
+        let iss = peek_issuer(token).ok_or_else(|| invalid("it names no issuer"))?;
+        let issuer = self
             .issuers
             .iter()
-            .find_map(|i| i.keys.get(&kid).map(|k| (i, k)))
-            .ok_or_else(|| AuthError::Invalid("it was signed by an unknown key".into()))?;
-        if *alg != header.alg {
-            return Err(AuthError::Invalid(
-                "its algorithm does not match its key".into(),
-            ));
+            .find(|i| i.issuer == iss)
+            .ok_or_else(|| invalid("its issuer is not trusted"))?;
+        let (alg, key) = issuer.key(&kid).await?;
+        if alg != header.alg {
+            return Err(invalid("its algorithm does not match its key"));
         }
-        let mut validation = Validation::new(*alg);
+        let claims = self.decode(token, issuer, alg, &key)?;
+        let expires_at = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+        Ok(Verified {
+            issuer: issuer.clone(),
+            claims,
+            expires_at,
+        })
+    }
+
+    fn decode(
+        &self,
+        token: &str,
+        issuer: &TrustedIssuer,
+        alg: Algorithm,
+        key: &DecodingKey,
+    ) -> Result<Map<String, Value>, AuthError> {
+        let mut validation = Validation::new(alg);
         validation.leeway = self.leeway_secs;
         validation.validate_nbf = true;
         validation.set_issuer(&[issuer.issuer.as_str()]);
         validation.set_audience(&issuer.audiences);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, key, &validation)
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
             .map(|data| data.claims)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
-                AuthError::Invalid(
-                    match e.kind() {
-                        K::ExpiredSignature => "it has expired",
-                        K::ImmatureSignature => "it is not valid yet",
-                        K::InvalidIssuer => "its issuer is not trusted",
-                        K::InvalidAudience => "it is not meant for this gateway",
-                        K::InvalidSignature => "its signature does not match",
-                        K::MissingRequiredClaim(_) => "it lacks a required claim",
-                        _ => "it could not be verified",
-                    }
-                    .into(),
-                )
+                invalid(match e.kind() {
+                    K::ExpiredSignature => "it has expired",
+                    K::ImmatureSignature => "it is not valid yet",
+                    K::InvalidIssuer => "its issuer is not trusted",
+                    K::InvalidAudience => "it is not meant for this gateway",
+                    K::InvalidSignature => "its signature does not match",
+                    K::MissingRequiredClaim(_) => "it lacks a required claim",
+                    _ => "it could not be verified",
+                })
             })
     }
+
+    /// An opaque token: asks the issuers configured for introspection.
+    async fn introspect(&self, token: &str) -> Result<Verified, AuthError> {
+        let mut asked = false;
+        for issuer in &self.issuers {
+            let Some(introspector) = &issuer.introspector else {
+                continue;
+            };
+            asked = true;
+            if let Some(claims) = introspector.introspect(token).await? {
+                let expires_at = self.check_introspected(issuer, &claims)?;
+                return Ok(Verified {
+                    issuer: issuer.clone(),
+                    claims,
+                    expires_at,
+                });
+            }
+        }
+        Err(invalid(if asked {
+            "its issuer says it is not active"
+        } else {
+            "it is not a JWT"
+        }))
+    }
+
+    /// Checks an active introspection answer's issuer, audience and times.
+    fn check_introspected(
+        &self,
+        issuer: &TrustedIssuer,
+        claims: &Map<String, Value>,
+    ) -> Result<u64, AuthError> {
+        if claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .is_some_and(|iss| iss != issuer.issuer)
+        {
+            return Err(invalid("its issuer is not trusted"));
+        }
+        if let Some(aud) = claims.get("aud") {
+            let named = |a: &Value| {
+                a.as_str()
+                    .is_some_and(|a| issuer.audiences.iter().any(|x| x == a))
+            };
+            let ok = match aud {
+                Value::Array(items) => items.iter().any(named),
+                one => named(one),
+            };
+            if !ok {
+                return Err(invalid("it is not meant for this gateway"));
+            }
+        }
+        let now = jsonwebtoken::get_current_timestamp();
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| invalid("it lacks a required claim"))?;
+        if exp + self.leeway_secs <= now {
+            return Err(invalid("it has expired"));
+        }
+        if claims
+            .get("nbf")
+            .and_then(Value::as_u64)
+            .is_some_and(|nbf| nbf > now + self.leeway_secs)
+        {
+            return Err(invalid("it is not valid yet"));
+        }
+        Ok(exp)
+    }
+}
+
+fn invalid(why: &str) -> AuthError {
+    AuthError::Invalid(why.to_string())
+}
+
+/// The `alg` a JWT's header names, unverified (for messages only).
+fn peek_algorithm(token: &str) -> Option<String> {
+    let header = token.split('.').next()?;
+    let bytes = URL_SAFE_NO_PAD.decode(header.trim_end_matches('=')).ok()?;
+    let value: Value = serde_json::from_slice(&bytes).ok()?;
+    value.get("alg")?.as_str().map(str::to_string)
+}
+
+/// The `iss` a JWT claims, unverified: only for choosing which issuer's
+/// keys to verify it with, and for logs.
+pub fn peek_issuer(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let value: Value = serde_json::from_slice(&bytes).ok()?;
+    value.get("iss")?.as_str().map(str::to_string)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::EmbeddedIssuer;
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use switchboard_core::directory::User;
 
     fn setup() -> (EmbeddedIssuer, Verifier, tempdir::Dir) {
@@ -197,11 +373,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_minted_token_verifies() {
+    fn reason(result: Result<Verified, AuthError>) -> String {
+        match result {
+            Err(AuthError::Invalid(m)) => m,
+            Err(other) => format!("{other:?}"),
+            Ok(_) => "accepted".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_minted_token_verifies() {
         let (issuer, verifier, _d) = setup();
-        let claims = verifier.verify(&issuer.mint(&user(), 60).unwrap()).unwrap();
-        assert_eq!(claims.sub, "7");
+        let token = issuer.mint(&user(), 60).unwrap();
+        let verified = verifier.verify(&token).await.unwrap();
+        assert_eq!(verified.claims["sub"], "7");
+        assert_eq!(peek_issuer(&token).as_deref(), Some("http://issuer.test"));
     }
 
     #[test]
@@ -212,22 +398,16 @@ mod tests {
         assert_eq!(issuer.jwks(), again.jwks());
     }
 
-    #[test]
-    fn expired_tampered_and_foreign_tokens_are_refused() {
+    #[tokio::test]
+    async fn expired_tampered_and_foreign_tokens_are_refused() {
         let (issuer, verifier, _d) = setup();
-        let expired = {
-            let mut t = issuer.mint(&user(), 0).unwrap();
-            // ttl 0 with no leeway expires at once; make sure by checking after a second.
-            std::thread::sleep(std::time::Duration::from_millis(1100));
-            std::mem::take(&mut t)
-        };
-        assert!(
-            matches!(verifier.verify(&expired), Err(AuthError::Invalid(m)) if m.contains("expired"))
-        );
+        let expired = issuer.mint(&user(), 0).unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert!(reason(verifier.verify(&expired).await).contains("expired"));
 
         let token = issuer.mint(&user(), 60).unwrap();
         let parts: Vec<&str> = token.split('.').collect();
-        let mut payload: serde_json::Value =
+        let mut payload: Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         payload["sub"] = "1".into();
         let tampered = format!(
@@ -236,14 +416,14 @@ mod tests {
             URL_SAFE_NO_PAD.encode(payload.to_string()),
             parts[2]
         );
-        assert!(verifier.verify(&tampered).is_err());
+        assert!(reason(verifier.verify(&tampered).await).contains("signature"));
 
         let none = format!(
             "{}.{}.",
             URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
             parts[1]
         );
-        assert!(verifier.verify(&none).is_err());
+        assert!(reason(verifier.verify(&none).await).contains("none is not accepted"));
 
         let hmac = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(Algorithm::HS256),
@@ -251,23 +431,30 @@ mod tests {
             &jsonwebtoken::EncodingKey::from_secret(b"secret"),
         )
         .unwrap();
-        assert!(
-            matches!(verifier.verify(&hmac), Err(AuthError::Invalid(m)) if m.contains("not accepted"))
-        );
+        assert!(reason(verifier.verify(&hmac).await).contains("not accepted"));
 
         let (other, _, _d2) = setup();
-        assert!(verifier.verify(&other.mint(&user(), 60).unwrap()).is_err());
+        let foreign = other.mint(&user(), 60).unwrap();
+        assert!(reason(verifier.verify(&foreign).await).contains("unknown key"));
     }
 
-    #[test]
-    fn wrong_audience_is_refused() {
+    #[tokio::test]
+    async fn wrong_audience_and_unknown_issuers_are_refused() {
         let (issuer, _, _d) = setup();
         let trusted =
             TrustedIssuer::new("http://issuer.test", vec!["other".into()], issuer.jwks()).unwrap();
         let verifier = Verifier::new(vec![trusted], 0);
-        assert!(matches!(
-            verifier.verify(&issuer.mint(&user(), 60).unwrap()),
-            Err(AuthError::Invalid(m)) if m.contains("not meant")
-        ));
+        let token = issuer.mint(&user(), 60).unwrap();
+        assert!(reason(verifier.verify(&token).await).contains("not meant"));
+
+        let trusted = TrustedIssuer::new(
+            "http://elsewhere.test",
+            vec!["switchboard".into()],
+            issuer.jwks(),
+        )
+        .unwrap();
+        let verifier = Verifier::new(vec![trusted], 0);
+        assert!(reason(verifier.verify(&token).await).contains("issuer is not trusted"));
+        assert!(reason(verifier.verify("opaque-token").await).contains("not a JWT"));
     }
 }

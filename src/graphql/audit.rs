@@ -14,6 +14,7 @@ use chrono::Utc;
 use switchboard_core::audit::{AuditEntry, AuditLog};
 
 use crate::auth::Caller;
+use crate::graphql::profile::ClientAddr;
 
 /// Records every mutation in `log`.
 pub struct Audit(pub Arc<dyn AuditLog>);
@@ -102,17 +103,31 @@ impl Extension for AuditExtension {
             let operation = operations
                 .iter()
                 .find(|op| operation_name.is_none() || op.name.as_deref() == operation_name);
-            let (Some(operation), Some(caller)) = (operation, ctx.data_opt::<Caller>()) else {
+            let Some(operation) = operation else {
                 return response;
             };
             if !operation.mutation {
                 return response;
             }
+            // Public mutations run without a caller: recorded as `anonymous`,
+            // with the client's address as the client.
+            let (user_id, issuer, client) = match ctx.data_opt::<Caller>() {
+                Some(caller) => (
+                    caller.actor.user_id.clone(),
+                    caller.issuer.clone(),
+                    caller.client.clone(),
+                ),
+                None => (
+                    "anonymous".to_string(),
+                    String::new(),
+                    ctx.data_opt::<ClientAddr>().map(|a| a.0.to_string()),
+                ),
+            };
             AuditEntry {
                 at: Utc::now(),
-                user_id: caller.actor.user_id.clone(),
-                issuer: caller.issuer.clone(),
-                client: caller.client.clone(),
+                user_id,
+                issuer,
+                client,
                 operation: operation.name.clone().unwrap_or_else(|| "anonymous".into()),
                 fields: operation.fields.clone(),
                 targets: operation.targets.clone(),

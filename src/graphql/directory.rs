@@ -4,7 +4,9 @@ use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use switchboard_core::Role as CoreRole;
 use switchboard_core::directory::{Account, Contact, Location, Product};
 
+use super::billing::AccountBilling;
 use super::errors::IntoGql;
+use super::guards::{Require, Rule};
 use super::request;
 
 /// A user's role on an account.
@@ -152,6 +154,14 @@ impl AccountNode {
         Ok(list.into_iter().map(ProductNode).collect())
     }
 
+    /// The account's billing, as `billing(accountId)` answers it: needs the
+    /// PRIMARY_AUTHORITY, ALTERNATE_AUTHORITY or BILLING role on the
+    /// account (FORBIDDEN otherwise, for this field only).
+    #[graphql(guard = "Require::on(Rule::Billing, &self.0.id)")]
+    async fn billing(&self) -> Option<AccountBilling> {
+        Some(AccountBilling::of(&self.0.id))
+    }
+
     /// Contacts, by name.
     async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<ContactNode>> {
         let (caller, ports, _) = request(ctx)?;
@@ -246,7 +256,7 @@ impl ContactNode {
 #[derive(Default)]
 pub struct DirectoryQuery;
 
-#[Object]
+#[Object(guard = "Require::signed_in()")]
 impl DirectoryQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<Me> {

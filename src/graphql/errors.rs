@@ -24,6 +24,11 @@ pub enum Code {
     BackendUnavailable,
     /// A bug; details are in the gateway's log.
     Internal,
+    /// A cookie-authenticated request without the cross-site request
+    /// forgery protection it needs (HTTP 403).
+    CsrfRejected,
+    /// Too many attempts; `extensions.retryAfterSeconds` says when to retry.
+    RateLimited,
 }
 
 impl Code {
@@ -37,7 +42,9 @@ impl Code {
             Code::Conflict => "CONFLICT",
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Code::BackendUnavailable => "BACKEND_UNAVAILABLE",
+            Code::RateLimited => "RATE_LIMITED",
             Code::Internal => "INTERNAL",
+            Code::CsrfRejected => "CSRF_REJECTED",
         }
     }
 }

@@ -173,6 +173,8 @@ pub struct Loaders {
     pub watch_lists: DataLoader<WatchListLoader, HashMapCache>,
     /// Attachments by case id.
     pub attachments: DataLoader<AttachmentLoader, HashMapCache>,
+    /// Invoice charge lines by invoice id (billing accounts only).
+    pub charges: DataLoader<super::billing::ChargesLoader, HashMapCache>,
 }
 
 impl Loaders {
@@ -251,6 +253,7 @@ impl Loaders {
                 },
                 cache,
             ),
+            charges: make(super::billing::ChargesLoader::new(ports, caller), cache),
         }
     }
 }

@@ -3,12 +3,17 @@
 //!
 //! The root types merge one struct per domain ([`cases`], [`directory`]).
 
+pub mod admin;
 pub mod audit;
+pub mod billing;
 pub mod cases;
 pub mod directory;
 pub mod errors;
+pub mod guards;
+pub mod introspection;
 pub mod limits;
 pub mod loaders;
+pub mod profile;
 
 use std::sync::Arc;
 
@@ -17,7 +22,7 @@ use switchboard_core::audit::AuditLog;
 use switchboard_core::{AccountStore, CaseStore, EventBus};
 
 use crate::auth::{Caller, Callers};
-use crate::config::LimitsConfig;
+use crate::config::{Access, LimitsConfig};
 use errors::{Code, error};
 use loaders::Loaders;
 
@@ -36,15 +41,31 @@ pub struct Ports {
     pub callers: Arc<Callers>,
     /// Where mutations are recorded.
     pub audit: Arc<dyn AuditLog>,
+    /// Users, teams, factors, passwords and recovery.
+    pub identity: Arc<dyn switchboard_core::Identity>,
+    /// Where portal access requests are kept.
+    pub access_requests: Arc<dyn switchboard_core::identity::AccessRequests>,
+    /// The profile features' rate limits and intake account.
+    pub profile: Arc<profile::ProfileLimits>,
+    /// Invoices, charges, usage and billing details.
+    pub billing: Arc<dyn switchboard_core::BillingStore>,
+    /// The payment portal's URL template (`billing.payment_portal_url`).
+    pub payment_portal_url: String,
 }
 
 /// The root query.
 #[derive(MergedObject, Default)]
-pub struct Query(cases::CaseQuery, directory::DirectoryQuery);
+pub struct Query(
+    cases::CaseQuery,
+    directory::DirectoryQuery,
+    admin::AdminQuery,
+    profile::ProfileQuery,
+    billing::BillingQuery,
+);
 
 /// The root mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(cases::CaseMutation);
+pub struct Mutation(cases::CaseMutation, profile::ProfileMutation);
 
 /// The root subscription.
 #[derive(MergedSubscription, Default)]
@@ -54,11 +75,11 @@ pub struct Subscription(cases::CaseSubscription);
 pub type SwitchboardSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema, serving `ports` (none: for printing the SDL); introspection
-/// is answered only when `introspection` is set.
+/// is answered as `introspection` allows.
 pub fn build(
     ports: Option<Ports>,
     limits: &LimitsConfig,
-    introspection: bool,
+    introspection: Access,
 ) -> SwitchboardSchema {
     let mut builder = Schema::build(
         Query::default(),
@@ -70,8 +91,10 @@ pub fn build(
     .limit_recursive_depth(64)
     .extension(limits::CatchPanics)
     .extension(limits::LimitAliases(limits.max_aliases));
-    if !introspection {
-        builder = builder.disable_introspection();
+    match introspection {
+        Access::Off => builder = builder.disable_introspection(),
+        Access::Operators => builder = builder.extension(introspection::OperatorsOnly),
+        Access::Open => {}
     }
     if let Some(ports) = ports {
         builder = builder
@@ -83,7 +106,7 @@ pub fn build(
 
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
-    build(None, &LimitsConfig::default(), true).sdl()
+    build(None, &LimitsConfig::default(), Access::Open).sdl()
 }
 
 /// The request's caller, ports and loaders.

@@ -1,46 +1,298 @@
-//! GraphiQL for operators, with a header editor for pasting a token.
+//! GraphiQL, served with every file it needs from the gateway itself (it
+//! works on a closed network) under a Content-Security-Policy that lets the
+//! page load nothing from another origin.
+//!
+//! GraphiQL's and React's browser files come from their npm packages,
+//! installed by `npm ci` in `web/graphiql` (`server.graphiql_assets` names
+//! the `node_modules` folder). They are read once at start-up and served
+//! under URLs that carry a digest of their content, so browsers may cache
+//! them for good. The page's own script and style are ours, below.
 
-use axum::response::Html;
+use std::path::Path;
 
-/// The GraphiQL page. Its scripts come from a public CDN for now, so it
-/// needs internet access in the browser (serving them from the gateway is
-/// part of the operator-login work). Versions are pinned and checked by
-/// subresource integrity, so a changed file on the CDN is refused rather
-/// than run where operators paste tokens.
-pub async fn page() -> Html<&'static str> {
-    Html(PAGE)
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use sha2::{Digest, Sha256, Sha384};
+
+use super::AppState;
+use super::session;
+use crate::config::Access;
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// The npm packages' files the page loads: URL name, path under
+/// `node_modules`, content type. Scripts load in this order.
+const PACKAGE_FILES: [(&str, &str, &str); 4] = [
+    ("graphiql.min.css", "graphiql/graphiql.min.css", CSS),
+    (
+        "react.production.min.js",
+        "react/umd/react.production.min.js",
+        JS,
+    ),
+    (
+        "react-dom.production.min.js",
+        "react-dom/umd/react-dom.production.min.js",
+        JS,
+    ),
+    ("graphiql.min.js", "graphiql/graphiql.min.js", JS),
+];
+
+/// The page's own script: renders GraphiQL against `/graphql`. Without a
+/// session it offers the header editor for a bearer token; with one, the
+/// browser's session cookie authenticates (same-origin requests only).
+const BOOT_JS: &str = r#""use strict";
+(function () {
+  var root = document.getElementById("graphiql");
+  var signedIn = root.getAttribute("data-session") === "cookie";
+  var url = new URL("/graphql", window.location.href).toString();
+  var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: url.replace(/^http/, "ws") });
+  var props = { fetcher: fetcher, headerEditorEnabled: true, shouldPersistHeaders: false };
+  if (!signedIn) {
+    props.defaultHeaders = '{"Authorization": "Bearer PASTE_TOKEN_HERE"}';
+  }
+  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, props));
+})();
+"#;
+
+/// The page's own style.
+const BOOT_CSS: &str = "html, body { margin: 0; height: 100%; }
+body { display: flex; flex-direction: column; font-family: system-ui, sans-serif; }
+header { display: flex; gap: 1em; align-items: center; justify-content: flex-end; padding: 0.25em 1em; font-size: 0.9em; }
+header form { margin: 0; }
+#graphiql { flex: 1; min-height: 0; }
+";
+
+/// One file the page loads.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    /// The first 16 hex digits of the content's SHA-256 (part of the URL).
+    digest: String,
+    /// `sha384-…`, for the page's `integrity` attributes.
+    integrity: String,
+    body: Bytes,
 }
 
-const PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>switchboard GraphiQL</title>
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3.8.2/graphiql.min.css"
-    integrity="sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM" crossorigin="anonymous">
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL… Paste a token from <code>switchboard token EMAIL</code> into the Headers tab as
-  <code>{"Authorization": "Bearer …"}</code>.</div>
-  <script src="https://unpkg.com/react@18.3.1/umd/react.production.min.js"
-    integrity="sha384-DGyLxAyjq0f9SPpVevD6IgztCFlnMF6oW/XQGmfe+IsZ8TqEiDrcHkMLKI6fiB/Z" crossorigin="anonymous"></script>
-  <script src="https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js"
-    integrity="sha384-gTGxhz21lVGYNMcdJOyq01Edg0jhn/c22nsx0kyqP0TxaV5WVdsSH1fSDUf5YJj1" crossorigin="anonymous"></script>
-  <script src="https://unpkg.com/graphiql@3.8.2/graphiql.min.js"
-    integrity="sha384-WbG8FxjKLHIn8rXXIkCk98zN52bWTZvZROLPcuKUa+nOhbZwMjh1lLFAHVvV9VUc" crossorigin="anonymous"></script>
-  <script>
-    const url = new URL('/graphql', window.location.href).toString();
-    const fetcher = GraphiQL.createFetcher({ url, subscriptionUrl: url.replace(/^http/, 'ws') });
-    ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, {
-        fetcher,
-        defaultHeaders: '{"Authorization": "Bearer PASTE_TOKEN_HERE"}',
-        headerEditorEnabled: true,
-        shouldPersistHeaders: false,
-      }),
+impl Asset {
+    fn new(name: &'static str, content_type: &'static str, body: Bytes) -> Self {
+        let sha256 = Sha256::digest(&body);
+        let digest = sha256[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let sha384 = base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&body));
+        Self {
+            name,
+            content_type,
+            digest,
+            integrity: format!("sha384-{sha384}"),
+            body,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("/graphiql/assets/{}/{}", self.digest, self.name)
+    }
+
+    fn tag(&self) -> String {
+        let (url, integrity) = (self.url(), &self.integrity);
+        if self.content_type == CSS {
+            format!(r#"<link rel="stylesheet" href="{url}" integrity="{integrity}">"#)
+        } else {
+            format!(r#"<script src="{url}" integrity="{integrity}"></script>"#)
+        }
+    }
+}
+
+/// GraphiQL's files, or why they are missing.
+pub struct Assets {
+    files: Result<Vec<Asset>, String>,
+}
+
+impl Assets {
+    /// Reads the packages' files from `node_modules` (and adds our own).
+    pub fn load(node_modules: &Path) -> Self {
+        let files = PACKAGE_FILES
+            .iter()
+            .map(|(name, path, content_type)| {
+                let path = node_modules.join(path);
+                std::fs::read(&path)
+                    .map(|body| Asset::new(name, content_type, Bytes::from(body)))
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|mut files| {
+                files.push(Asset::new("switchboard-graphiql.css", CSS, BOOT_CSS.into()));
+                files.push(Asset::new("switchboard-graphiql.js", JS, BOOT_JS.into()));
+                files
+            });
+        if let Err(why) = &files {
+            tracing::warn!(%why, "GraphiQL's files are missing; run `npm ci` in web/graphiql");
+        }
+        Self { files }
+    }
+
+    fn find(&self, digest: &str, name: &str) -> Option<&Asset> {
+        self.files
+            .as_ref()
+            .ok()?
+            .iter()
+            .find(|a| a.digest == digest && a.name == name)
+    }
+}
+
+/// `GET /graphiql`: the page, for whoever `server.graphiql` admits.
+pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = state
+        .sessions
+        .operator(&state.callers, &headers)
+        .await
+        .unwrap_or_default();
+    let access = state.config.graphiql_access();
+    if access == Access::Operators && session.is_none() {
+        return if state.sessions.login_enabled() {
+            session::redirect("/graphiql/login")
+        } else {
+            session::html_page(
+                StatusCode::FORBIDDEN,
+                "GraphiQL is for operators",
+                "<p>Operators sign in through the configured OpenID Provider, but \
+                 <code>[operator_login]</code> is not configured on this gateway.</p>",
+            )
+        };
+    }
+    let files = match &state.graphiql.files {
+        Ok(files) => files,
+        Err(_) => {
+            return session::html_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "GraphiQL is not installed",
+                "<p>GraphiQL's files are missing on this gateway. Run <code>npm ci</code> in \
+                 <code>web/graphiql</code>, or set <code>server.graphiql_assets</code> to the \
+                 folder holding its <code>node_modules</code>, then restart.</p>",
+            );
+        }
+    };
+    let html = render(files, session.as_ref().map(|c| c.actor.email.as_str()));
+    with_policy(&state, (StatusCode::OK, html).into_response())
+}
+
+/// The page: our style and the packages' files, then our script.
+fn render(files: &[Asset], operator: Option<&str>) -> String {
+    let tags: Vec<String> = files.iter().map(Asset::tag).collect();
+    let (session, bar) = match operator {
+        Some(email) => (
+            "cookie",
+            format!(
+                "<header><span>Signed in as {}</span><form method=\"post\" \
+                 action=\"/graphiql/logout\"><button type=\"submit\">Sign out</button></form>\
+                 </header>",
+                session::escape(email)
+            ),
+        ),
+        None => ("none", String::new()),
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>switchboard GraphiQL</title>\n{}\n</head>\n<body>\n{bar}\n\
+         <div id=\"graphiql\" data-session=\"{session}\">Loading GraphiQL… Without a session, \
+         paste a token from <code>switchboard token EMAIL</code> into the Headers tab as \
+         <code>{{\"Authorization\": \"Bearer …\"}}</code>.</div>\n</body>\n</html>\n",
+        tags.join("\n"),
+    )
+}
+
+/// `GET /graphiql/assets/{digest}/{name}`: one of the page's files.
+pub async fn asset(
+    State(state): State<AppState>,
+    UrlPath((digest, name)): UrlPath<(String, String)>,
+) -> Response {
+    let Some(asset) = state.graphiql.find(&digest, &name) else {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
+    };
+    let mut response = asset.body.clone().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
     );
-  </script>
-</body>
-</html>
-"#;
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Adds the page's security headers: scripts, styles and connections only
+/// to this origin (and its WebSocket twin), no framing, no caching.
+pub(super) fn with_policy(state: &AppState, mut response: Response) -> Response {
+    let policy = content_security_policy(&state.config.public_url());
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// The policy: `'self'` for everything the page needs, `data:` for the
+/// fonts and icons GraphiQL's stylesheet embeds, and the gateway's own
+/// WebSocket URL (older browsers do not count `ws:` as `'self'`).
+fn content_security_policy(public_url: &str) -> String {
+    let socket = public_url
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1);
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self' data:; \
+         img-src 'self' data:; connect-src 'self' {socket}; form-action 'self'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_admits_only_this_origin() {
+        let policy = content_security_policy("https://gw.example");
+        assert!(policy.contains("script-src 'self';"), "{policy}");
+        assert!(
+            policy.contains("connect-src 'self' wss://gw.example;"),
+            "{policy}"
+        );
+        assert!(!policy.contains("unsafe"), "{policy}");
+    }
+
+    #[test]
+    fn missing_packages_are_reported() {
+        let assets = Assets::load(Path::new("/nonexistent/node_modules"));
+        assert!(assets.files.is_err());
+        assert!(assets.find("0", "graphiql.min.js").is_none());
+    }
+
+    #[test]
+    fn urls_carry_the_content_digest() {
+        let a = Asset::new("a.js", JS, Bytes::from_static(b"one"));
+        let b = Asset::new("a.js", JS, Bytes::from_static(b"two"));
+        assert_ne!(a.url(), b.url());
+        assert!(a.tag().contains("integrity=\"sha384-"));
+    }
+}

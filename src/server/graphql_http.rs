@@ -20,9 +20,16 @@ use super::AppState;
 use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::profile::{ClientAddr, is_public};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
+
+/// The header a request authenticated by the GraphiQL session cookie must
+/// carry unless its body is `application/json` (uploads always): a
+/// cross-site form cannot set it, and a cross-site script cannot without a
+/// CORS preflight, which this gateway never grants.
+pub const CSRF_HEADER: &str = "x-switchboard-csrf";
 
 /// The response media type the client accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +116,11 @@ pub async fn authenticate(
         None => Err(AuthError::Missing),
         Some(token) => state.callers.authenticate(token).await,
     };
-    result.map_err(|e| match e {
+    result.map_err(|e| auth_failure(media, e))
+}
+
+fn auth_failure(media: Media, e: AuthError) -> Response {
+    match e {
         AuthError::Unavailable => error_response(
             media,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -122,19 +133,70 @@ pub async fn authenticate(
             Code::Unauthenticated,
             &e.to_string(),
         ),
+    }
+}
+
+/// The caller named by the bearer token or, when the request has no
+/// `Authorization` header, by an operator's GraphiQL session cookie; the
+/// flag says it was the cookie (the request then needs CSRF protection).
+pub async fn authenticate_with_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: Media,
+) -> Result<(Caller, bool), Response> {
+    if !headers.contains_key(header::AUTHORIZATION) {
+        match state.sessions.operator(&state.callers, headers).await {
+            Ok(Some(caller)) => return Ok((caller, true)),
+            Ok(None) => {}
+            Err(e) => return Err(auth_failure(media, e)),
+        }
+    }
+    authenticate(state, headers, media)
+        .await
+        .map(|c| (c, false))
+}
+
+/// Refuses a cookie-authenticated POST a cross-site page could have sent:
+/// one neither `application/json` nor carrying [`CSRF_HEADER`] (uploads
+/// must carry the header).
+fn csrf_rejection(headers: &HeaderMap, essence: &str, media: Media) -> Option<Response> {
+    let preflighted = headers
+        .get(CSRF_HEADER)
+        .is_some_and(|v| !v.as_bytes().is_empty());
+    (!preflighted && essence != JSON).then(|| {
+        error_response(
+            media,
+            StatusCode::FORBIDDEN,
+            Code::CsrfRejected,
+            "a request authenticated by the session cookie must be application/json \
+             or carry the X-Switchboard-CSRF header (uploads must carry it)",
+        )
     })
 }
 
 /// `POST /graphql`: JSON, or a multipart request carrying uploads.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let event_stream = super::sse::wanted(&headers);
     let Some(media) = negotiate(&headers).or(event_stream.then_some(Media::Json)) else {
         return not_acceptable();
     };
-    let caller = match authenticate(&state, &headers, media).await {
-        Ok(caller) => caller,
+    // Without credentials, only the public mutations may run: the answer
+    // waits until the body says what the request is.
+    let (caller, by_cookie) = match authenticate_with_session(&state, &headers, media).await {
+        Ok((caller, by_cookie)) => (Ok(caller), by_cookie),
+        Err(response) if !headers.contains_key(header::AUTHORIZATION) => (Err(response), false),
         Err(response) => return response,
     };
+    let client = ClientAddr::of(
+        connect.map(|axum::Extension(info)| info.0),
+        &headers,
+        state.config.server.trust_forwarded_for,
+    );
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -142,6 +204,9 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         .to_ascii_lowercase();
     let essence = content_type.split(';').next().unwrap_or("").trim();
     let multipart = essence == "multipart/form-data";
+    if by_cookie && let Some(response) = csrf_rejection(&headers, essence, media) {
+        return response;
+    }
     if !multipart && essence != JSON {
         return error_response(
             media,
@@ -203,11 +268,20 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Ok(batch) => batch,
         Err(response) => return response,
     };
+    let (caller, batch) = match (caller, batch) {
+        (Ok(caller), batch) => (caller, batch),
+        (Err(_), BatchRequest::Single(request)) if !event_stream && is_public(&request) => {
+            return execute(&state, None, media, request.data(client)).await;
+        }
+        (Err(response), _) => return response,
+    };
     match batch {
         BatchRequest::Single(request) if event_stream => {
             super::sse::stream(&state, caller, request)
         }
-        BatchRequest::Single(request) => execute(&state, caller, media, request).await,
+        BatchRequest::Single(request) => {
+            execute(&state, Some(&caller), media, request.data(client)).await
+        }
         BatchRequest::Batch(requests) => {
             if !server.batch_requests {
                 return error_response(
@@ -219,7 +293,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             }
             let mut bodies = Vec::with_capacity(requests.len());
             for request in requests {
-                let (_, body) = run(&state, &caller, request).await;
+                let (_, body) = run(&state, Some(&caller), request.data(client)).await;
                 bodies.push(body);
             }
             json_response(media, StatusCode::OK, &Value::Array(bodies))
@@ -259,8 +333,8 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
     let Some(media) = negotiate(&parts.headers) else {
         return not_acceptable();
     };
-    let caller = match authenticate(&state, &parts.headers, media).await {
-        Ok(caller) => caller,
+    let caller = match authenticate_with_session(&state, &parts.headers, media).await {
+        Ok((caller, _)) => caller,
         Err(response) => return response,
     };
     let query = parts.uri.query().unwrap_or("");
@@ -306,11 +380,16 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
             return response;
         }
     }
-    execute(&state, caller, media, request).await
+    execute(&state, Some(&caller), media, request).await
 }
 
-async fn execute(state: &AppState, caller: Caller, media: Media, request: GqlRequest) -> Response {
-    let (request_error, mut body) = run(state, &caller, request).await;
+async fn execute(
+    state: &AppState,
+    caller: Option<&Caller>,
+    media: Media,
+    request: GqlRequest,
+) -> Response {
+    let (request_error, mut body) = run(state, caller, request).await;
     let status = match (media, &request_error) {
         (Media::GraphqlResponseJson, Some(status)) => {
             if let Value::Object(map) = &mut body {
@@ -331,17 +410,21 @@ async fn execute(state: &AppState, caller: Caller, media: Media, request: GqlReq
     skip_all,
     fields(
         graphql.operation = request.operation_name.as_deref().unwrap_or(""),
-        user.id = %caller.actor.user_id,
+        user.id = caller.map_or("anonymous", |c| c.actor.user_id.as_str()),
     )
 )]
 async fn run(
     state: &AppState,
-    caller: &Caller,
+    caller: Option<&Caller>,
     request: GqlRequest,
 ) -> (Option<StatusCode>, Value) {
     let started = std::time::Instant::now();
-    let loaders = Loaders::new(&state.ports, caller, true);
-    let request = request.data(caller.clone()).data(loaders);
+    let request = match caller {
+        Some(caller) => request
+            .data(caller.clone())
+            .data(Loaders::new(&state.ports, caller, true)),
+        None => request,
+    };
     let execution = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
     let response = match tokio::time::timeout(state.request_timeout(), execution).await {
         Ok(Ok(response)) => response,

@@ -12,11 +12,31 @@ pub async fn live() -> &'static str {
     "ok"
 }
 
-/// The process can serve: its database answers.
+/// The process can serve: its database answers, and every external
+/// issuer's keys have been loaded (they stay loaded afterwards).
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    if state.db.ping().await.is_err() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable".to_string(),
+        );
+    }
+    let waiting: Vec<String> = state
+        .callers
+        .verifier()
+        .readiness()
+        .into_iter()
+        .filter(|(_, ready)| !ready)
+        .map(|(issuer, _)| issuer)
+        .collect();
+    if waiting.is_empty() {
+        (StatusCode::OK, "ready".to_string())
+    } else {
+        let list = waiting.join(", ");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("keys not loaded yet: {list}"),
+        )
     }
 }
 

@@ -1,9 +1,11 @@
 //! The HTTP server: routes, middleware, and the state they share.
 
+mod billing_downloads;
 mod downloads;
-mod graphiql;
+pub mod graphiql;
 mod graphql_http;
 mod health;
+pub mod session;
 mod sse;
 mod ws;
 
@@ -11,13 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use switchboard_sql::Db;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Callers, EmbeddedIssuer};
-use crate::config::Config;
+use crate::config::{Access, Config};
 use crate::graphql::{Ports, SwitchboardSchema};
 
 /// What every handler shares.
@@ -35,6 +37,10 @@ pub struct AppState {
     pub db: Db,
     /// Configuration.
     pub config: Arc<Config>,
+    /// GraphiQL's files.
+    pub graphiql: Arc<graphiql::Assets>,
+    /// Operators' GraphiQL sessions and sign-in.
+    pub sessions: Arc<session::Sessions>,
 }
 
 impl AppState {
@@ -55,9 +61,18 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(health::jwks))
         .route("/.well-known/openid-configuration", get(health::discovery))
         .route("/exports/cases.csv", get(downloads::cases_csv))
-        .route("/attachments/{id}", get(downloads::attachment));
-    if state.config.server.graphiql {
-        router = router.route("/graphiql", get(graphiql::page));
+        .route("/attachments/{id}", get(downloads::attachment))
+        .route("/invoices/{file}", get(billing_downloads::invoice_pdf))
+        .route("/usage.csv", get(billing_downloads::usage_csv))
+        .route("/usage.xlsx", get(billing_downloads::usage_xlsx))
+        .route("/usage.pdf", get(billing_downloads::usage_pdf));
+    if state.config.graphiql_access() != Access::Off {
+        router = router
+            .route("/graphiql", get(graphiql::page))
+            .route("/graphiql/assets/{digest}/{name}", get(graphiql::asset))
+            .route("/graphiql/login", get(session::login))
+            .route("/graphiql/callback", get(session::callback))
+            .route("/graphiql/logout", post(session::logout));
     }
     router
         .with_state(state)

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -233,9 +235,11 @@ impl Subscription {
                     return Some(value);
                 }
                 Message::Close(frame) => {
-                    return Some(
-                        json!({ "type": "closed", "reason": frame.map(|f| f.reason.to_string()) }),
-                    );
+                    return Some(json!({
+                        "type": "closed",
+                        "code": frame.as_ref().map(|f| u16::from(f.code)),
+                        "reason": frame.map(|f| f.reason.to_string()),
+                    }));
                 }
                 _ => continue,
             }

@@ -21,12 +21,24 @@
 //! - [`publishing`]: the [`Publishing`](switchboard_core::publishing::Publishing)
 //!   decorator over any store (one event per write, none for a replay).
 //!
+//! - [`identity`]: the [`Identity`](switchboard_core::Identity) port (scoped
+//!   user lists and teams, factors, passwords, recovery without user
+//!   enumeration) and the access-request store.
+//!
+//! - [`billing`]: the [`BillingStore`](switchboard_core::BillingStore) port
+//!   (scoping, exact summaries of charges, invoice orderings, search and
+//!   pages, latest invoices, usage filters and totals).
+//!
 //! Behaviours write (they open cases, comment, cancel), so each needs a
 //! dataset of its own.
 
+pub mod billing;
 pub mod cases;
 mod fixture;
+pub mod identity;
 pub mod publishing;
 mod support;
 
+pub use billing::BillingFixture;
 pub use fixture::{AccountFixture, Fixture, IdOrder};
+pub use identity::IdentityFixture;

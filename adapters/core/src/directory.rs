@@ -76,6 +76,8 @@ pub struct Principal {
     pub entitlements: Vec<Entitlement>,
     /// The accounts named by the entitlements, for display.
     pub accounts: Vec<Account>,
+    /// Whether they operate the gateway itself (the OPERATOR role).
+    pub operator: bool,
 }
 
 impl Principal {

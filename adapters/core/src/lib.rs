@@ -1,7 +1,9 @@
 //! The contract between switchboard's GraphQL layer and its backends.
 //!
+//! - [`billing`]: invoices, charges, usage and billing details ([`BillingStore`]).
 //! - [`cases`]: support cases, their catalog, activity, watch list and attachments ([`CaseStore`]).
 //! - [`directory`]: accounts, locations, products, contacts and users ([`AccountStore`], [`UserDirectory`]).
+//! - [`identity`]: users and teams of an account, factors, passwords, recovery and access requests ([`Identity`]).
 //! - [`access`]: who is asking ([`Actor`]) and what they may see ([`Scope`]).
 //! - [`audit`]: the trail of every mutation ([`audit::AuditLog`]).
 //! - [`events`]: case events and the [`EventBus`] that carries them.
@@ -14,17 +16,21 @@
 
 pub mod access;
 pub mod audit;
+pub mod billing;
 pub mod cases;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod identity;
 pub mod page;
 pub mod publishing;
 pub mod validate;
 
 pub use access::{Actor, Entitlement, Role, Scope};
+pub use billing::BillingStore;
 pub use cases::CaseStore;
 pub use directory::{AccountStore, UserDirectory};
 pub use error::{Error, Result};
 pub use events::{CaseEvent, CaseEventKind, EventBus, InProcessBus};
+pub use identity::Identity;
 pub use page::{Page, PageRequest};

@@ -9,7 +9,7 @@ use switchboard_core::directory::{
 use switchboard_core::{Entitlement, Error, Result, Role, Scope};
 
 use crate::models::*;
-use crate::schema::{accounts, contacts, locations, products, user_entitlements, users};
+use crate::schema::{accounts, contacts, locations, operators, products, user_entitlements, users};
 use crate::{SqlStore, db_error, with_conn};
 
 /// A user row: id, email, name.
@@ -158,7 +158,7 @@ impl SqlStore {
         by_id: Option<i64>,
         by_email: Option<String>,
     ) -> Result<Option<Principal>> {
-        let found: Option<(UserTuple, Vec<RightTuple>)> = with_conn!(self.db, |conn| {
+        let found: Option<(UserTuple, Vec<RightTuple>, bool)> = with_conn!(self.db, |conn| {
             let mut q = users::table
                 .select((users::id, users::email, users::name))
                 .into_boxed();
@@ -181,30 +181,39 @@ impl SqlStore {
                         .load(conn)
                         .await
                         .map_err(db_error)?;
-                    Ok(Some(((id, email, name), rights)))
+                    let operator: i64 = operators::table
+                        .filter(operators::user_id.eq(id))
+                        .count()
+                        .get_result(conn)
+                        .await
+                        .map_err(db_error)?;
+                    Ok(Some(((id, email, name), rights, operator > 0)))
                 }
             }
         })?;
-        Ok(found.map(|((id, email, name), rights)| Principal {
-            user: User {
-                id: id.to_string(),
-                email,
-                name,
-            },
-            entitlements: rights
-                .iter()
-                .filter_map(|(account, _, role)| {
-                    Role::parse(role).map(|role| Entitlement {
-                        account_id: account.clone(),
-                        role,
+        Ok(
+            found.map(|((id, email, name), rights, operator)| Principal {
+                operator,
+                user: User {
+                    id: id.to_string(),
+                    email,
+                    name,
+                },
+                entitlements: rights
+                    .iter()
+                    .filter_map(|(account, _, role)| {
+                        Role::parse(role).map(|role| Entitlement {
+                            account_id: account.clone(),
+                            role,
+                        })
                     })
-                })
-                .collect(),
-            accounts: rights
-                .into_iter()
-                .map(|(id, name, _)| Account { id, name })
-                .collect(),
-        }))
+                    .collect(),
+                accounts: rights
+                    .into_iter()
+                    .map(|(id, name, _)| Account { id, name })
+                    .collect(),
+            }),
+        )
     }
 }
 

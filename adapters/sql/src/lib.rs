@@ -7,14 +7,17 @@
 //! embedded in the binary ([`migrate::run`]).
 
 mod audit;
+pub mod billing;
 pub mod cases;
 mod cursor;
 pub mod db;
 pub mod directory;
+pub mod identity;
 pub mod migrate;
 mod models;
 pub mod schema;
 pub mod seed;
+pub mod sessions;
 pub mod testing;
 mod write_keys;
 

@@ -166,10 +166,18 @@ diesel::joinable!(attachments -> cases (case_id));
 diesel::joinable!(case_watchers -> cases (case_id));
 diesel::joinable!(write_keys -> cases (case_id));
 diesel::joinable!(user_entitlements -> accounts (account_id));
+diesel::table! {
+    operators (user_id) {
+        user_id -> BigInt,
+    }
+}
+
 diesel::joinable!(user_entitlements -> users (user_id));
+diesel::joinable!(operators -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    operators,
     locations,
     products,
     contacts,
@@ -199,3 +207,153 @@ diesel::table! {
         outcome -> Text,
     }
 }
+
+diesel::table! {
+    operator_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        access_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_credentials (user_id) {
+        user_id -> BigInt,
+        password_hash -> Text,
+        status -> Text,
+        password_changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_factors (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        provider -> Text,
+        status -> Text,
+        detail -> Nullable<Text>,
+        enrolled_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_team (account_id, position) {
+        account_id -> Text,
+        position -> Integer,
+        role -> Text,
+        name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recovery_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        recipient -> Text,
+        kind -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_requests (id) {
+        id -> BigInt,
+        name -> Text,
+        phone -> Text,
+        email -> Text,
+        account_name -> Text,
+        account_number -> Text,
+        service_address -> Text,
+        description -> Text,
+        case_number -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(user_credentials -> users (user_id));
+diesel::joinable!(user_factors -> users (user_id));
+diesel::joinable!(recovery_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    user_credentials,
+    user_factors,
+    recovery_tokens,
+);
+diesel::allow_tables_to_appear_in_same_query!(user_entitlements, user_credentials);
+
+diesel::table! {
+    billing_accounts (account_id) {
+        account_id -> Text,
+        address -> Text,
+        city -> Text,
+        state -> Text,
+        zip -> Text,
+        phone -> Text,
+        notification_email -> Text,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> BigInt,
+        account_id -> Text,
+        number -> Text,
+        invoice_date -> Date,
+        due_date -> Date,
+        currency -> Text,
+        previous_minor -> BigInt,
+        payments_minor -> BigInt,
+        adjustments_minor -> BigInt,
+        late_fee_minor -> BigInt,
+        current_minor -> BigInt,
+        total_due_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    invoice_charges (id) {
+        id -> BigInt,
+        invoice_id -> BigInt,
+        position -> Integer,
+        category -> Text,
+        description -> Text,
+        amount_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    usage_records (id) {
+        id -> BigInt,
+        account_id -> Text,
+        invoice_id -> Nullable<BigInt>,
+        started_at -> Timestamp,
+        from_number -> Text,
+        to_number -> Text,
+        duration_secs -> Integer,
+        kind -> Text,
+        currency -> Text,
+        charge_minor -> BigInt,
+    }
+}
+
+diesel::joinable!(invoice_charges -> invoices (invoice_id));
+diesel::joinable!(usage_records -> invoices (invoice_id));
+diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_charges, usage_records);

@@ -85,6 +85,11 @@ pub const DEMO_USERS: [DemoUser; 7] = [
     },
 ];
 
+/// The demo operators: gateway staff with the OPERATOR role and no
+/// customer account.
+pub const DEMO_OPERATORS: [(&str, &str); 1] =
+    [("olive.operator@switchboard.example", "Olive Operator")];
+
 const EXTRA_ACCOUNT_NAMES: &[&str] = &[
     "Zz Fast Ion Corp",
     "1 Fine Tune",
@@ -158,9 +163,12 @@ struct Data {
     contacts: Vec<ContactRow>,
     users: Vec<(i64, String, String)>,
     entitlements: Vec<(i64, String, String)>,
+    operators: Vec<i64>,
     cases: Vec<CaseRow>,
     activities: Vec<NewActivityRow>,
     watchers: Vec<WatcherRow>,
+    identity: crate::identity::demo::DemoIdentity,
+    billing: crate::billing::demo::DemoBilling,
 }
 
 /// What a seed run wrote.
@@ -218,7 +226,17 @@ pub async fn seed(store: &SqlStore, options: &SeedOptions) -> Result<SeedReport>
             "the case catalog is empty; run the migrations".into(),
         ));
     }
-    let data = generate(options, &kinds);
+    let mut data = generate(options, &kinds);
+    let account_ids: Vec<String> = data.accounts.iter().map(|a| a.id.clone()).collect();
+    data.identity =
+        crate::identity::demo::generate(&data.users, &account_ids, options.anchor, options.seed)?;
+    let named: Vec<(String, String)> = data
+        .accounts
+        .iter()
+        .map(|a| (a.id.clone(), a.name.clone()))
+        .collect();
+    data.billing =
+        crate::billing::demo::generate(&named, DEMO_ACCOUNTS.len(), options.anchor, options.seed);
     let report = SeedReport {
         accounts: data.accounts.len(),
         users: data.users.len(),
@@ -254,10 +272,13 @@ fn generate(o: &SeedOptions, kinds: &[(String, String, String, String)]) -> Data
         products: Vec::new(),
         contacts: Vec::new(),
         users: Vec::new(),
+        operators: Vec::new(),
         entitlements: Vec::new(),
         cases: Vec::new(),
         activities: Vec::new(),
         watchers: Vec::new(),
+        identity: Default::default(),
+        billing: Default::default(),
     };
     for (i, (id, name)) in DEMO_ACCOUNTS.iter().enumerate() {
         let _ = i;
@@ -288,6 +309,11 @@ fn generate(o: &SeedOptions, kinds: &[(String, String, String, String)]) -> Data
             d.entitlements
                 .push((user_id, account.to_string(), role.as_str().to_string()));
         }
+    }
+    for (email, name) in DEMO_OPERATORS {
+        user_id += 1;
+        d.users.push((user_id, email.to_string(), name.to_string()));
+        d.operators.push(user_id);
     }
     for a in d.accounts.iter().skip(DEMO_ACCOUNTS.len()) {
         user_id += 1;
@@ -648,6 +674,11 @@ fn write_sqlite(path: &str, d: &Data) -> Result<()> {
                 ))
                 .execute(conn)?;
         }
+        for user in &d.operators {
+            diesel::insert_into(operators::table)
+                .values(operators::user_id.eq(user))
+                .execute(conn)?;
+        }
         for chunk in d.cases.chunks(500) {
             diesel::insert_into(cases::table)
                 .values(chunk)
@@ -663,6 +694,8 @@ fn write_sqlite(path: &str, d: &Data) -> Result<()> {
                 .values(chunk)
                 .execute(conn)?;
         }
+        crate::write_demo_identity!(conn, d.identity);
+        crate::write_demo_billing!(conn, d.billing);
         Ok(())
     })
     .map_err(crate::db_error)?;
@@ -697,6 +730,9 @@ async fn write_postgres(url: &str, d: &Data) -> Result<()> {
                 .execute(conn)
                 .await?;
         }
+        for user in &d.operators {
+            diesel::insert_into(operators::table).values(operators::user_id.eq(user)).execute(conn).await?;
+        }
         for chunk in d.cases.chunks(500) {
             diesel::insert_into(cases::table).values(chunk).execute(conn).await?;
         }
@@ -706,13 +742,18 @@ async fn write_postgres(url: &str, d: &Data) -> Result<()> {
         for chunk in d.watchers.chunks(1000) {
             diesel::insert_into(case_watchers::table).values(chunk).execute(conn).await?;
         }
+        crate::write_demo_identity!(conn, d.identity, await);
+        crate::write_demo_billing!(conn, d.billing, await);
         // Explicit ids were written: move the identity sequences past them.
         conn.batch_execute(
             "SELECT setval(pg_get_serial_sequence('locations', 'id'), (SELECT MAX(id) FROM locations));
              SELECT setval(pg_get_serial_sequence('products', 'id'), (SELECT MAX(id) FROM products));
              SELECT setval(pg_get_serial_sequence('contacts', 'id'), (SELECT MAX(id) FROM contacts));
              SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT MAX(id) FROM users));
-             SELECT setval(pg_get_serial_sequence('cases', 'id'), GREATEST((SELECT MAX(id) FROM cases), 1));",
+             SELECT setval(pg_get_serial_sequence('cases', 'id'), GREATEST((SELECT MAX(id) FROM cases), 1));
+             SELECT setval(pg_get_serial_sequence('invoices', 'id'), GREATEST((SELECT MAX(id) FROM invoices), 1));
+             SELECT setval(pg_get_serial_sequence('invoice_charges', 'id'), GREATEST((SELECT MAX(id) FROM invoice_charges), 1));
+             SELECT setval(pg_get_serial_sequence('usage_records', 'id'), GREATEST((SELECT MAX(id) FROM usage_records), 1));",
         )
         .await?;
         Ok(())

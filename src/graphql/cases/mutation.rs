@@ -10,6 +10,7 @@ use switchboard_core::{Error, validate};
 use super::Priority;
 use super::nodes::{ActivityNode, AttachmentNode, CaseNode};
 use crate::graphql::errors::{IntoGql, to_gql};
+use crate::graphql::guards::Require;
 use crate::graphql::request;
 
 /// What a customer supplies to open a case.
@@ -84,7 +85,7 @@ fn read_upload(ctx: &Context<'_>, upload: &Upload, field: &str) -> Result<NewAtt
 #[derive(Default)]
 pub struct CaseMutation;
 
-#[Object]
+#[Object(guard = "Require::writer()")]
 impl CaseMutation {
     /// Opens a case on one of the caller's accounts.
     async fn create_case(

@@ -9,13 +9,14 @@ use super::connection::{ActivityConnection, CaseConnection};
 use super::nodes::{CaseNode, catalog};
 use super::{CaseFilterInput, CaseOrderInput};
 use crate::graphql::errors::{IntoGql, to_gql};
+use crate::graphql::guards::Require;
 use crate::graphql::request;
 
 /// Case queries.
 #[derive(Default)]
 pub struct CaseQuery;
 
-#[Object]
+#[Object(guard = "Require::signed_in()")]
 impl CaseQuery {
     /// The caller's cases, filtered and ordered (most recently updated first
     /// by default). `first` defaults to 20 and may be at most 100.

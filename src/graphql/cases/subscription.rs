@@ -10,6 +10,7 @@ use switchboard_core::Error;
 use super::CaseEventKind;
 use super::nodes::CaseNode;
 use crate::graphql::errors::{IntoGql, to_gql};
+use crate::graphql::guards::Require;
 use crate::graphql::request;
 
 /// An event about a case the subscriber may see.
@@ -27,7 +28,7 @@ pub struct CaseEvent {
 #[derive(Default)]
 pub struct CaseSubscription;
 
-#[Subscription]
+#[Subscription(guard = "Require::signed_in()")]
 impl CaseSubscription {
     /// Events on the caller's cases, optionally of one account or one case.
     async fn case_events(

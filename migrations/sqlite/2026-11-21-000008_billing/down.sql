@@ -1,0 +1,4 @@
+DROP TABLE usage_records;
+DROP TABLE invoice_charges;
+DROP TABLE invoices;
+DROP TABLE billing_accounts;

@@ -1,0 +1,539 @@
+//! Operators sign in to GraphiQL through the configured OpenID Provider
+//! (authorization code with PKCE) and get a cookie session.
+//!
+//! - `GET /graphiql/login` keeps a fresh state, nonce and PKCE verifier in
+//!   a short-lived cookie bound to the browser and redirects to the provider.
+//! - `GET /graphiql/callback` checks the state against that cookie,
+//!   exchanges the code with the verifier, verifies the ID token (and its
+//!   nonce), then authenticates the access token exactly as a bearer token
+//!   (`Callers::authenticate`), so the OPERATOR role comes from the same
+//!   place. Operators get a session: a random 256-bit id in the cookie
+//!   [`SESSION_COOKIE`] (HttpOnly, Secure, SameSite=Strict, Path=/), and
+//!   only its SHA-256 with the access token in the database. It ends when
+//!   the token expires or after `operator_login.session_ttl_secs`.
+//! - `POST /graphiql/logout` deletes the session and clears the cookie.
+
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use switchboard_sql::SqlStore;
+use switchboard_sql::sessions::StoredSession;
+use tokio::sync::Mutex;
+
+use super::AppState;
+use crate::auth::{AuthError, Caller, Callers};
+use crate::config::{Config, OperatorLoginConfig};
+
+/// The session cookie's name. The `__Host-` prefix makes browsers refuse it
+/// unless it is Secure, host-only and for `/`, so no sibling domain can set it.
+pub const SESSION_COOKIE: &str = "__Host-switchboard_session";
+
+/// The cookie holding a sign-in in progress (state, nonce, PKCE verifier).
+const LOGIN_COOKIE: &str = "__Host-switchboard_login";
+
+/// How long a sign-in may take at the provider.
+const LOGIN_TTL_SECS: i64 = 600;
+
+/// Sessions, and the provider operators sign in at (when configured).
+pub struct Sessions {
+    store: SqlStore,
+    login: Option<Login>,
+}
+
+/// The configured OpenID Provider.
+struct Login {
+    config: OperatorLoginConfig,
+    issuer: IssuerUrl,
+    redirect: RedirectUrl,
+    http: openidconnect::reqwest::Client,
+    /// The provider's discovery document and keys, fetched on first use.
+    metadata: Mutex<Option<CoreProviderMetadata>>,
+}
+
+/// What the login cookie carries between `/graphiql/login` and the callback.
+#[derive(Serialize, Deserialize)]
+struct PendingLogin {
+    state: String,
+    nonce: String,
+    verifier: String,
+    /// Seconds since the epoch after which the sign-in is refused.
+    expires: i64,
+}
+
+/// Why a sign-in failed, as the page tells the operator.
+struct Failure {
+    status: StatusCode,
+    message: String,
+}
+
+impl Failure {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn provider(what: &str, error: impl std::fmt::Display) -> Self {
+        tracing::warn!(%error, "operator sign-in: {what}");
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            format!("the OpenID Provider could not {what}; try again shortly"),
+        )
+    }
+}
+
+impl Sessions {
+    /// Sessions in `store`; sign-in is offered when `config` names an issuer.
+    pub fn new(config: &Config, store: SqlStore) -> anyhow::Result<Self> {
+        let login = match &config.operator_login.issuer {
+            None => None,
+            Some(issuer) => Some(Login {
+                config: config.operator_login.clone(),
+                issuer: IssuerUrl::new(issuer.clone())?,
+                redirect: RedirectUrl::new(config.operator_redirect_url())?,
+                http: openidconnect::reqwest::ClientBuilder::new()
+                    .redirect(openidconnect::reqwest::redirect::Policy::none())
+                    .timeout(Duration::from_secs(10))
+                    .build()?,
+                metadata: Mutex::new(None),
+            }),
+        };
+        Ok(Self { store, login })
+    }
+
+    /// Whether operators can sign in here.
+    pub fn login_enabled(&self) -> bool {
+        self.login.is_some()
+    }
+
+    /// Whether the request carries a session cookie (valid or not).
+    pub fn has_cookie(headers: &HeaderMap) -> bool {
+        cookie(headers, SESSION_COOKIE).is_some()
+    }
+
+    /// The operator whose session cookie the request carries: `None`
+    /// without one, an error when it names no live operator session.
+    pub async fn operator(
+        &self,
+        callers: &Callers,
+        headers: &HeaderMap,
+    ) -> Result<Option<Caller>, AuthError> {
+        let Some(id) = cookie(headers, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        let ended = || AuthError::Invalid("the session has ended; sign in again".into());
+        let session = self
+            .store
+            .live_session(&hash(id), Utc::now())
+            .await
+            .map_err(|_| AuthError::Unavailable)?
+            .ok_or_else(ended)?;
+        let caller = callers.authenticate(&session.access_token).await?;
+        if !caller.principal.operator {
+            return Err(ended());
+        }
+        Ok(Some(caller))
+    }
+
+    async fn metadata(&self, login: &Login) -> Result<CoreProviderMetadata, Failure> {
+        let mut cached = login.metadata.lock().await;
+        if let Some(metadata) = cached.as_ref() {
+            return Ok(metadata.clone());
+        }
+        let metadata = CoreProviderMetadata::discover_async(login.issuer.clone(), &login.http)
+            .await
+            .map_err(|e| Failure::provider("be reached for its configuration", e))?;
+        *cached = Some(metadata.clone());
+        Ok(metadata)
+    }
+}
+
+/// `GET /graphiql/login`: off to the provider.
+pub async fn login(State(state): State<AppState>) -> Response {
+    match start_login(&state).await {
+        Ok(response) => response,
+        Err(failure) => failure_page(failure),
+    }
+}
+
+async fn start_login(state: &AppState) -> Result<Response, Failure> {
+    let sessions = &state.sessions;
+    let login = sessions.login.as_ref().ok_or_else(not_configured)?;
+    let metadata = sessions.metadata(login).await?;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(login.config.client_id.clone()),
+        login.config.client_secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(login.redirect.clone());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge);
+    for scope in &login.config.scopes {
+        request = request.add_scope(Scope::new(scope.clone()));
+    }
+    let (url, csrf, nonce) = request.url();
+    let pending = PendingLogin {
+        state: csrf.secret().clone(),
+        nonce: nonce.secret().clone(),
+        verifier: verifier.secret().clone(),
+        expires: Utc::now().timestamp() + LOGIN_TTL_SECS,
+    };
+    let value = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&pending).unwrap_or_default());
+    let mut response = redirect(url.as_str());
+    // Lax, not Strict: the provider's redirect back is a cross-site navigation.
+    set_cookie(
+        &mut response,
+        &cookie_header(LOGIN_COOKIE, &value, LOGIN_TTL_SECS, "Lax"),
+    );
+    Ok(response)
+}
+
+/// The provider's answer on the callback.
+#[derive(Debug, Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /graphiql/callback`: back from the provider.
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(answer): Query<Callback>,
+) -> Response {
+    let mut response = match finish_login(&state, &headers, answer).await {
+        Ok(response) => response,
+        Err(failure) => failure_page(failure),
+    };
+    set_cookie(&mut response, &cookie_header(LOGIN_COOKIE, "", 0, "Lax"));
+    response
+}
+
+async fn finish_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    answer: Callback,
+) -> Result<Response, Failure> {
+    let sessions = &state.sessions;
+    let login = sessions.login.as_ref().ok_or_else(not_configured)?;
+    if let Some(error) = answer.error {
+        let detail = answer.error_description.unwrap_or_default();
+        return Err(Failure::bad_request(format!(
+            "the OpenID Provider refused the sign-in: {error} {detail}"
+        )));
+    }
+    let pending = pending_login(headers)?;
+    let (Some(code), Some(returned)) = (answer.code, answer.state) else {
+        return Err(Failure::bad_request("the callback lacks `code` or `state`"));
+    };
+    if returned != pending.state {
+        return Err(Failure::bad_request(
+            "this sign-in was not started in this browser; start again",
+        ));
+    }
+    let access_token = redeem(sessions, login, code, &pending).await?;
+    let caller = state
+        .callers
+        .authenticate(&access_token)
+        .await
+        .map_err(|e| match e {
+            AuthError::Unavailable => Failure::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            other => Failure::new(StatusCode::FORBIDDEN, other.to_string()),
+        })?;
+    if !caller.principal.operator {
+        tracing::info!(user.id = %caller.actor.user_id, "a non-operator tried to sign in to GraphiQL");
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "GraphiQL sign-in is for operators; your account does not have the OPERATOR role",
+        ));
+    }
+    let (id, ttl) = open_session(sessions, login, &caller, access_token).await?;
+    tracing::info!(user.id = %caller.actor.user_id, "an operator signed in to GraphiQL");
+    // A page, not a redirect: a SameSite=Strict cookie set at the end of a
+    // cross-site redirect chain would not be sent on the next hop.
+    let mut response = html_page(
+        StatusCode::OK,
+        "Signed in",
+        "<p>Signed in. <a href=\"/graphiql\">Open GraphiQL</a>.</p>",
+    );
+    if let Ok(value) = HeaderValue::from_str("0; url=/graphiql") {
+        response.headers_mut().insert("refresh", value);
+    }
+    set_cookie(
+        &mut response,
+        &cookie_header(SESSION_COOKIE, &id, ttl, "Strict"),
+    );
+    Ok(response)
+}
+
+/// The sign-in in progress, from its cookie, if it has not expired.
+fn pending_login(headers: &HeaderMap) -> Result<PendingLogin, Failure> {
+    let missing = || Failure::bad_request("no sign-in in progress in this browser; start again");
+    let raw = cookie(headers, LOGIN_COOKIE).ok_or_else(missing)?;
+    let pending: PendingLogin = URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(missing)?;
+    if pending.expires < Utc::now().timestamp() {
+        return Err(Failure::bad_request(
+            "the sign-in took too long; start again",
+        ));
+    }
+    Ok(pending)
+}
+
+/// Exchanges the code (with the PKCE verifier), verifies the ID token and
+/// its nonce, and answers the access token.
+async fn redeem(
+    sessions: &Sessions,
+    login: &Login,
+    code: String,
+    pending: &PendingLogin,
+) -> Result<String, Failure> {
+    let metadata = sessions.metadata(login).await?;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(login.config.client_id.clone()),
+        login.config.client_secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(login.redirect.clone());
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|e| Failure::provider("exchange the code (no token endpoint)", e))?
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
+        .request_async(&login.http)
+        .await
+        .map_err(|e| Failure::provider("exchange the code", e))?;
+    let id_token = token
+        .id_token()
+        .ok_or_else(|| Failure::provider("send an ID token", "none in the token response"))?;
+    id_token
+        .claims(
+            &client.id_token_verifier(),
+            &Nonce::new(pending.nonce.clone()),
+        )
+        .map_err(|e| {
+            tracing::warn!(error = %e, "operator sign-in: the ID token failed verification");
+            Failure::bad_request("the ID token failed verification; start again")
+        })?;
+    Ok(token.access_token().secret().clone())
+}
+
+/// Stores a new session; answers the cookie's id and lifetime in seconds.
+async fn open_session(
+    sessions: &Sessions,
+    login: &Login,
+    caller: &Caller,
+    access_token: String,
+) -> Result<(String, i64), Failure> {
+    let now = Utc::now();
+    let token_left = caller.expires_at as i64 - now.timestamp();
+    let ttl = token_left.min(login.config.session_ttl_secs as i64);
+    if ttl <= 0 {
+        return Err(Failure::bad_request("the access token has already expired"));
+    }
+    let id = random_id();
+    let unavailable = |_| {
+        Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is unavailable",
+        )
+    };
+    sessions
+        .store
+        .purge_sessions(now)
+        .await
+        .map_err(unavailable)?;
+    let session = StoredSession {
+        id_hash: hash(&id),
+        user_id: caller.actor.user_id.clone(),
+        access_token,
+        expires_at: now + chrono::Duration::seconds(ttl),
+    };
+    sessions
+        .store
+        .create_session(&session)
+        .await
+        .map_err(unavailable)?;
+    Ok((id, ttl))
+}
+
+/// `POST /graphiql/logout`: ends the session and clears the cookie.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(id) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.sessions.store.end_session(&hash(id)).await
+    {
+        tracing::warn!(error = %e, "could not end a GraphiQL session");
+        return html_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Not signed out",
+            "<p>The database is unavailable; try again shortly.</p>",
+        );
+    }
+    let mut response = html_page(
+        StatusCode::OK,
+        "Signed out",
+        "<p>Signed out. <a href=\"/graphiql/login\">Sign in again</a>.</p>",
+    );
+    set_cookie(
+        &mut response,
+        &cookie_header(SESSION_COOKIE, "", 0, "Strict"),
+    );
+    response
+}
+
+fn not_configured() -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "operator sign-in is not configured on this gateway ([operator_login])",
+    )
+}
+
+fn failure_page(failure: Failure) -> Response {
+    let body = format!(
+        "<p>{}</p><p><a href=\"/graphiql/login\">Start again</a></p>",
+        escape(&failure.message)
+    );
+    html_page(failure.status, "Sign-in failed", &body)
+}
+
+/// A small HTML page with `body` (already escaped) and no-store caching.
+pub(super) fn html_page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title>\
+         </head>\n<body>\n<h1>{title}</h1>\n{body}\n</body>\n</html>\n"
+    );
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    response
+}
+
+/// A `303 See Other` to `location`.
+pub(super) fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Escapes text for HTML.
+pub(super) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn set_cookie(response: &mut Response, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// A `Set-Cookie` value: host-only, Secure, HttpOnly, for the whole site.
+/// Browsers (and HTTP clients) treat `http://localhost` and `127.0.0.1` as
+/// secure, so this works in development too.
+fn cookie_header(name: &str, value: &str, max_age: i64, same_site: &str) -> String {
+    format!("{name}={value}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite={same_site}")
+}
+
+/// The value of cookie `name` in the request.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, value)| *key == name && !value.is_empty())
+        .map(|(_, value)| value)
+}
+
+/// A fresh 256-bit session id, base64url.
+fn random_id() -> String {
+    use rand::RngExt;
+    let bytes: [u8; 32] = rand::rng().random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database keeps of a session id: its SHA-256, in hex.
+fn hash(id: &str) -> String {
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; __Host-switchboard_session=abc; b="),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "b"), None);
+        assert_eq!(cookie(&headers, "c"), None);
+    }
+
+    #[test]
+    fn session_ids_are_random_and_stored_hashed() {
+        let (a, b) = (random_id(), random_id());
+        assert_ne!(a, b);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
+        assert_eq!(hash(&a).len(), 64);
+        assert_ne!(hash(&a), a);
+    }
+
+    #[test]
+    fn session_cookies_are_locked_down() {
+        let value = cookie_header(SESSION_COOKIE, "x", 60, "Strict");
+        for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(value.contains(attribute), "{value}");
+        }
+        assert!(!value.contains("Domain"), "{value}");
+    }
+}

@@ -1,0 +1,784 @@
+//! The profile features end to end, on SQLite and PostgreSQL: the user
+//! list and its role rule, the account team, factors, password changes,
+//! public recovery and access requests (no enumeration, rate limits,
+//! honeypot), redeeming recovery links without a token, feedback, and the
+//! operators' outbox.
+
+mod common;
+
+use common::{ACCOUNT_A, ACCOUNT_B, Backend, Gateway, PRIMARY_A, PRIMARY_B, STANDARD_A};
+use serde_json::{Value, json};
+use switchboard::config::Config;
+use switchboard_core::UserDirectory;
+use switchboard_core::identity::UserStatus;
+use switchboard_sql::identity::testing;
+
+const ALTERNATE_A: &str = "alex.alternate@harborfreight.example";
+const BILLING_A: &str = "bailey.billing@harborfreight.example";
+const OPERATOR: &str = "olive.operator@switchboard.example";
+const DEMO_PASSWORD: &str = "Portal-Demo-2026";
+
+const USERS_AND_TEAM: &str = "query($a: ID!) {
+    accountUsers(accountId: $a) { id name email role status }
+    accountTeam(accountId: $a) { role name email phone }
+}";
+const RESET: &str = "mutation($login: String!) { requestPasswordReset(login: $login) { message } }";
+const UNLOCK: &str =
+    "mutation($login: String!) { requestAccountUnlock(login: $login) { message } }";
+const OUTBOX: &str =
+    "{ outbox(first: 100) { nodes { recipient kind subject body createdAt expiresAt } } }";
+const ACCESS: &str =
+    "mutation($input: PortalAccessInput!) { requestPortalAccess(input: $input) { message } }";
+const ACCESS_LIST: &str =
+    "{ accessRequests(first: 100) { nodes { name phone email caseNumber } } }";
+const COMPLETE_RESET: &str = "mutation($token: String!, $new: String!) { completePasswordReset(token: $token, newPassword: $new) }";
+const COMPLETE_UNLOCK: &str = "mutation($token: String!) { completeAccountUnlock(token: $token) }";
+const CHANGE: &str = "mutation($old: String!, $new: String!) { changePassword(oldPassword: $old, newPassword: $new) }";
+
+/// POSTs without a token, from `forwarded_for` when given; the status and body.
+async fn anonymous(
+    gw: &Gateway,
+    query: &str,
+    variables: Value,
+    forwarded_for: Option<&str>,
+) -> (u16, Value) {
+    let mut request = gw
+        .http
+        .post(format!("{}/graphql", gw.base))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(addr) = forwarded_for {
+        request = request.header("x-forwarded-for", addr);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+async fn outbox(gw: &Gateway) -> Vec<Value> {
+    let operator = gw.token(OPERATOR).await;
+    let data = gw.data(&operator, OUTBOX, json!({})).await;
+    data["outbox"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Requests a recovery for `login` without a token, reads the newest
+/// outbox message as the operator, checks its link starts with
+/// `link_base` and returns the link's token.
+async fn emailed_token(gw: &Gateway, request: &str, login: &str, link_base: &str) -> String {
+    let (_, body) = anonymous(gw, request, json!({ "login": login }), None).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let messages = outbox(gw).await;
+    let newest = messages.first().expect("a message was written");
+    assert_eq!(newest["recipient"], login);
+    let text = newest["body"].as_str().unwrap();
+    let start = text.find(link_base).expect("the link is in the body") + link_base.len();
+    let (_, token) = text[start..]
+        .split_once("?token=")
+        .expect("the link carries a token");
+    token
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+async fn user_status(gw: &Gateway, email: &str) -> Value {
+    let pat = gw.token(PRIMARY_A).await;
+    let data = gw
+        .data(&pat, USERS_AND_TEAM, json!({ "a": ACCOUNT_A }))
+        .await;
+    let users = data["accountUsers"].as_array().unwrap();
+    users.iter().find(|u| u["email"] == email).unwrap()["status"].clone()
+}
+
+fn assert_invalid_link(body: &Value) {
+    assert_eq!(code(body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "token", "{body}");
+    assert_eq!(
+        body["errors"][0]["message"], "this link is invalid or has expired",
+        "{body}"
+    );
+}
+
+async fn reset_links_are_redeemed_without_a_token(gw: Gateway) {
+    let link_base = format!("{}/reset", gw.base);
+    let token = emailed_token(&gw, RESET, STANDARD_A, &link_base).await;
+    let (status, body) = anonymous(
+        &gw,
+        COMPLETE_RESET,
+        json!({ "token": token, "new": "standard-pass" }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "a weak password is not a request error: {body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["field"], "newPassword");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    for rule in ["uppercase", "number", "part of the username"] {
+        assert!(message.contains(rule), "`{rule}` named: {message}");
+    }
+    let new = "Harbor-Lights-77";
+    let (_, body) = anonymous(
+        &gw,
+        COMPLETE_RESET,
+        json!({ "token": token, "new": new }),
+        None,
+    )
+    .await;
+    assert_eq!(body["data"]["completePasswordReset"], true, "{body}");
+
+    let sam = gw.token(STANDARD_A).await;
+    let (_, body) = gw
+        .post(
+            &sam,
+            CHANGE,
+            json!({ "old": DEMO_PASSWORD, "new": "Harbor-Lights-78" }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "oldPassword",
+        "the old password is gone: {body}"
+    );
+    let data = gw
+        .data(
+            &sam,
+            CHANGE,
+            json!({ "old": new, "new": "Harbor-Lights-78" }),
+        )
+        .await;
+    assert_eq!(data["changePassword"], true, "the new password works");
+
+    let (_, body) = anonymous(
+        &gw,
+        COMPLETE_RESET,
+        json!({ "token": token, "new": "Harbor-Lights-79" }),
+        None,
+    )
+    .await;
+    assert_invalid_link(&body);
+    let (_, body) = anonymous(&gw, COMPLETE_UNLOCK, json!({ "token": token }), None).await;
+    assert_invalid_link(&body);
+
+    // Redemptions are audited as anonymous, naming neither token nor password.
+    let operator = gw.token(OPERATOR).await;
+    let log = gw
+        .data(
+            &operator,
+            "{ auditLog(last: 20) { userId client fields targets outcome } }",
+            json!({}),
+        )
+        .await;
+    let entries = log["auditLog"].as_array().unwrap();
+    let redemptions: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["fields"] == json!(["completePasswordReset"]))
+        .collect();
+    assert_eq!(redemptions.len(), 3, "{log}");
+    assert!(redemptions.iter().all(|e| e["userId"] == "anonymous"
+        && e["client"] == "127.0.0.1"
+        && e["targets"] == json!([])));
+    assert!(
+        redemptions.iter().any(|e| e["outcome"] == "OK")
+            && redemptions.iter().any(|e| e["outcome"] == "BAD_USER_INPUT")
+    );
+    assert!(
+        !log.to_string().contains(&token),
+        "the token is never recorded"
+    );
+}
+
+async fn unlock_links_end_a_lock_out(gw: Gateway) {
+    let user = gw
+        .store
+        .principal_by_email(STANDARD_A)
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    testing::set_user_status(&gw.store, &user, UserStatus::LockedOut)
+        .await
+        .unwrap();
+    assert_eq!(user_status(&gw, STANDARD_A).await, "LOCKED_OUT");
+    let link_base = format!("{}/unlock", gw.base);
+    let token = emailed_token(&gw, UNLOCK, STANDARD_A, &link_base).await;
+    let (_, body) = anonymous(
+        &gw,
+        COMPLETE_RESET,
+        json!({ "token": token, "new": "Harbor-Lights-77" }),
+        None,
+    )
+    .await;
+    assert_invalid_link(&body);
+    assert_eq!(
+        user_status(&gw, STANDARD_A).await,
+        "LOCKED_OUT",
+        "nothing changed"
+    );
+    let (_, body) = anonymous(&gw, COMPLETE_UNLOCK, json!({ "token": token }), None).await;
+    assert_eq!(body["data"]["completeAccountUnlock"], true, "{body}");
+    assert_eq!(user_status(&gw, STANDARD_A).await, "ACTIVE");
+    let (_, body) = anonymous(&gw, COMPLETE_UNLOCK, json!({ "token": token }), None).await;
+    assert_invalid_link(&body);
+}
+
+async fn expired_links_are_refused(gw: Gateway) {
+    let link_base = format!("{}/reset", gw.base);
+    let token = emailed_token(&gw, RESET, STANDARD_A, &link_base).await;
+    testing::expire_recovery_links(&gw.store).await.unwrap();
+    let (_, body) = anonymous(
+        &gw,
+        COMPLETE_RESET,
+        json!({ "token": token, "new": "Harbor-Lights-77" }),
+        None,
+    )
+    .await;
+    assert_invalid_link(&body);
+    let sam = gw.token(STANDARD_A).await;
+    let data = gw
+        .data(
+            &sam,
+            CHANGE,
+            json!({ "old": DEMO_PASSWORD, "new": "Harbor-Lights-78" }),
+        )
+        .await;
+    assert_eq!(data["changePassword"], true, "the password did not change");
+}
+
+async fn redemptions_are_rate_limited_per_address(gw: Gateway) {
+    let client = Some("203.0.113.20");
+    for _ in 0..2 {
+        let (_, body) = anonymous(&gw, COMPLETE_UNLOCK, json!({ "token": "guess" }), client).await;
+        assert_invalid_link(&body);
+    }
+    let (_, body) = anonymous(&gw, COMPLETE_UNLOCK, json!({ "token": "guess" }), client).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+    let (_, body) = anonymous(
+        &gw,
+        COMPLETE_UNLOCK,
+        json!({ "token": "guess" }),
+        Some("203.0.113.21"),
+    )
+    .await;
+    assert_invalid_link(&body);
+}
+
+async fn recovery_links_point_at_the_configured_base(gw: Gateway) {
+    let token = emailed_token(
+        &gw,
+        RESET,
+        STANDARD_A,
+        "https://portal.example/account/reset",
+    )
+    .await;
+    let (_, body) = anonymous(
+        &gw,
+        COMPLETE_RESET,
+        json!({ "token": token, "new": "Harbor-Lights-77" }),
+        None,
+    )
+    .await;
+    assert_eq!(body["data"]["completePasswordReset"], true, "{body}");
+}
+
+fn access_input() -> Value {
+    json!({
+        "name": "Jordan Nguyen",
+        "phone": "(555) 415-1337",
+        "email": "jordan.nguyen@harborfreight.example",
+        "accountName": "Harbor Freight Tools USA Inc.",
+        "accountNumber": ACCOUNT_A,
+        "serviceAddress": "1 Harbor Blvd, Guilford",
+        "description": "I manage our circuits and need the portal."
+    })
+}
+
+async fn user_list_follows_the_role_rule(gw: Gateway) {
+    for admin in [PRIMARY_A, ALTERNATE_A] {
+        let token = gw.token(admin).await;
+        let data = gw
+            .data(&token, USERS_AND_TEAM, json!({ "a": ACCOUNT_A }))
+            .await;
+        let users = data["accountUsers"].as_array().unwrap();
+        let pat = users.iter().find(|u| u["email"] == PRIMARY_A).unwrap();
+        assert_eq!(pat["role"], "PRIMARY_AUTHORITY");
+        assert_eq!(pat["status"], "ACTIVE");
+        assert!(
+            users
+                .iter()
+                .any(|u| u["email"] == STANDARD_A && u["role"] == "STANDARD")
+        );
+        assert!(
+            users.iter().all(|u| u["email"] != PRIMARY_B),
+            "only this account's users"
+        );
+    }
+    for reader in [BILLING_A, STANDARD_A] {
+        let token = gw.token(reader).await;
+        let (status, body) = gw
+            .post(&token, USERS_AND_TEAM, json!({ "a": ACCOUNT_A }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(code(&body), "FORBIDDEN", "{reader}: {body}");
+        assert_eq!(body["errors"][0]["path"], json!(["accountUsers"]));
+        assert_eq!(body["data"]["accountUsers"], Value::Null);
+        assert!(
+            !body["data"]["accountTeam"].as_array().unwrap().is_empty(),
+            "the sibling field still resolves: {body}"
+        );
+    }
+    let token = gw.token(PRIMARY_A).await;
+    let (_, body) = gw
+        .post(&token, USERS_AND_TEAM, json!({ "a": ACCOUNT_B }))
+        .await;
+    assert_eq!(
+        code(&body),
+        "NOT_FOUND",
+        "another customer's account: {body}"
+    );
+}
+
+async fn account_team_lists_the_providers_people(gw: Gateway) {
+    let token = gw.token(STANDARD_A).await;
+    let query = "query($a: ID!) { accountTeam(accountId: $a) { role name email phone } }";
+    let data = gw.data(&token, query, json!({ "a": ACCOUNT_A })).await;
+    let team = data["accountTeam"].as_array().unwrap();
+    let roles: Vec<&str> = team.iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles[0], "ACCOUNT_MANAGER");
+    assert!(roles.contains(&"SALES_ENGINEER") && roles.contains(&"SUPPORT"));
+    assert!(
+        team.iter()
+            .all(|m| m["email"].as_str().unwrap().contains('@'))
+    );
+    assert!(team[0]["phone"].is_string());
+}
+
+async fn factors_are_listed_and_reset(gw: Gateway) {
+    let pat = gw.token(PRIMARY_A).await;
+    let dana = gw.token(PRIMARY_B).await;
+    let list = "{ myFactors { id label kind provider status detail enrolledAt } }";
+    let mine = gw.data(&pat, list, json!({})).await["myFactors"].clone();
+    let mine = mine.as_array().unwrap();
+    let label = |f: &Value| f["label"].as_str().unwrap().to_string();
+    let labels: Vec<String> = mine.iter().map(label).collect();
+    for expected in [
+        "Google Authenticator",
+        "Okta Verify (push)",
+        "SMS authentication",
+    ] {
+        assert!(labels.iter().any(|l| l == expected), "{labels:?}");
+    }
+    let theirs = gw.data(&dana, list, json!({})).await["myFactors"].clone();
+    let their_id = theirs[0]["id"].as_str().unwrap().to_string();
+    assert!(mine.iter().all(|f| f["id"] != their_id.as_str()));
+
+    let reset = "mutation($id: ID!) { resetFactor(factorId: $id) { removedFactorIds factors { id kind provider } } }";
+    let (_, body) = gw.post(&pat, reset, json!({ "id": their_id })).await;
+    assert_eq!(code(&body), "NOT_FOUND", "another user's factor: {body}");
+    assert_eq!(gw.data(&dana, list, json!({})).await["myFactors"], theirs);
+
+    let push = mine.iter().find(|f| f["kind"] == "PUSH").unwrap();
+    let data = gw.data(&pat, reset, json!({ "id": push["id"] })).await;
+    let removed = data["resetFactor"]["removedFactorIds"].as_array().unwrap();
+    assert_eq!(
+        removed.len(),
+        2,
+        "Okta Verify's push and code go together: {data}"
+    );
+    let left = data["resetFactor"]["factors"].as_array().unwrap();
+    assert_eq!(left.len(), mine.len() - 2);
+    assert!(
+        left.iter()
+            .all(|f| f["provider"] != "OKTA" || f["kind"] == "SMS")
+    );
+    let (_, body) = gw.post(&pat, reset, json!({ "id": push["id"] })).await;
+    assert_eq!(code(&body), "NOT_FOUND", "a reset factor is gone");
+}
+
+async fn password_change_names_each_rule(gw: Gateway) {
+    let pat = gw.token(PRIMARY_A).await;
+    let rules = [
+        ("Ab1", "8 to 128 characters"),
+        ("ABCDEFG12", "lowercase"),
+        ("abcdefg12", "uppercase"),
+        ("Abcdefghij", "number"),
+        ("Primary-Pass-9", "part of the username"),
+    ];
+    for (new, rule) in rules {
+        let (_, body) = gw
+            .post(&pat, CHANGE, json!({ "old": DEMO_PASSWORD, "new": new }))
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "newPassword");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(rule), "`{rule}` named: {message}");
+    }
+    let (_, body) = gw
+        .post(
+            &pat,
+            CHANGE,
+            json!({ "old": "Not-The-Pass-1", "new": "Harbor-Lights-77" }),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "oldPassword");
+    let data = gw
+        .data(
+            &pat,
+            CHANGE,
+            json!({ "old": DEMO_PASSWORD, "new": "Harbor-Lights-77" }),
+        )
+        .await;
+    assert_eq!(data["changePassword"], true);
+    let (_, body) = gw
+        .post(
+            &pat,
+            CHANGE,
+            json!({ "old": DEMO_PASSWORD, "new": "Harbor-Lights-78" }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "oldPassword",
+        "the old one is gone"
+    );
+    let data = gw
+        .data(
+            &pat,
+            CHANGE,
+            json!({ "old": "Harbor-Lights-77", "new": "Harbor-Lights-78" }),
+        )
+        .await;
+    assert_eq!(data["changePassword"], true, "the new one works");
+}
+
+async fn wrong_passwords_are_rate_limited(gw: Gateway) {
+    let pat = gw.token(PRIMARY_A).await;
+    for _ in 0..2 {
+        let (_, body) = gw
+            .post(
+                &pat,
+                CHANGE,
+                json!({ "old": "Wrong-Pass-11", "new": "Harbor-Lights-77" }),
+            )
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "oldPassword");
+    }
+    let (_, body) = gw
+        .post(
+            &pat,
+            CHANGE,
+            json!({ "old": DEMO_PASSWORD, "new": "Harbor-Lights-77" }),
+        )
+        .await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let sam = gw.token(STANDARD_A).await;
+    let data = gw
+        .data(
+            &sam,
+            CHANGE,
+            json!({ "old": DEMO_PASSWORD, "new": "Harbor-Lights-77" }),
+        )
+        .await;
+    assert_eq!(data["changePassword"], true, "other users are not limited");
+}
+
+async fn recovery_does_not_enumerate(gw: Gateway) {
+    for mutation in [RESET, UNLOCK] {
+        let (known_status, known) =
+            anonymous(&gw, mutation, json!({ "login": PRIMARY_A }), None).await;
+        let (unknown_status, unknown) = anonymous(
+            &gw,
+            mutation,
+            json!({ "login": "nobody@harborfreight.example" }),
+            None,
+        )
+        .await;
+        assert_eq!(known_status, 200, "{known}");
+        assert_eq!(
+            (known_status, &known),
+            (unknown_status, &unknown),
+            "identical answers"
+        );
+        assert!(known.get("errors").is_none(), "{known}");
+    }
+    let messages = outbox(&gw).await;
+    assert_eq!(
+        messages.len(),
+        2,
+        "one message per request for the known login: {messages:?}"
+    );
+    assert!(messages.iter().all(|m| m["recipient"] == PRIMARY_A));
+    let reset = messages
+        .iter()
+        .find(|m| m["kind"] == "RESET_PASSWORD")
+        .unwrap();
+    let body = reset["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("{}/reset?token=", gw.base)),
+        "{body}"
+    );
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(
+        (at(&reset["expiresAt"]) - at(&reset["createdAt"])).num_seconds(),
+        3600
+    );
+    assert!(messages.iter().any(|m| m["kind"] == "UNLOCK_ACCOUNT"));
+
+    // The outbox is the operators': customers are refused, and the public
+    // mutation never returns it.
+    let pat = gw.token(PRIMARY_A).await;
+    let (_, body) = gw.post(&pat, OUTBOX, json!({})).await;
+    assert_eq!(code(&body), "FORBIDDEN");
+    // Without a token, nothing but the public mutations runs.
+    let mixed = "mutation($login: String!) { requestPasswordReset(login: $login) { message } resetFactor(factorId: \"1\") { removedFactorIds } }";
+    let (status, _) = anonymous(&gw, mixed, json!({ "login": PRIMARY_A }), None).await;
+    assert_eq!(status, 401);
+    let (status, _) = anonymous(&gw, OUTBOX, json!({}), None).await;
+    assert_eq!(status, 401);
+    // Public mutations are audited as anonymous, with the client address.
+    let operator = gw.token(OPERATOR).await;
+    let log = gw
+        .data(
+            &operator,
+            "{ auditLog(last: 10) { userId client fields outcome } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        log["auditLog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["userId"] == "anonymous"
+                && e["client"] == "127.0.0.1"
+                && e["fields"] == json!(["requestPasswordReset"])),
+        "{log}"
+    );
+}
+
+async fn recovery_is_rate_limited_per_login(gw: Gateway) {
+    for login in [PRIMARY_A, "nobody@harborfreight.example"] {
+        for _ in 0..2 {
+            let (_, body) = anonymous(&gw, RESET, json!({ "login": login }), None).await;
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+        // Known and unknown logins are limited alike, and across both kinds.
+        let (_, body) =
+            anonymous(&gw, UNLOCK, json!({ "login": login.to_uppercase() }), None).await;
+        assert_eq!(code(&body), "RATE_LIMITED", "{login}: {body}");
+        assert!(
+            body["errors"][0]["extensions"]["retryAfterSeconds"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+    }
+    assert_eq!(outbox(&gw).await.len(), 2, "refused requests write nothing");
+    let (_, body) = anonymous(&gw, RESET, json!({ "login": STANDARD_A }), None).await;
+    assert!(
+        body.get("errors").is_none(),
+        "other logins are not limited: {body}"
+    );
+}
+
+async fn recovery_is_rate_limited_per_address(gw: Gateway) {
+    let client = Some("203.0.113.9");
+    for i in 0..3 {
+        let login = format!("someone{i}@example.com");
+        let (_, body) = anonymous(&gw, RESET, json!({ "login": login }), client).await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let (_, body) = anonymous(&gw, RESET, json!({ "login": PRIMARY_A }), client).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+    assert!(
+        outbox(&gw).await.is_empty(),
+        "a refused request writes nothing"
+    );
+    let (_, body) = anonymous(
+        &gw,
+        RESET,
+        json!({ "login": PRIMARY_A }),
+        Some("203.0.113.10"),
+    )
+    .await;
+    assert!(
+        body.get("errors").is_none(),
+        "another address is not limited: {body}"
+    );
+}
+
+async fn access_requests_are_validated_and_filed(gw: Gateway) {
+    let operator = gw.token(OPERATOR).await;
+    let mut bad = access_input();
+    bad["phone"] = json!("555-1337");
+    let (_, body) = anonymous(&gw, ACCESS, json!({ "input": bad }), None).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.phone");
+    let mut bad = access_input();
+    bad["accountNumber"] = json!("12345");
+    let (_, body) = anonymous(&gw, ACCESS, json!({ "input": bad }), None).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "input.accountNumber"
+    );
+
+    let mut robot = access_input();
+    robot["website"] = json!("http://spam.example");
+    let (_, caught) = anonymous(&gw, ACCESS, json!({ "input": robot }), None).await;
+    let listed = gw.data(&operator, ACCESS_LIST, json!({})).await;
+    assert_eq!(
+        listed["accessRequests"]["nodes"],
+        json!([]),
+        "the honeypot stores nothing"
+    );
+
+    let (_, filed) = anonymous(&gw, ACCESS, json!({ "input": access_input() }), None).await;
+    assert_eq!(caught, filed, "the honeypot answers like a success");
+    let listed = gw.data(&operator, ACCESS_LIST, json!({})).await;
+    let requests = listed["accessRequests"]["nodes"].as_array().unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["phone"], "5554151337");
+    let number = requests[0]["caseNumber"]
+        .as_str()
+        .expect("a case was opened");
+    let pat = gw.token(PRIMARY_A).await;
+    let case = gw
+        .data(
+            &pat,
+            "query($n: String!) { case(number: $n) { title category { code } description } }",
+            json!({ "n": number }),
+        )
+        .await;
+    assert_eq!(case["case"]["category"]["code"], "PORTAL_ACCESS_REQUEST");
+    assert!(
+        case["case"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Jordan Nguyen")
+    );
+    let (_, body) = gw.post(&pat, ACCESS_LIST, json!({})).await;
+    assert_eq!(code(&body), "FORBIDDEN", "operators only: {body}");
+}
+
+async fn access_requests_are_rate_limited(gw: Gateway) {
+    for _ in 0..2 {
+        let (_, body) = anonymous(&gw, ACCESS, json!({ "input": access_input() }), None).await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let (_, body) = anonymous(&gw, ACCESS, json!({ "input": access_input() }), None).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+    let operator = gw.token(OPERATOR).await;
+    let listed = gw.data(&operator, ACCESS_LIST, json!({})).await;
+    assert_eq!(
+        listed["accessRequests"]["nodes"].as_array().unwrap().len(),
+        2
+    );
+}
+
+async fn feedback_opens_a_portal_feedback_case(gw: Gateway) {
+    let sam = gw.token(STANDARD_A).await;
+    let send = "mutation($input: FeedbackInput!) { sendFeedback(input: $input) { number caseType { code } category { code } } }";
+    let input = json!({ "accountId": ACCOUNT_A, "kind": "ENHANCEMENT", "description": "Dark mode, please." });
+    let data = gw.data(&sam, send, json!({ "input": input })).await;
+    assert_eq!(
+        data["sendFeedback"]["caseType"]["code"],
+        "CUSTOMER_PORTAL_FEEDBACK"
+    );
+    assert_eq!(data["sendFeedback"]["category"]["code"], "ENHANCEMENT");
+    let number = data["sendFeedback"]["number"].as_str().unwrap();
+    let list = gw
+        .data(&sam, "{ cases(filter: { caseTypes: [\"CUSTOMER_PORTAL_FEEDBACK\"] }, first: 100) { nodes { number } } }", json!({}))
+        .await;
+    assert!(
+        list["cases"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["number"] == number),
+        "the feedback case is in the list"
+    );
+    let other = json!({ "accountId": ACCOUNT_B, "kind": "ISSUE", "description": "x" });
+    let (_, body) = gw.post(&sam, send, json!({ "input": other })).await;
+    assert_eq!(
+        code(&body),
+        "NOT_FOUND",
+        "another customer's account: {body}"
+    );
+    let blank = json!({ "accountId": ACCOUNT_A, "kind": "ISSUE", "description": " " });
+    let (_, body) = gw.post(&sam, send, json!({ "input": blank })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+}
+
+on_both_backends!(
+    user_list_follows_the_role_rule,
+    account_team_lists_the_providers_people,
+    factors_are_listed_and_reset,
+    password_change_names_each_rule,
+    recovery_does_not_enumerate,
+    reset_links_are_redeemed_without_a_token,
+    unlock_links_end_a_lock_out,
+    expired_links_are_refused,
+    feedback_opens_a_portal_feedback_case,
+);
+
+/// Runs a test body on both backends with a configuration tweak.
+macro_rules! with_config {
+    ($($name:ident => $tweak:expr),* $(,)?) => {
+        mod tweaked {
+            use super::*;
+            $(
+                mod $name {
+                    use super::*;
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn sqlite() {
+                        if let Some(gw) = common::start_with(Backend::Sqlite, $tweak).await {
+                            super::super::$name(gw).await;
+                        }
+                    }
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn postgres() {
+                        if let Some(gw) = common::start_with(Backend::Postgres, $tweak).await {
+                            super::super::$name(gw).await;
+                        }
+                    }
+                }
+            )*
+        }
+    };
+}
+
+with_config!(
+    wrong_passwords_are_rate_limited => |c: &mut Config| c.identity.password_attempts = 2,
+    recovery_is_rate_limited_per_login => |c: &mut Config| c.identity.recovery_per_login = 2,
+    recovery_is_rate_limited_per_address => |c: &mut Config| {
+        c.identity.recovery_per_address = 3;
+        c.server.trust_forwarded_for = true;
+    },
+    access_requests_are_validated_and_filed => |c: &mut Config| {
+        c.identity.intake_account = Some(ACCOUNT_A.into());
+    },
+    access_requests_are_rate_limited => |c: &mut Config| c.identity.access_requests_per_address = 2,
+    redemptions_are_rate_limited_per_address => |c: &mut Config| {
+        c.identity.recovery_per_address = 2;
+        c.server.trust_forwarded_for = true;
+    },
+    recovery_links_point_at_the_configured_base => |c: &mut Config| {
+        c.identity.recovery_link_base = Some("https://portal.example/account/".into());
+    },
+);
