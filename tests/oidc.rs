@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use base64::Engine;
@@ -49,6 +50,57 @@ async fn assert_refused(gw: &Gateway, what: &str, token: &str) {
         refusal(gw, token).await,
         (401, "UNAUTHENTICATED".to_string()),
         "{what} must be refused"
+    );
+}
+
+/// The gateway's warnings, as JSON lines, captured for this whole test
+/// binary from the first call on.
+fn captured_logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::WARN)
+            .with_writer(move || LogSink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other subscriber in this test binary");
+        buffer
+    })
+}
+
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How many "token refused" warnings mention `needle` so far.
+fn refusals_logged(needle: &str) -> usize {
+    let logs = captured_logs().lock().unwrap();
+    String::from_utf8_lossy(&logs)
+        .lines()
+        .filter(|l| l.contains("token refused") && l.contains(needle))
+        .count()
+}
+
+/// [`assert_refused`], and the refusal left a warning naming `needle`
+/// (the issuer the token claims).
+async fn assert_refused_and_logged(gw: &Gateway, what: &str, token: &str, needle: &str) {
+    let before = refusals_logged(needle);
+    assert_refused(gw, what, token).await;
+    assert!(
+        refusals_logged(needle) > before,
+        "{what}: no `token refused` warning naming {needle}"
     );
 }
 
@@ -240,9 +292,11 @@ async fn attacks_are_refused_and_the_gateway_stays_healthy() {
     let Some(op) = OidcProvider::start().await else {
         return;
     };
+    captured_logs();
     let gw = gateway(&op, |_| {}).await;
     let good = op.user_token("bailey", "openid read").await;
     gw.data(&good, ME, json!({})).await;
+    let issuer = op.issuer.clone();
     let parts: Vec<&str> = good.split('.').collect();
     let claims = claims_of(&good);
     let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
@@ -253,7 +307,7 @@ async fn attacks_are_refused_and_the_gateway_stays_healthy() {
         URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "JWT", "kid": kid }).to_string()),
         parts[1]
     );
-    assert_refused(&gw, "alg none", &none).await;
+    assert_refused_and_logged(&gw, "alg none", &none, &issuer).await;
 
     // HS256 with the issuer's public key as the shared secret.
     let jwks = op.public_jwks().await;
@@ -272,7 +326,7 @@ async fn attacks_are_refused_and_the_gateway_stays_healthy() {
         &jsonwebtoken::EncodingKey::from_secret(public.as_bytes()),
     )
     .unwrap();
-    assert_refused(&gw, "HS256 signed with the public key", &hmac).await;
+    assert_refused_and_logged(&gw, "HS256 signed with the public key", &hmac, &issuer).await;
 
     let mut elevated = claims.clone();
     elevated["groups"] = json!(["acct-2345678901-primary_authority", "switchboard-operators"]);
@@ -282,7 +336,7 @@ async fn attacks_are_refused_and_the_gateway_stays_healthy() {
         URL_SAFE_NO_PAD.encode(elevated.to_string()),
         parts[2]
     );
-    assert_refused(&gw, "a tampered payload", &tampered).await;
+    assert_refused_and_logged(&gw, "a tampered payload", &tampered, &issuer).await;
 
     let signed = |change: Value| {
         let mut payload = claims.clone();
@@ -309,10 +363,11 @@ async fn attacks_are_refused_and_the_gateway_stays_healthy() {
         }),
     ];
     for (what, payload) in cases {
+        let claimed = payload["iss"].as_str().unwrap_or_default().to_string();
         let forged = op.sign("RS256", json!({}), payload).await;
-        assert_refused(&gw, what, &forged).await;
+        assert_refused_and_logged(&gw, what, &forged, &claimed).await;
     }
-    assert_refused(&gw, "garbage", "not-a-token-at-all").await;
+    assert_refused_and_logged(&gw, "garbage", "not-a-token-at-all", "").await;
 
     // Still serving, and the real token still works.
     let health = gw
