@@ -47,15 +47,6 @@ fn public_request<'a>(ctx: &Context<'a>) -> Result<(&'a Ports, ClientAddr)> {
     Ok((ports, client))
 }
 
-fn page_info<T>(page: &switchboard_core::Page<T>) -> PageInfo {
-    PageInfo {
-        has_next_page: page.has_next_page,
-        has_previous_page: false,
-        start_cursor: page.items.first().map(|(c, _)| c.clone()),
-        end_cursor: page.end_cursor().map(str::to_string),
-    }
-}
-
 /// Profile queries.
 #[derive(Default)]
 pub struct ProfileQuery;
@@ -119,7 +110,7 @@ impl ProfileQuery {
         let Some(outbox) = ports.identity.outbox() else {
             return Ok(OutboxConnection {
                 nodes: Vec::new(),
-                page_info: page_info::<OutboxMessageNode>(&switchboard_core::Page {
+                page_info: PageInfo::of::<OutboxMessageNode>(&switchboard_core::Page {
                     items: Vec::new(),
                     has_next_page: false,
                 }),
@@ -127,7 +118,7 @@ impl ProfileQuery {
         };
         let page = outbox.messages(&page).await.gql()?;
         Ok(OutboxConnection {
-            page_info: page_info(&page),
+            page_info: PageInfo::of(&page),
             nodes: page.into_items().into_iter().map(Into::into).collect(),
         })
     }
@@ -144,7 +135,7 @@ impl ProfileQuery {
         let page = PageRequest::new(first, after).gql()?;
         let page = ports.access_requests.access_requests(&page).await.gql()?;
         Ok(AccessRequestConnection {
-            page_info: page_info(&page),
+            page_info: PageInfo::of(&page),
             nodes: page.into_items().into_iter().map(Into::into).collect(),
         })
     }

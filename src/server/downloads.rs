@@ -125,20 +125,33 @@ pub async fn cases_csv(
             std::io::Error::other(e.to_string())
         });
     let mut response = Body::from_stream(body).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
+    as_download(
+        &mut response,
         HeaderValue::from_static("text/csv; charset=utf-8"),
+        "cases.csv",
+    );
+    response
+}
+
+/// Makes `response` a private download of `file_name`: never cached,
+/// never sniffed, and inert should a browser render it anyway (it runs
+/// nothing and reaches nothing).
+pub(super) fn as_download(response: &mut Response, content_type: HeaderValue, file_name: &str) {
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, content_type);
+    h.insert(header::CONTENT_DISPOSITION, content_disposition(file_name));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"cases.csv\""),
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
     );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    response
 }
 
 const HEADER: [&str; 17] = [
@@ -282,29 +295,14 @@ pub async fn attachment(
     };
     let body = Body::from_stream(stream.map_err(|e| std::io::Error::other(e.to_string())));
     let mut response = body.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
+    as_download(
+        &mut response,
         served_content_type(&meta.content_type),
+        &meta.file_name,
     );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size_bytes));
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        content_disposition(&meta.file_name),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Should a browser render it anyway, it runs nothing and reaches nothing.
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size_bytes));
     response
 }
 

@@ -11,15 +11,6 @@ use crate::graphql::cases::PageInfo;
 use crate::graphql::errors::IntoGql;
 use crate::graphql::request;
 
-fn page_info<T>(page: &Page<T>) -> PageInfo {
-    PageInfo {
-        has_next_page: page.has_next_page,
-        has_previous_page: false,
-        start_cursor: page.items.first().map(|(c, _)| c.clone()),
-        end_cursor: page.end_cursor().map(str::to_string),
-    }
-}
-
 /// An invoice with its cursor.
 #[derive(SimpleObject)]
 pub struct InvoiceEdge {
@@ -66,7 +57,7 @@ impl InvoiceConnection {
             request(ctx)?.2.charges.load_many(ids).await.gql()?;
         }
         Ok(Self {
-            page_info: page_info(&page),
+            page_info: PageInfo::of(&page),
             edges: page
                 .items
                 .into_iter()
@@ -150,7 +141,7 @@ impl UsageConnection {
             .await
             .gql()?;
         Ok(Self {
-            page_info: page_info(&page),
+            page_info: PageInfo::of(&page),
             edges: page
                 .items
                 .into_iter()

@@ -21,12 +21,15 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-fn page_info<T>(page: &switchboard_core::Page<T>) -> PageInfo {
-    PageInfo {
-        has_next_page: page.has_next_page,
-        has_previous_page: false,
-        start_cursor: page.items.first().map(|(c, _)| c.clone()),
-        end_cursor: page.end_cursor().map(str::to_string),
+impl PageInfo {
+    /// The pagination state of a forward-only page.
+    pub fn of<T>(page: &switchboard_core::Page<T>) -> Self {
+        Self {
+            has_next_page: page.has_next_page,
+            has_previous_page: false,
+            start_cursor: page.items.first().map(|(c, _)| c.clone()),
+            end_cursor: page.end_cursor().map(str::to_string),
+        }
     }
 }
 
@@ -89,7 +92,7 @@ impl CaseConnection {
 
     fn new(page: switchboard_core::Page<Case>, filter: core::CaseFilter, scope: Scope) -> Self {
         Self {
-            page_info: page_info(&page),
+            page_info: PageInfo::of(&page),
             edges: page
                 .items
                 .into_iter()
@@ -137,7 +140,7 @@ impl ActivityConnection {
 impl From<switchboard_core::Page<Activity>> for ActivityConnection {
     fn from(page: switchboard_core::Page<Activity>) -> Self {
         Self {
-            page_info: page_info(&page),
+            page_info: PageInfo::of(&page),
             edges: page
                 .items
                 .into_iter()
