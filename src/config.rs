@@ -28,6 +28,14 @@
 //!   `identity.access_requests_per_address`, `identity.intake_account`,
 //!   `identity.recovery_link_base`.
 //! - `billing.payment_portal_url`: the payment portal "Pay Invoices" opens.
+//! - `tollfree.on_net_rate`, `tollfree.off_net_rate`: toll-free usage rates per
+//!   minute in dollars, as exact decimal strings (`"0.059"`, `"0.062"`).
+//! - `status.source` (`sql` or `statuspage`), `status.statuspage_url`,
+//!   `status.cache_secs`, `status.stale_secs`, `status.timeout_ms`: where
+//!   system status comes from and how the Statuspage page is polled.
+//! - `resource_categories[]`, `resources[]`, `apps[]`: resource library
+//!   categories, resources and My Apps tiles laid over the database's
+//!   (an entry with an existing id replaces it; see [`ResourceEntry`]).
 //!
 //! Unknown keys and bad values stop start-up with a message naming the key.
 
@@ -73,6 +81,16 @@ pub struct Config {
     pub operator_login: OperatorLoginConfig,
     /// Billing: where invoices are paid.
     pub billing: BillingConfig,
+    /// System status: its source.
+    pub status: StatusConfig,
+    /// Toll-free ring-to: the usage rates previews and requests quote.
+    pub tollfree: TollFreeConfig,
+    /// `[[resource_categories]]`: extra resource library categories.
+    pub resource_categories: Vec<ResourceCategoryEntry>,
+    /// `[[resources]]`: extra resource library entries.
+    pub resources: Vec<ResourceEntry>,
+    /// `[[apps]]`: extra My Apps tiles.
+    pub apps: Vec<AppEntry>,
 }
 
 /// `[server]`
@@ -276,6 +294,11 @@ impl Default for Config {
             identity: IdentityConfig::default(),
             operator_login: OperatorLoginConfig::default(),
             billing: BillingConfig::default(),
+            status: StatusConfig::default(),
+            tollfree: TollFreeConfig::default(),
+            resource_categories: Vec::new(),
+            resources: Vec::new(),
+            apps: Vec::new(),
         }
     }
 }
@@ -404,6 +427,267 @@ impl Default for BillingConfig {
     }
 }
 
+/// `[tollfree]`: the per-minute rates of toll-free usage by the ring-to
+/// number's network, as decimal strings so they are parsed exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TollFreeConfig {
+    /// Dollars per minute when the ring-to number is on-net.
+    #[serde(deserialize_with = "decimal_text")]
+    pub on_net_rate: String,
+    /// Dollars per minute when it is off-net.
+    #[serde(deserialize_with = "decimal_text")]
+    pub off_net_rate: String,
+}
+
+/// A decimal amount as text. Environment variables arrive as numbers
+/// (`0.0625`); a float's shortest form is the text that was written, so
+/// it is kept as that text and parsed exactly later.
+fn decimal_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Integer(u64),
+        Float(f64),
+    }
+    Ok(match Written::deserialize(deserializer)? {
+        Written::Text(text) => text,
+        Written::Integer(n) => n.to_string(),
+        Written::Float(f) => f.to_string(),
+    })
+}
+
+impl Default for TollFreeConfig {
+    fn default() -> Self {
+        Self {
+            on_net_rate: "0.059".into(),
+            off_net_rate: "0.062".into(),
+        }
+    }
+}
+
+impl TollFreeConfig {
+    /// The rates, or which key holds a value that is not a dollar amount.
+    pub fn rates(&self) -> Result<switchboard_core::tollfree::Rates, ConfigError> {
+        use switchboard_core::tollfree::Rate;
+        let parse = |key: &str, text: &str| {
+            Rate::parse(text).ok_or_else(|| {
+                ConfigError(format!(
+                    "`tollfree.{key}` must be a dollar amount with at most 6 decimals, like \"0.059\", got `{text}`"
+                ))
+            })
+        };
+        Ok(switchboard_core::tollfree::Rates {
+            on_net: parse("on_net_rate", &self.on_net_rate)?,
+            off_net: parse("off_net_rate", &self.off_net_rate)?,
+        })
+    }
+}
+
+/// Where system status comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusSourceKind {
+    /// The gateway's database; operators update it through mutations.
+    Sql,
+    /// A Statuspage page's public API (read-only).
+    Statuspage,
+}
+
+/// `[status]`: the system status source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusConfig {
+    /// `sql` (default) or `statuspage`.
+    pub source: StatusSourceKind,
+    /// The Statuspage page's base URL (`https://status.example.com`), for
+    /// `source = "statuspage"`.
+    pub statuspage_url: Option<String>,
+    /// How long a fetched summary is served before the next fetch; the
+    /// poller's interval while someone subscribes (0: fetch every time).
+    pub cache_secs: u64,
+    /// How long the last good summary is still served while the page fails.
+    pub stale_secs: u64,
+    /// Timeout of one request to the page, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for StatusConfig {
+    fn default() -> Self {
+        Self {
+            source: StatusSourceKind::Sql,
+            statuspage_url: None,
+            cache_secs: 30,
+            stale_secs: 300,
+            timeout_ms: 5_000,
+        }
+    }
+}
+
+impl StatusConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.timeout_ms == 0 {
+            return Err(ConfigError(
+                "`status.timeout_ms` must be greater than 0".into(),
+            ));
+        }
+        if self.source != StatusSourceKind::Statuspage {
+            return Ok(());
+        }
+        match &self.statuspage_url {
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => Ok(()),
+            Some(url) => Err(ConfigError(format!(
+                "`status.statuspage_url` must start with http:// or https://, got `{url}`"
+            ))),
+            None => Err(ConfigError(
+                "`status.statuspage_url` is required when `status.source` is `statuspage`".into(),
+            )),
+        }
+    }
+}
+
+/// `[[resource_categories]]`: a resource library category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceCategoryEntry {
+    /// Stable id; the id of a database category replaces it.
+    pub id: String,
+    /// Heading.
+    pub name: String,
+    /// One line under the heading.
+    #[serde(default)]
+    pub description: String,
+    /// Display order among categories.
+    #[serde(default)]
+    pub position: i32,
+}
+
+/// `[[resources]]`: a guide or document of the resource library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceEntry {
+    /// Stable id; the id of a database resource replaces it.
+    pub id: String,
+    /// The id of its category (from the database or `[[resource_categories]]`).
+    pub category: String,
+    /// Title.
+    pub title: String,
+    /// What it covers.
+    #[serde(default)]
+    pub description: String,
+    /// An http(s) link.
+    pub url: String,
+    /// Whether the link downloads a file.
+    #[serde(default)]
+    pub download: bool,
+    /// Product names it applies to; none: every account.
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Display order within the category.
+    #[serde(default)]
+    pub position: i32,
+}
+
+/// `[[apps]]`: a My Apps tile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppEntry {
+    /// Stable id; the id of a database app replaces it.
+    pub id: String,
+    /// Name on the tile.
+    pub name: String,
+    /// What the portal does.
+    #[serde(default)]
+    pub description: String,
+    /// An http(s) link.
+    pub url: String,
+    /// Product names it applies to; none: every account.
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Display order.
+    #[serde(default)]
+    pub position: i32,
+}
+
+impl Config {
+    /// The configured library entries, laid over the database's.
+    pub fn library_extras(&self) -> switchboard_core::resources::Library {
+        use switchboard_core::resources::{App, Library, Resource, ResourceCategory};
+        Library {
+            categories: self
+                .resource_categories
+                .iter()
+                .map(|c| ResourceCategory {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    description: c.description.clone(),
+                    position: c.position,
+                })
+                .collect(),
+            resources: self
+                .resources
+                .iter()
+                .map(|r| Resource {
+                    id: r.id.clone(),
+                    category_id: r.category.clone(),
+                    title: r.title.clone(),
+                    description: r.description.clone(),
+                    url: r.url.clone(),
+                    download: r.download,
+                    products: r.products.clone(),
+                    position: r.position,
+                })
+                .collect(),
+            apps: self
+                .apps
+                .iter()
+                .map(|a| App {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    description: a.description.clone(),
+                    url: a.url.clone(),
+                    products: a.products.clone(),
+                    position: a.position,
+                })
+                .collect(),
+        }
+    }
+
+    /// Every configured library entry has an id and an http(s) link.
+    fn check_library(&self) -> Result<(), ConfigError> {
+        let links = self
+            .resources
+            .iter()
+            .map(|r| ("resources", r.id.as_str(), r.url.as_str()))
+            .chain(
+                self.apps
+                    .iter()
+                    .map(|a| ("apps", a.id.as_str(), a.url.as_str())),
+            );
+        for (key, id, url) in links {
+            if id.trim().is_empty() {
+                return Err(ConfigError(format!("every `{key}` entry needs an `id`")));
+            }
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError(format!(
+                    "`{key}` entry `{id}`: `url` must start with http:// or https://, got `{url}`"
+                )));
+            }
+        }
+        if self
+            .resource_categories
+            .iter()
+            .any(|c| c.id.trim().is_empty())
+        {
+            return Err(ConfigError(
+                "every `resource_categories` entry needs an `id`".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Overrides from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -500,6 +784,9 @@ impl Config {
                 "`billing.payment_portal_url` must be an http(s) URL with an {{account}} placeholder, got `{portal}`"
             )));
         }
+        self.tollfree.rates()?;
+        self.status.check()?;
+        self.check_library()?;
         self.check_operator_login()
     }
 
@@ -637,6 +924,27 @@ mod tests {
     }
 
     #[test]
+    fn library_entries_load_from_toml_and_need_http_links() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "lib.toml",
+                "[[apps]]\nid = \"intranet\"\nname = \"Intranet\"\nurl = \"https://intranet.example\"\nproducts = [\"UCx\"]\n\n[[resources]]\nid = \"r1\"\ncategory = \"1\"\ntitle = \"Runbook\"\nurl = \"https://docs.example/runbook.pdf\"\ndownload = true\n",
+            )?;
+            let c = Config::load(Some(Path::new("lib.toml")), &Overrides::default()).unwrap();
+            let extras = c.library_extras();
+            assert_eq!(extras.apps[0].products, ["UCx"]);
+            assert!(extras.resources[0].download);
+            jail.create_file(
+                "bad.toml",
+                "[[apps]]\nid = \"x\"\nname = \"X\"\nurl = \"javascript:alert(1)\"\n",
+            )?;
+            let err = Config::load(Some(Path::new("bad.toml")), &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("`apps` entry `x`"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         Jail::expect_with(|jail| {
             jail.create_file("c.toml", "[server]\nlisten = \"127.0.0.1:9\"\nlisen = 1\n")?;
@@ -676,6 +984,23 @@ mod tests {
             jail.set_env("SWITCHBOARD_BILLING__PAYMENT_PORTAL_URL", url);
             let c = Config::load(None, &Overrides::default()).unwrap();
             assert_eq!(c.billing.payment_portal_url, url);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tollfree_rates_are_exact_decimals() {
+        Jail::expect_with(|jail| {
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            let rates = c.tollfree.rates().unwrap();
+            assert_eq!(rates.on_net.micros(), 59_000);
+            assert_eq!(rates.off_net.micros(), 62_000);
+            jail.set_env("SWITCHBOARD_TOLLFREE__OFF_NET_RATE", "six cents");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("tollfree.off_net_rate"), "{err}");
+            jail.set_env("SWITCHBOARD_TOLLFREE__OFF_NET_RATE", "0.0625");
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(c.tollfree.rates().unwrap().off_net.to_string(), "0.0625");
             Ok(())
         });
     }

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use switchboard_core::publishing::Publishing;
-use switchboard_core::{CaseStore, EventBus, InProcessBus, UserDirectory};
+use switchboard_core::tollfree::{PublishingTollFree, TollFreeBus};
+use switchboard_core::{CaseStore, EventBus, InProcessBus, TollFreeStore, UserDirectory};
 use switchboard_sql::seed::{self, SeedOptions};
 use switchboard_sql::{Db, DbOptions, SqlStore};
 use tokio::net::TcpListener;
@@ -102,6 +103,12 @@ impl App {
         let verifier = Verifier::new(trusted, config.auth.leeway_secs);
         verifier.warm_up();
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
+        let tollfree_bus = TollFreeBus::default();
+        let tollfree: Arc<dyn TollFreeStore> = Arc::new(PublishingTollFree::new(
+            Arc::new(store.clone()),
+            tollfree_bus.clone(),
+            bus.clone(),
+        ));
         let cases: Arc<dyn CaseStore> =
             Arc::new(Publishing::new(Arc::new(store.clone()), bus.clone()));
         let directory: Arc<dyn UserDirectory> = Arc::new(store.clone());
@@ -111,6 +118,7 @@ impl App {
             Arc::new(store.clone()),
             Duration::from_secs(config.auth.principal_cache_secs),
         ));
+        let status_bus = switchboard_core::status::StatusBus::default();
         let ports = Ports {
             cases,
             accounts: Arc::new(store.clone()),
@@ -123,6 +131,16 @@ impl App {
             profile: Arc::new(graphql::profile::ProfileLimits::new(&config.identity)),
             billing: Arc::new(store.clone()),
             payment_portal_url: config.billing.payment_portal_url.clone(),
+            resources: Arc::new(switchboard_core::resources::Extended::new(
+                Arc::new(store.clone()),
+                config.library_extras(),
+            )),
+            inventory: Arc::new(store.clone()),
+            status: status_source(&config, &store, &status_bus)?,
+            status_bus,
+            tollfree,
+            tollfree_bus,
+            tollfree_rates: config.tollfree.rates()?,
         };
         let schema = graphql::build(
             Some(ports.clone()),
@@ -157,6 +175,35 @@ impl App {
             .await?;
         Ok(())
     }
+}
+
+/// The configured system status source: the database (operators' writes
+/// published on `bus`), or a Statuspage page (polled; read-only).
+fn status_source(
+    config: &Config,
+    store: &SqlStore,
+    bus: &switchboard_core::status::StatusBus,
+) -> anyhow::Result<Arc<dyn switchboard_core::StatusSource>> {
+    use crate::config::StatusSourceKind;
+    use switchboard_core::status::PublishingStatus;
+    let status = &config.status;
+    Ok(match status.source {
+        StatusSourceKind::Sql => {
+            Arc::new(PublishingStatus::new(Arc::new(store.clone()), bus.clone()))
+        }
+        StatusSourceKind::Statuspage => {
+            let options = switchboard_statuspage::Options {
+                url: status.statuspage_url.clone().unwrap_or_default(),
+                ttl: Duration::from_secs(status.cache_secs),
+                stale_for: Duration::from_secs(status.stale_secs),
+                timeout: Duration::from_millis(status.timeout_ms),
+            };
+            Arc::new(
+                switchboard_statuspage::StatuspageSource::new(options, bus.clone())
+                    .map_err(|e| anyhow::anyhow!("cannot set up the Statuspage source: {e}"))?,
+            )
+        }
+    })
 }
 
 async fn shutdown_signal() {

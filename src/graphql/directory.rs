@@ -7,6 +7,9 @@ use switchboard_core::directory::{Account, Contact, Location, Product};
 use super::billing::AccountBilling;
 use super::errors::IntoGql;
 use super::guards::{Require, Rule};
+use super::inventory::{
+    self, AssetConnection, AssetNode, InventoryFilterInput, ServiceConnection, ServiceNode,
+};
 use super::request;
 
 /// A user's role on an account.
@@ -172,6 +175,32 @@ impl AccountNode {
             .gql()?;
         Ok(list.into_iter().map(ContactNode).collect())
     }
+
+    /// The account's services at all its locations, by name; `filter`
+    /// narrows to locations or searches names and identifiers.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, child_complexity)")]
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<InventoryFilterInput>,
+    ) -> Result<ServiceConnection> {
+        inventory::account_services(ctx, &self.0.id, first, after, filter).await
+    }
+
+    /// The account's equipment at all its locations, by name; `filter`
+    /// narrows to locations or searches names, serials and models.
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, child_complexity)")]
+    async fn assets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<InventoryFilterInput>,
+    ) -> Result<AssetConnection> {
+        inventory::account_assets(ctx, &self.0.id, first, after, filter).await
+    }
 }
 
 /// A service location.
@@ -202,6 +231,16 @@ impl LocationNode {
     /// Street address.
     async fn address(&self) -> &str {
         &self.0.address
+    }
+
+    /// The services delivered here, by name.
+    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<ServiceNode>> {
+        inventory::location_services(ctx, &self.0.id).await
+    }
+
+    /// The equipment installed here, by name.
+    async fn assets(&self, ctx: &Context<'_>) -> Result<Vec<AssetNode>> {
+        inventory::location_assets(ctx, &self.0.id).await
     }
 }
 

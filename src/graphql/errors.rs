@@ -29,6 +29,9 @@ pub enum Code {
     CsrfRejected,
     /// Too many attempts; `extensions.retryAfterSeconds` says when to retry.
     RateLimited,
+    /// The backend serving the domain cannot do this; `extensions.backend`
+    /// names it.
+    NotSupported,
 }
 
 impl Code {
@@ -43,6 +46,7 @@ impl Code {
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Code::BackendUnavailable => "BACKEND_UNAVAILABLE",
             Code::RateLimited => "RATE_LIMITED",
+            Code::NotSupported => "NOT_SUPPORTED",
             Code::Internal => "INTERNAL",
             Code::CsrfRejected => "CSRF_REJECTED",
         }
@@ -63,6 +67,7 @@ pub fn code_of(e: &Error) -> Code {
         Error::Conflict(_) => Code::Conflict,
         Error::PayloadTooLarge { .. } => Code::PayloadTooLarge,
         Error::Unavailable { .. } => Code::BackendUnavailable,
+        Error::Unsupported { .. } => Code::NotSupported,
         Error::Internal => Code::Internal,
     }
 }
@@ -74,7 +79,9 @@ pub fn to_gql(e: &Error) -> async_graphql::Error {
         ext.set("code", code.as_str());
         match e {
             Error::InvalidInput { field, .. } => ext.set("field", field.as_str()),
-            Error::Unavailable { backend } => ext.set("backend", backend.as_str()),
+            Error::Unavailable { backend } | Error::Unsupported { backend, .. } => {
+                ext.set("backend", backend.as_str())
+            }
             _ => {}
         }
     })
@@ -120,6 +127,7 @@ mod tests {
                 "PAYLOAD_TOO_LARGE",
             ),
             (Error::unavailable("sql"), "BACKEND_UNAVAILABLE"),
+            (Error::unsupported("statuspage", "writes"), "NOT_SUPPORTED"),
             (Error::Internal, "INTERNAL"),
         ];
         for (e, code) in cases {

@@ -175,6 +175,10 @@ pub struct Loaders {
     pub attachments: DataLoader<AttachmentLoader, HashMapCache>,
     /// Invoice charge lines by invoice id (billing accounts only).
     pub charges: DataLoader<super::billing::ChargesLoader, HashMapCache>,
+    /// Services by location id.
+    pub services_at: DataLoader<super::inventory::ServicesAtLoader, HashMapCache>,
+    /// Assets by location id.
+    pub assets_at: DataLoader<super::inventory::AssetsAtLoader, HashMapCache>,
 }
 
 impl Loaders {
@@ -254,6 +258,11 @@ impl Loaders {
                 cache,
             ),
             charges: make(super::billing::ChargesLoader::new(ports, caller), cache),
+            services_at: make(
+                super::inventory::ServicesAtLoader::new(ports, caller),
+                cache,
+            ),
+            assets_at: make(super::inventory::AssetsAtLoader::new(ports, caller), cache),
         }
     }
 }

@@ -11,9 +11,13 @@ pub mod directory;
 pub mod errors;
 pub mod guards;
 pub mod introspection;
+pub mod inventory;
 pub mod limits;
 pub mod loaders;
 pub mod profile;
+pub mod resources;
+pub mod status;
+pub mod tollfree;
 
 use std::sync::Arc;
 
@@ -51,6 +55,20 @@ pub struct Ports {
     pub billing: Arc<dyn switchboard_core::BillingStore>,
     /// The payment portal's URL template (`billing.payment_portal_url`).
     pub payment_portal_url: String,
+    /// The resource library and My Apps (with configured entries laid over).
+    pub resources: Arc<dyn switchboard_core::ResourceLibrary>,
+    /// Services and assets at the accounts' locations.
+    pub inventory: Arc<dyn switchboard_core::Inventory>,
+    /// Toll-free numbers and ring-to change requests.
+    pub tollfree: Arc<dyn switchboard_core::TollFreeStore>,
+    /// Ring-to change-request events, for `ringToChangeUpdates`.
+    pub tollfree_bus: switchboard_core::tollfree::TollFreeBus,
+    /// The toll-free usage rates previews and requests quote (`[tollfree]`).
+    pub tollfree_rates: switchboard_core::tollfree::Rates,
+    /// System status: components, incidents, indicator.
+    pub status: Arc<dyn switchboard_core::StatusSource>,
+    /// Status changes, for `systemStatusChanged`.
+    pub status_bus: switchboard_core::status::StatusBus,
 }
 
 /// The root query.
@@ -61,15 +79,27 @@ pub struct Query(
     admin::AdminQuery,
     profile::ProfileQuery,
     billing::BillingQuery,
+    resources::ResourceQuery,
+    tollfree::TollFreeQuery,
+    status::StatusQuery,
 );
 
 /// The root mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(cases::CaseMutation, profile::ProfileMutation);
+pub struct Mutation(
+    cases::CaseMutation,
+    profile::ProfileMutation,
+    tollfree::TollFreeMutation,
+    status::StatusMutation,
+);
 
 /// The root subscription.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(cases::CaseSubscription);
+pub struct Subscription(
+    cases::CaseSubscription,
+    tollfree::TollFreeSubscription,
+    status::StatusSubscription,
+);
 
 /// The schema type.
 pub type SwitchboardSchema = Schema<Query, Mutation, Subscription>;

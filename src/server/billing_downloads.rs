@@ -12,17 +12,17 @@ mod render;
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_core::billing::{UsageFilter, UsageOrder, UsageRecord};
 use switchboard_core::{Error, PageRequest, Scope};
 
 use super::AppState;
-use super::graphql_http::{Media, authenticate, error_response};
+use super::downloads::domain_error;
+use super::graphql_http::{Media, authenticate};
 use crate::auth::Caller;
 use crate::graphql::billing::{ExportFormat, UsageFilterInput, UsageOrderInput};
-use crate::graphql::errors::code_of;
 use crate::graphql::guards::Rule;
 
 /// The most records one call report holds; narrow the filter for more.
@@ -35,17 +35,6 @@ pub struct UsageParams {
     filter: Option<String>,
     #[serde(rename = "orderBy")]
     order_by: Option<String>,
-}
-
-fn failure(e: &Error) -> Response {
-    let status = match e {
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
-        Error::InvalidInput { .. } => StatusCode::BAD_REQUEST,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    error_response(Media::Json, status, code_of(e), &e.to_string())
 }
 
 /// Whether the caller may read `account`'s billing: not found outside
@@ -96,7 +85,7 @@ pub async fn invoice_pdf(
     };
     match invoice_document(&state, &caller, &name).await {
         Ok((bytes, number)) => file(bytes, "application/pdf", &format!("{number}.pdf")),
-        Err(e) => failure(&e),
+        Err(e) => domain_error(&e),
     }
 }
 
@@ -174,7 +163,7 @@ async fn usage(
             let name = format!("call-report-{account}.{}", extension(format));
             file(bytes, format.content_type(), &name)
         }
-        Err(e) => failure(&e),
+        Err(e) => domain_error(&e),
     }
 }
 

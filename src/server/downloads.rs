@@ -27,12 +27,14 @@ pub struct ExportParams {
     order_by: Option<String>,
 }
 
-fn domain_error(e: &Error) -> Response {
+/// A domain error as a download's JSON error response.
+pub(super) fn domain_error(e: &Error) -> Response {
     let status = match e {
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::InvalidInput { .. } => StatusCode::BAD_REQUEST,
         Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Unsupported { .. } => StatusCode::NOT_IMPLEMENTED,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     error_response(Media::Json, status, code_of(e), &e.to_string())

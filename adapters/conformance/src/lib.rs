@@ -29,6 +29,18 @@
 //!   (scoping, exact summaries of charges, invoice orderings, search and
 //!   pages, latest invoices, usage filters and totals).
 //!
+//! - [`tollfree`]: the [`TollFreeStore`](switchboard_core::TollFreeStore) port
+//!   (scoping, number lists, atomic and idempotent submits, decisions).
+//!
+//! - [`status`]: the [`StatusSource`](switchboard_core::StatusSource) port
+//!   (the demo page's components, incidents and indicator; writes only
+//!   through the declared capability).
+//!
+//! - [`resources`]: the [`ResourceLibrary`](switchboard_core::ResourceLibrary)
+//!   port (entries by product, scoping, configured entries).
+//! - [`inventory`]: the [`Inventory`](switchboard_core::Inventory) port
+//!   (scoping, pages, location filter and batches, search by identifier).
+//!
 //! Behaviours write (they open cases, comment, cancel), so each needs a
 //! dataset of its own.
 
@@ -36,9 +48,16 @@ pub mod billing;
 pub mod cases;
 mod fixture;
 pub mod identity;
+pub mod inventory;
 pub mod publishing;
+pub mod resources;
+pub mod status;
 mod support;
+pub mod tollfree;
 
 pub use billing::BillingFixture;
 pub use fixture::{AccountFixture, Fixture, IdOrder};
 pub use identity::IdentityFixture;
+pub use inventory::InventoryFixture;
+pub use resources::ResourcesFixture;
+pub use tollfree::TollFreeFixture;

@@ -46,6 +46,15 @@ pub enum Error {
         /// The name of the backend (`sql`, `servicenow`).
         backend: String,
     },
+    /// The backend serving this domain cannot do this (a capability it
+    /// declares absent, e.g. writes to a read-only status page).
+    #[error("{what} is not supported by the {backend} backend")]
+    Unsupported {
+        /// The name of the backend (`statuspage`, `okta`).
+        backend: String,
+        /// What was asked, e.g. `changing system status`.
+        what: String,
+    },
     /// Anything else; the detail is logged where it happened, not shown.
     #[error("internal error")]
     Internal,
@@ -64,6 +73,14 @@ impl Error {
         Self::InvalidInput {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    /// A [`Error::Unsupported`]: `backend` cannot do `what`.
+    pub fn unsupported(backend: impl Into<String>, what: impl Into<String>) -> Self {
+        Self::Unsupported {
+            backend: backend.into(),
+            what: what.into(),
         }
     }
 

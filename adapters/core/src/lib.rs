@@ -7,8 +7,12 @@
 //! - [`access`]: who is asking ([`Actor`]) and what they may see ([`Scope`]).
 //! - [`audit`]: the trail of every mutation ([`audit::AuditLog`]).
 //! - [`events`]: case events and the [`EventBus`] that carries them.
+//! - [`status`]: system status, its components, incidents and indicator ([`StatusSource`]).
 //! - [`error`]: the one error every adapter maps its failures into.
 //! - [`publishing`]: a [`CaseStore`] decorator that publishes an event after every write.
+//! - [`tollfree`]: toll-free numbers, ring-to change previews and requests ([`TollFreeStore`]).
+//! - [`resources`]: the resource library and My Apps, by product ([`ResourceLibrary`]).
+//! - [`inventory`]: services and assets at an account's locations ([`Inventory`]).
 //!
 //! Every method that reads or writes customer data takes a [`Scope`]; an adapter
 //! must never return or touch a record outside it, and must answer
@@ -22,8 +26,12 @@ pub mod directory;
 pub mod error;
 pub mod events;
 pub mod identity;
+pub mod inventory;
 pub mod page;
 pub mod publishing;
+pub mod resources;
+pub mod status;
+pub mod tollfree;
 pub mod validate;
 
 pub use access::{Actor, Entitlement, Role, Scope};
@@ -33,4 +41,8 @@ pub use directory::{AccountStore, UserDirectory};
 pub use error::{Error, Result};
 pub use events::{CaseEvent, CaseEventKind, EventBus, InProcessBus};
 pub use identity::Identity;
+pub use inventory::Inventory;
 pub use page::{Page, PageRequest};
+pub use resources::ResourceLibrary;
+pub use status::StatusSource;
+pub use tollfree::TollFreeStore;

@@ -13,12 +13,16 @@ mod cursor;
 pub mod db;
 pub mod directory;
 pub mod identity;
+pub mod inventory;
 pub mod migrate;
 mod models;
+pub mod resources;
 pub mod schema;
 pub mod seed;
 pub mod sessions;
+pub mod status;
 pub mod testing;
+pub mod tollfree;
 mod write_keys;
 
 use std::sync::Arc;

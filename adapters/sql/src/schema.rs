@@ -357,3 +357,176 @@ diesel::table! {
 diesel::joinable!(invoice_charges -> invoices (invoice_id));
 diesel::joinable!(usage_records -> invoices (invoice_id));
 diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_charges, usage_records);
+
+diesel::table! {
+    status_components (id) {
+        id -> BigInt,
+        name -> Text,
+        group_name -> Nullable<Text>,
+        status -> Text,
+        description -> Nullable<Text>,
+        position -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_incidents (id) {
+        id -> BigInt,
+        name -> Text,
+        status -> Text,
+        impact -> Text,
+        component_ids -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    status_incident_updates (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        status -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(status_incident_updates -> status_incidents (incident_id));
+diesel::allow_tables_to_appear_in_same_query!(status_incidents, status_incident_updates);
+
+diesel::table! {
+    tollfree_numbers (id) {
+        id -> BigInt,
+        account_id -> Text,
+        number -> Text,
+        ring_to -> Text,
+        network -> Text,
+        changeable_online -> Bool,
+        state -> Text,
+        same_state_required -> Bool,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    tollfree_change_requests (id) {
+        id -> BigInt,
+        account_id -> Text,
+        status -> Text,
+        case_id -> BigInt,
+        case_number -> Text,
+        created_by -> Text,
+        created_by_subject -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tollfree_change_lines (request_id, position) {
+        request_id -> BigInt,
+        position -> Integer,
+        number -> Text,
+        old_ring_to -> Text,
+        new_ring_to -> Text,
+        old_network -> Text,
+        new_network -> Text,
+        rate_micros -> BigInt,
+        rate_changes -> Bool,
+    }
+}
+
+diesel::joinable!(tollfree_change_lines -> tollfree_change_requests (request_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    tollfree_numbers,
+    tollfree_change_requests,
+    tollfree_change_lines
+);
+
+diesel::table! {
+    resource_categories (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    resources (id) {
+        id -> BigInt,
+        category_id -> BigInt,
+        title -> Text,
+        description -> Text,
+        url -> Text,
+        download -> Bool,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    resource_products (resource_id, product_name) {
+        resource_id -> BigInt,
+        product_name -> Text,
+    }
+}
+
+diesel::table! {
+    portal_apps (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        url -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    portal_app_products (app_id, product_name) {
+        app_id -> BigInt,
+        product_name -> Text,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> BigInt,
+        account_id -> Text,
+        location_id -> BigInt,
+        product_id -> Nullable<BigInt>,
+        name -> Text,
+        kind -> Text,
+        status -> Text,
+        circuit_id -> Nullable<Text>,
+        phone_numbers -> Text,
+        started_on -> Nullable<Date>,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
+    assets (id) {
+        id -> BigInt,
+        account_id -> Text,
+        location_id -> BigInt,
+        service_id -> Nullable<BigInt>,
+        name -> Text,
+        kind -> Text,
+        manufacturer -> Text,
+        model -> Text,
+        serial -> Text,
+        status -> Text,
+        search_text -> Text,
+    }
+}
+
+diesel::joinable!(resources -> resource_categories (category_id));
+diesel::joinable!(resource_products -> resources (resource_id));
+diesel::joinable!(portal_app_products -> portal_apps (app_id));
+diesel::allow_tables_to_appear_in_same_query!(resource_categories, resources, resource_products);
+diesel::allow_tables_to_appear_in_same_query!(portal_apps, portal_app_products);

@@ -169,6 +169,9 @@ struct Data {
     watchers: Vec<WatcherRow>,
     identity: crate::identity::demo::DemoIdentity,
     billing: crate::billing::demo::DemoBilling,
+    library: crate::resources::demo::DemoLibrary,
+    inventory: crate::inventory::demo::DemoInventory,
+    tollfree: Vec<crate::tollfree::demo::NewNumberRow>,
 }
 
 /// What a seed run wrote.
@@ -237,6 +240,15 @@ pub async fn seed(store: &SqlStore, options: &SeedOptions) -> Result<SeedReport>
         .collect();
     data.billing =
         crate::billing::demo::generate(&named, DEMO_ACCOUNTS.len(), options.anchor, options.seed);
+    data.tollfree =
+        crate::tollfree::demo::generate(&account_ids, DEMO_ACCOUNTS.len(), options.seed);
+    data.library = crate::resources::demo::generate();
+    let installed: Vec<crate::inventory::demo::Installed<'_>> = data
+        .products
+        .iter()
+        .filter_map(|p| Some((p.id, p.account_id.as_str(), p.location_id?, p.name.as_str())))
+        .collect();
+    data.inventory = crate::inventory::demo::generate(&installed, options.anchor, options.seed);
     let report = SeedReport {
         accounts: data.accounts.len(),
         users: data.users.len(),
@@ -257,6 +269,7 @@ pub async fn seed(store: &SqlStore, options: &SeedOptions) -> Result<SeedReport>
         }
         Backend::Postgres => write_postgres(store.db().url(), &data).await?,
     }
+    crate::status::write_demo(store, options.anchor).await?;
     Ok(report)
 }
 
@@ -279,6 +292,9 @@ fn generate(o: &SeedOptions, kinds: &[(String, String, String, String)]) -> Data
         watchers: Vec::new(),
         identity: Default::default(),
         billing: Default::default(),
+        library: Default::default(),
+        inventory: Default::default(),
+        tollfree: Vec::new(),
     };
     for (i, (id, name)) in DEMO_ACCOUNTS.iter().enumerate() {
         let _ = i;
@@ -696,6 +712,9 @@ fn write_sqlite(path: &str, d: &Data) -> Result<()> {
         }
         crate::write_demo_identity!(conn, d.identity);
         crate::write_demo_billing!(conn, d.billing);
+        crate::write_demo_library!(conn, d.library);
+        crate::write_demo_inventory!(conn, d.inventory);
+        crate::write_demo_tollfree!(conn, d.tollfree);
         Ok(())
     })
     .map_err(crate::db_error)?;
@@ -744,6 +763,9 @@ async fn write_postgres(url: &str, d: &Data) -> Result<()> {
         }
         crate::write_demo_identity!(conn, d.identity, await);
         crate::write_demo_billing!(conn, d.billing, await);
+        crate::write_demo_library!(conn, d.library, await);
+        crate::write_demo_inventory!(conn, d.inventory, await);
+        crate::write_demo_tollfree!(conn, d.tollfree, await);
         // Explicit ids were written: move the identity sequences past them.
         conn.batch_execute(
             "SELECT setval(pg_get_serial_sequence('locations', 'id'), (SELECT MAX(id) FROM locations));
@@ -754,6 +776,14 @@ async fn write_postgres(url: &str, d: &Data) -> Result<()> {
              SELECT setval(pg_get_serial_sequence('invoices', 'id'), GREATEST((SELECT MAX(id) FROM invoices), 1));
              SELECT setval(pg_get_serial_sequence('invoice_charges', 'id'), GREATEST((SELECT MAX(id) FROM invoice_charges), 1));
              SELECT setval(pg_get_serial_sequence('usage_records', 'id'), GREATEST((SELECT MAX(id) FROM usage_records), 1));",
+        )
+        .await?;
+        conn.batch_execute(
+            "SELECT setval(pg_get_serial_sequence('resource_categories', 'id'), GREATEST((SELECT MAX(id) FROM resource_categories), 1));
+             SELECT setval(pg_get_serial_sequence('resources', 'id'), GREATEST((SELECT MAX(id) FROM resources), 1));
+             SELECT setval(pg_get_serial_sequence('portal_apps', 'id'), GREATEST((SELECT MAX(id) FROM portal_apps), 1));
+             SELECT setval(pg_get_serial_sequence('services', 'id'), GREATEST((SELECT MAX(id) FROM services), 1));
+             SELECT setval(pg_get_serial_sequence('assets', 'id'), GREATEST((SELECT MAX(id) FROM assets), 1));",
         )
         .await?;
         Ok(())

@@ -1,0 +1,212 @@
+//! Change-request events: the in-process [`TollFreeBus`] that carries them
+//! and [`PublishingTollFree`], a [`TollFreeStore`] decorator that publishes
+//! one after every write.
+//!
+//! The case [`EventBus`] carries [`CaseEvent`]s only, so change requests
+//! have a small broadcast of their own. A submit also opens a case, so the
+//! decorator announces that case on the case bus too; a decision updates it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+use tokio::sync::broadcast;
+
+use super::{
+    ChangeRequest, ChangeStatus, Created, Decision, NewChangeRequest, TollFreeFilter,
+    TollFreeNumber, TollFreeStore,
+};
+use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Page, PageRequest, Result, Scope};
+
+/// A change request reached a status. It carries ids only: subscribers read
+/// the request again through the store, in their own scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRequestEvent {
+    /// The request's id.
+    pub request_id: String,
+    /// Its account, for scoping before any read.
+    pub account_id: String,
+    /// The status it reached.
+    pub status: ChangeStatus,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Carries change-request events inside one process. Delivery is
+/// at-most-once: a subscriber that falls behind misses what it could not
+/// keep up with.
+#[derive(Debug, Clone)]
+pub struct TollFreeBus {
+    sender: broadcast::Sender<ChangeRequestEvent>,
+}
+
+impl TollFreeBus {
+    /// A bus that buffers up to `capacity` events per slow subscriber.
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        Self { sender }
+    }
+
+    /// Sends an event to every current subscriber.
+    pub fn publish(&self, event: ChangeRequestEvent) {
+        // No subscriber is not an error: the event simply has no audience.
+        let _ = self.sender.send(event);
+    }
+
+    /// Every event published from now on.
+    pub fn subscribe(&self) -> BoxStream<'static, ChangeRequestEvent> {
+        let receiver = self.sender.subscribe();
+        Box::pin(futures::stream::unfold(receiver, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(event) => return Some((event, rx)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }))
+    }
+}
+
+impl Default for TollFreeBus {
+    fn default() -> Self {
+        Self::new(256)
+    }
+}
+
+/// A [`TollFreeStore`] that publishes a [`ChangeRequestEvent`] after every
+/// successful write (not after a replayed submit), and the request's case
+/// event on the case bus.
+pub struct PublishingTollFree {
+    inner: Arc<dyn TollFreeStore>,
+    bus: TollFreeBus,
+    cases: Arc<dyn EventBus>,
+}
+
+impl PublishingTollFree {
+    /// Wraps `inner`, publishing on `bus` and the case bus `cases`.
+    pub fn new(inner: Arc<dyn TollFreeStore>, bus: TollFreeBus, cases: Arc<dyn EventBus>) -> Self {
+        Self { inner, bus, cases }
+    }
+
+    fn announce(&self, request: &ChangeRequest, case_kind: CaseEventKind) {
+        let at = request.decided_at.unwrap_or(request.created_at);
+        self.bus.publish(ChangeRequestEvent {
+            request_id: request.id.clone(),
+            account_id: request.account_id.clone(),
+            status: request.status,
+            at,
+        });
+        self.cases.publish(CaseEvent {
+            kind: case_kind,
+            case_id: request.case_id.clone(),
+            case_number: request.case_number.clone(),
+            account_id: request.account_id.clone(),
+            at,
+        });
+    }
+}
+
+#[async_trait]
+impl TollFreeStore for PublishingTollFree {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    async fn list_numbers(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &TollFreeFilter,
+        page: &PageRequest,
+    ) -> Result<Page<TollFreeNumber>> {
+        self.inner
+            .list_numbers(scope, account_id, filter, page)
+            .await
+    }
+
+    async fn count_numbers(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &TollFreeFilter,
+    ) -> Result<u64> {
+        self.inner.count_numbers(scope, account_id, filter).await
+    }
+
+    async fn numbers(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        numbers: &[String],
+    ) -> Result<Vec<TollFreeNumber>> {
+        self.inner.numbers(scope, account_id, numbers).await
+    }
+
+    async fn submit(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        request: NewChangeRequest,
+    ) -> Result<Created<ChangeRequest>> {
+        let created = self.inner.submit(scope, actor, request).await?;
+        if !created.replayed {
+            self.announce(&created.record, CaseEventKind::Created);
+        }
+        Ok(created)
+    }
+
+    async fn change_requests(&self, scope: &Scope, ids: &[String]) -> Result<Vec<ChangeRequest>> {
+        self.inner.change_requests(scope, ids).await
+    }
+
+    async fn list_change_requests(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ChangeRequest>> {
+        self.inner
+            .list_change_requests(scope, account_id, page)
+            .await
+    }
+
+    async fn decide(
+        &self,
+        operator: &Actor,
+        id: &str,
+        decision: Decision,
+    ) -> Result<ChangeRequest> {
+        let request = self.inner.decide(operator, id, decision).await?;
+        self.announce(&request, CaseEventKind::Updated);
+        Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+
+    #[tokio::test]
+    async fn subscribers_receive_events_published_after_they_subscribe() {
+        let bus = TollFreeBus::new(4);
+        bus.publish(event("before"));
+        let mut events = bus.subscribe();
+        bus.publish(event("after"));
+        assert_eq!(
+            events.next().await.map(|e| e.request_id).as_deref(),
+            Some("after")
+        );
+    }
+
+    fn event(id: &str) -> ChangeRequestEvent {
+        ChangeRequestEvent {
+            request_id: id.into(),
+            account_id: "1".into(),
+            status: ChangeStatus::Pending,
+            at: Utc::now(),
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! [`Inventory`] on SQL: services and assets of an account, keyset-paginated
+//! by name then id over `(account_id, name, id)` indexes, and read in one
+//! batch per set of locations for loaders.
+
+pub(crate) mod demo;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use switchboard_core::inventory::{
+    Asset, AssetKind, AssetStatus, Inventory, InventoryFilter, Service, ServiceKind, ServiceStatus,
+};
+use switchboard_core::{Error, Page, PageRequest, Result, Scope};
+
+use crate::cursor::Cursor;
+use crate::models::parse_ids;
+use crate::schema::{assets, services};
+use crate::{SqlStore, db_error, with_conn};
+
+/// The ordering tag of service cursors.
+const SERVICES_ORDER: &str = "SERVICES_NAME_ASC";
+/// The ordering tag of asset cursors.
+const ASSETS_ORDER: &str = "ASSETS_NAME_ASC";
+
+/// A row of `services`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = services)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub account_id: String,
+    pub location_id: i64,
+    pub product_id: Option<i64>,
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    pub circuit_id: Option<String>,
+    /// Ten-digit numbers separated by spaces.
+    pub phone_numbers: String,
+    pub started_on: Option<NaiveDate>,
+    pub search_text: String,
+}
+
+/// A row of `assets`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = assets)]
+pub struct AssetRow {
+    pub id: i64,
+    pub account_id: String,
+    pub location_id: i64,
+    pub service_id: Option<i64>,
+    pub name: String,
+    pub kind: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
+    pub status: String,
+    pub search_text: String,
+}
+
+/// A stored name the domain does not know: the data is wrong, not the request.
+fn unknown(what: &str, value: &str) -> Error {
+    tracing::error!(
+        adapter.name = crate::BACKEND,
+        what,
+        value,
+        "unknown stored value"
+    );
+    Error::Internal
+}
+
+impl ServiceRow {
+    /// The domain service.
+    pub fn into_domain(self) -> Result<Service> {
+        Ok(Service {
+            kind: ServiceKind::parse(&self.kind)
+                .ok_or_else(|| unknown("service.kind", &self.kind))?,
+            status: ServiceStatus::parse(&self.status)
+                .ok_or_else(|| unknown("service.status", &self.status))?,
+            id: self.id.to_string(),
+            account_id: self.account_id,
+            location_id: self.location_id.to_string(),
+            product_id: self.product_id.map(|p| p.to_string()),
+            name: self.name,
+            circuit_id: self.circuit_id,
+            phone_numbers: self
+                .phone_numbers
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            started_on: self.started_on,
+        })
+    }
+}
+
+impl AssetRow {
+    /// The domain asset.
+    pub fn into_domain(self) -> Result<Asset> {
+        Ok(Asset {
+            kind: AssetKind::parse(&self.kind).ok_or_else(|| unknown("asset.kind", &self.kind))?,
+            status: AssetStatus::parse(&self.status)
+                .ok_or_else(|| unknown("asset.status", &self.status))?,
+            id: self.id.to_string(),
+            account_id: self.account_id,
+            location_id: self.location_id.to_string(),
+            service_id: self.service_id.map(|s| s.to_string()),
+            name: self.name,
+            manufacturer: self.manufacturer,
+            model: self.model,
+            serial: self.serial,
+        })
+    }
+}
+
+/// `%text%` with `%`, `_` and `\` escaped (`\` is the escape).
+fn contains_pattern(text: &str) -> String {
+    let mut out = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// A boxed query over one account's rows of `$table` selecting `$select`,
+/// narrowed by an [`InventoryFilter`].
+macro_rules! filtered {
+    ($table:ident, $select:expr, $account:expr, $filter:expr, $DB:ty) => {{
+        let filter: &InventoryFilter = $filter;
+        let mut q = $table::table
+            .select($select)
+            .filter($table::account_id.eq($account))
+            .into_boxed::<$DB>();
+        if !filter.location_ids.is_empty() {
+            q = q.filter($table::location_id.eq_any(parse_ids(&filter.location_ids)));
+        }
+        if let Some(text) = filter.search_text() {
+            let by_text = contains_pattern(&text);
+            let by_digits = contains_pattern(&filter.search_digits().unwrap_or(text));
+            q = q.filter(
+                $table::search_text
+                    .like(by_text)
+                    .escape('\\')
+                    .or($table::search_text.like(by_digits).escape('\\')),
+            );
+        }
+        q
+    }};
+}
+
+/// One page of `$table` rows (as `$Row`) after `$cursor`, ordered by name then id.
+macro_rules! page_rows {
+    ($db:expr, $table:ident, $Row:ty, $account:expr, $filter:expr, $cursor:expr, $limit:expr) => {
+        with_conn!($db, |conn, DB| {
+            let mut q = filtered!($table, <$Row>::as_select(), $account, $filter, DB);
+            if let Some(Cursor { k, i, .. }) = $cursor {
+                q = q.filter(
+                    $table::name
+                        .gt(k.clone())
+                        .or($table::name.eq(k).and($table::id.gt(i))),
+                );
+            }
+            let rows: Vec<$Row> = q
+                .order_by(($table::name.asc(), $table::id.asc()))
+                .limit($limit)
+                .load(conn)
+                .await
+                .map_err(db_error)?;
+            Ok::<_, Error>(rows)
+        })
+    };
+}
+
+fn account_in_scope(scope: &Scope, account_id: &str) -> Result<()> {
+    if scope.contains(account_id) {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("account {account_id}")))
+    }
+}
+
+/// The decoded cursor of `page` for `ordering`, and how many rows to read
+/// (one more than the page, to learn whether another follows).
+fn seek(page: &PageRequest, ordering: &str) -> Result<(Option<Cursor>, i64)> {
+    let cursor = page
+        .after
+        .as_deref()
+        .map(|raw| Cursor::decode(raw, ordering))
+        .transpose()?;
+    Ok((cursor, page.first as i64 + 1))
+}
+
+/// The page of `first` items of `rows`, each with its cursor.
+fn page_of<R, T>(
+    mut rows: Vec<R>,
+    first: usize,
+    ordering: &str,
+    key: impl Fn(&R) -> (String, i64),
+    convert: impl Fn(R) -> Result<T>,
+) -> Result<Page<T>> {
+    let has_next_page = rows.len() > first;
+    rows.truncate(first);
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let (k, i) = key(&row);
+            let cursor = Cursor {
+                o: ordering.to_string(),
+                k,
+                i,
+            };
+            Ok((cursor.encode(), convert(row)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        has_next_page,
+    })
+}
+
+#[async_trait]
+impl Inventory for SqlStore {
+    async fn services(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &InventoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Service>> {
+        account_in_scope(scope, account_id)?;
+        let (cursor, limit) = seek(page, SERVICES_ORDER)?;
+        let rows = page_rows!(
+            self.db,
+            services,
+            ServiceRow,
+            account_id,
+            filter,
+            cursor.clone(),
+            limit
+        )?;
+        page_of(
+            rows,
+            page.first,
+            SERVICES_ORDER,
+            |r| (r.name.clone(), r.id),
+            ServiceRow::into_domain,
+        )
+    }
+
+    async fn count_services(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &InventoryFilter,
+    ) -> Result<u64> {
+        account_in_scope(scope, account_id)?;
+        let n: i64 = with_conn!(self.db, |conn, DB| {
+            filtered!(services, diesel::dsl::count_star(), account_id, filter, DB)
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn services_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Service>> {
+        let ids = parse_ids(ids);
+        if ids.is_empty() || scope.accounts().is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<ServiceRow> = with_conn!(self.db, |conn| {
+            services::table
+                .filter(services::id.eq_any(&ids))
+                .filter(services::account_id.eq_any(scope.accounts()))
+                .select(ServiceRow::as_select())
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(ServiceRow::into_domain).collect()
+    }
+
+    async fn services_at(&self, scope: &Scope, location_ids: &[String]) -> Result<Vec<Service>> {
+        let ids = parse_ids(location_ids);
+        if ids.is_empty() || scope.accounts().is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<ServiceRow> = with_conn!(self.db, |conn| {
+            services::table
+                .filter(services::location_id.eq_any(&ids))
+                .filter(services::account_id.eq_any(scope.accounts()))
+                .order_by((services::location_id, services::name, services::id))
+                .select(ServiceRow::as_select())
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(ServiceRow::into_domain).collect()
+    }
+
+    async fn assets(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &InventoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Asset>> {
+        account_in_scope(scope, account_id)?;
+        let (cursor, limit) = seek(page, ASSETS_ORDER)?;
+        let rows = page_rows!(
+            self.db,
+            assets,
+            AssetRow,
+            account_id,
+            filter,
+            cursor.clone(),
+            limit
+        )?;
+        page_of(
+            rows,
+            page.first,
+            ASSETS_ORDER,
+            |r| (r.name.clone(), r.id),
+            AssetRow::into_domain,
+        )
+    }
+
+    async fn count_assets(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &InventoryFilter,
+    ) -> Result<u64> {
+        account_in_scope(scope, account_id)?;
+        let n: i64 = with_conn!(self.db, |conn, DB| {
+            filtered!(assets, diesel::dsl::count_star(), account_id, filter, DB)
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn assets_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Asset>> {
+        let ids = parse_ids(ids);
+        if ids.is_empty() || scope.accounts().is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<AssetRow> = with_conn!(self.db, |conn| {
+            assets::table
+                .filter(assets::id.eq_any(&ids))
+                .filter(assets::account_id.eq_any(scope.accounts()))
+                .select(AssetRow::as_select())
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(AssetRow::into_domain).collect()
+    }
+
+    async fn assets_at(&self, scope: &Scope, location_ids: &[String]) -> Result<Vec<Asset>> {
+        let ids = parse_ids(location_ids);
+        if ids.is_empty() || scope.accounts().is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<AssetRow> = with_conn!(self.db, |conn| {
+            assets::table
+                .filter(assets::location_id.eq_any(&ids))
+                .filter(assets::account_id.eq_any(scope.accounts()))
+                .order_by((assets::location_id, assets::name, assets::id))
+                .select(AssetRow::as_select())
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(AssetRow::into_domain).collect()
+    }
+}

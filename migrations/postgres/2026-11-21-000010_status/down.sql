@@ -1,0 +1,3 @@
+DROP TABLE status_incident_updates;
+DROP TABLE status_incidents;
+DROP TABLE status_components;
