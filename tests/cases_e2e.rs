@@ -128,7 +128,14 @@ fn refusal_code(message: &Value) -> String {
 
 async fn overview_page_in_one_request(gw: Gateway) {
     let token = gw.token(PRIMARY_A).await;
-    let data = gw.op_data(&token, OVERVIEW, "Overview", json!({})).await;
+    let data = gw
+        .op_data(
+            &token,
+            OVERVIEW,
+            "Overview",
+            json!({ "accountId": ACCOUNT_A }),
+        )
+        .await;
     assert_eq!(data["me"]["initials"], "PP");
     assert_eq!(data["me"]["accounts"][0]["account"]["id"], ACCOUNT_A);
     let open = &data["openCases"];
