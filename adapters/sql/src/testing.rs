@@ -9,9 +9,12 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use switchboard_core::{Actor, Error, Result, UserDirectory};
 
-use crate::{Db, DbOptions};
+use crate::seed::{self, SeedOptions};
+use crate::{Db, DbOptions, SqlStore};
 
 /// The PostgreSQL tests use when none is configured.
 pub const DEFAULT_TEST_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -88,12 +91,67 @@ impl TestDb {
         })
     }
 
+    /// A new empty database of the backend named `backend` (`sqlite` or
+    /// `postgres`, as test macros spell their modules), or `None` as
+    /// [`TestDb::postgres`] says.
+    ///
+    /// # Panics
+    /// On any other name, or as [`TestDb::postgres`] does.
+    pub async fn named(backend: &str) -> Option<Self> {
+        match backend {
+            "sqlite" => Some(Self::sqlite()),
+            "postgres" => Self::postgres().await,
+            other => panic!("no test backend is called {other}"),
+        }
+    }
+
     /// A migrated pool over this database.
     pub async fn migrated(&self) -> Db {
         let db = Db::connect(&self.url, &DbOptions::default()).expect("a pool");
         crate::migrate::run(&db).await.expect("migrations apply");
         db
     }
+
+    /// A store over this database, migrated and filled with the demo data
+    /// of `accounts` accounts and `cases` cases from `seed`, anchored at
+    /// noon on `day`.
+    pub async fn seeded(
+        &self,
+        accounts: usize,
+        cases: usize,
+        seed: u64,
+        day: (i32, u32, u32),
+    ) -> Result<SqlStore> {
+        let store = SqlStore::new(self.migrated().await);
+        let options = SeedOptions {
+            accounts,
+            cases,
+            seed,
+            anchor: noon(day)?,
+        };
+        seed::seed(&store, &options).await?;
+        Ok(store)
+    }
+}
+
+/// Noon (UTC) on `(year, month, day)`.
+pub fn noon((year, month, day): (i32, u32, u32)) -> Result<NaiveDateTime> {
+    NaiveDate::from_ymd_opt(year, month, day)
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .ok_or(Error::Internal)
+}
+
+/// The demo user with login `email`, as the actor of their writes.
+pub async fn actor(store: &SqlStore, email: &str) -> Result<Actor> {
+    let principal = store
+        .principal_by_email(email)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("user {email}")))?;
+    Ok(Actor {
+        user_id: principal.user.id,
+        email: principal.user.email,
+        name: principal.user.name,
+    })
 }
 
 impl Drop for TestDb {

@@ -3,11 +3,10 @@
 //!
 //! Settings read: those of [`switchboard_sql::testing`].
 
-use chrono::NaiveDate;
 use switchboard_conformance::{BillingFixture, billing};
-use switchboard_core::{Error, Result};
+use switchboard_core::Result;
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::{self, DEMO_ACCOUNTS, SeedOptions};
+use switchboard_sql::seed::DEMO_ACCOUNTS;
 use switchboard_sql::testing::TestDb;
 
 /// A seeded store, the fixture over it, and the database it lives in
@@ -19,38 +18,21 @@ struct Harness {
 }
 
 impl Harness {
-    async fn sqlite() -> Result<Option<Self>> {
-        Self::seeded(TestDb::sqlite()).await.map(Some)
-    }
-
-    async fn postgres() -> Result<Option<Self>> {
-        match TestDb::postgres().await {
-            Some(db) => Self::seeded(db).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    async fn seeded(db: TestDb) -> Result<Self> {
-        let store = SqlStore::new(db.migrated().await);
-        let anchor = NaiveDate::from_ymd_opt(2026, 5, 2)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .ok_or(Error::Internal)?;
-        let options = SeedOptions {
-            accounts: 3,
-            cases: 20,
-            seed: 11,
-            anchor,
+    /// `None` when the backend is PostgreSQL and none answers.
+    async fn on(backend: &str) -> Result<Option<Self>> {
+        let Some(db) = TestDb::named(backend).await else {
+            return Ok(None);
         };
-        seed::seed(&store, &options).await?;
+        let store = db.seeded(3, 20, 11, (2026, 5, 2)).await?;
         let [(home, _), (other, _)] = DEMO_ACCOUNTS;
-        Ok(Self {
+        Ok(Some(Self {
             store,
             fixture: BillingFixture {
                 home: home.into(),
                 other: other.into(),
             },
             _db: db,
-        })
+        }))
     }
 }
 
@@ -66,7 +48,7 @@ macro_rules! billing_conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $behaviour() -> Result<()> {
-                    if let Some(h) = Harness::$backend().await? {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
                         billing::$behaviour(&h.store, &h.fixture).await;
                     }
                     Ok(())

@@ -6,12 +6,11 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use switchboard_conformance::{Fixture, IdOrder, cases, publishing};
-use switchboard_core::{Actor, Error, Result, Role, UserDirectory};
+use switchboard_core::{Actor, Error, Result, Role};
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::{self, DEMO_ACCOUNTS, DEMO_USERS, SeedOptions};
-use switchboard_sql::testing::TestDb;
+use switchboard_sql::seed::{DEMO_ACCOUNTS, DEMO_USERS};
+use switchboard_sql::testing::{TestDb, actor};
 
 /// A seeded store and the fixture over it. The store is dropped before the
 /// database it uses.
@@ -22,30 +21,12 @@ struct Harness {
 }
 
 impl Harness {
-    async fn sqlite() -> Result<Option<Self>> {
-        Self::seeded(TestDb::sqlite()).await.map(Some)
-    }
-
-    /// `None` when no PostgreSQL answers and none is required.
-    async fn postgres() -> Result<Option<Self>> {
-        match TestDb::postgres().await {
-            Some(db) => Self::seeded(db).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    async fn seeded(db: TestDb) -> Result<Self> {
-        let store = SqlStore::new(db.migrated().await);
-        let anchor = NaiveDate::from_ymd_opt(2026, 1, 1)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .ok_or(Error::Internal)?;
-        let options = SeedOptions {
-            accounts: 2,
-            cases: 150,
-            seed: 20_261_121,
-            anchor,
+    /// `None` when the backend is PostgreSQL and none answers.
+    async fn on(backend: &str) -> Result<Option<Self>> {
+        let Some(db) = TestDb::named(backend).await else {
+            return Ok(None);
         };
-        seed::seed(&store, &options).await?;
+        let store = db.seeded(2, 150, 20_261_121, (2026, 1, 1)).await?;
         let [(home, _), (other, _)] = DEMO_ACCOUNTS;
         let fixture = Fixture::discover(
             &store,
@@ -54,11 +35,11 @@ impl Harness {
             IdOrder::Numeric,
         )
         .await?;
-        Ok(Self {
+        Ok(Some(Self {
             store: Arc::new(store),
             fixture,
             _db: db,
-        })
+        }))
     }
 }
 
@@ -71,15 +52,7 @@ async fn primary_of(store: &SqlStore, account_id: &str) -> Result<Actor> {
                 .contains(&(account_id, Role::PrimaryAuthority))
         })
         .ok_or_else(|| Error::not_found(format!("a primary authority of {account_id}")))?;
-    let principal = store
-        .principal_by_email(demo.email)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("user {}", demo.email)))?;
-    Ok(Actor {
-        user_id: principal.user.id,
-        email: principal.user.email,
-        name: principal.user.name,
-    })
+    actor(store, demo.email).await
 }
 
 /// One test per backend and behaviour, each on a database of its own.
@@ -94,7 +67,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $case() -> Result<()> {
-                    if let Some(h) = Harness::$backend().await? {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
                         cases::$case(h.store.as_ref(), &h.fixture).await;
                     }
                     Ok(())
@@ -103,7 +76,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $publishing() -> Result<()> {
-                    if let Some(h) = Harness::$backend().await? {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
                         publishing::$publishing(h.store.clone(), &h.fixture).await;
                     }
                     Ok(())

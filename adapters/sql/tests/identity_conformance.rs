@@ -3,15 +3,14 @@
 //!
 //! Settings read: those of [`switchboard_sql::testing`].
 
-use chrono::NaiveDate;
 use switchboard_conformance::identity::RecoveryHooks;
 use switchboard_conformance::{IdentityFixture, identity};
+use switchboard_core::Result;
 use switchboard_core::identity::UserStatus;
-use switchboard_core::{Error, Result, UserDirectory};
 use switchboard_sql::SqlStore;
 use switchboard_sql::identity::{DEMO_PASSWORD, testing};
-use switchboard_sql::seed::{self, DEMO_ACCOUNTS, SeedOptions};
-use switchboard_sql::testing::TestDb;
+use switchboard_sql::seed::DEMO_ACCOUNTS;
+use switchboard_sql::testing::{TestDb, actor};
 
 /// The demo user with several factors, and another with one.
 const USER: &str = "pat.primary@harborfreight.example";
@@ -25,53 +24,27 @@ struct Harness {
     _db: TestDb,
 }
 
-async fn user_id(store: &SqlStore, email: &str) -> Result<String> {
-    Ok(store
-        .principal_by_email(email)
-        .await?
-        .ok_or_else(|| Error::not_found(email))?
-        .user
-        .id)
-}
-
 impl Harness {
-    async fn sqlite() -> Result<Option<Self>> {
-        Self::seeded(TestDb::sqlite()).await.map(Some)
-    }
-
-    async fn postgres() -> Result<Option<Self>> {
-        match TestDb::postgres().await {
-            Some(db) => Self::seeded(db).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    async fn seeded(db: TestDb) -> Result<Self> {
-        let store = SqlStore::new(db.migrated().await);
-        let anchor = NaiveDate::from_ymd_opt(2026, 1, 1)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .ok_or(Error::Internal)?;
-        let options = SeedOptions {
-            accounts: 3,
-            cases: 20,
-            seed: 7,
-            anchor,
+    /// `None` when the backend is PostgreSQL and none answers.
+    async fn on(backend: &str) -> Result<Option<Self>> {
+        let Some(db) = TestDb::named(backend).await else {
+            return Ok(None);
         };
-        seed::seed(&store, &options).await?;
+        let store = db.seeded(3, 20, 7, (2026, 1, 1)).await?;
         let [(home, _), (other, _)] = DEMO_ACCOUNTS;
         let fixture = IdentityFixture {
             home: home.into(),
             other: other.into(),
-            user_id: user_id(&store, USER).await?,
+            user_id: actor(&store, USER).await?.user_id,
             login: USER.into(),
             password: DEMO_PASSWORD.into(),
-            other_user_id: user_id(&store, OTHER_USER).await?,
+            other_user_id: actor(&store, OTHER_USER).await?.user_id,
         };
-        Ok(Self {
+        Ok(Some(Self {
             store,
             fixture,
             _db: db,
-        })
+        }))
     }
 }
 
@@ -105,7 +78,7 @@ macro_rules! identity_conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $behaviour() -> Result<()> {
-                    if let Some(h) = Harness::$backend().await? {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
                         identity::$behaviour(&h.store, &h.fixture).await;
                     }
                     Ok(())
@@ -114,7 +87,7 @@ macro_rules! identity_conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $hooked() -> Result<()> {
-                    if let Some(h) = Harness::$backend().await? {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
                         identity::$hooked(&h.store, &h.fixture, &h).await;
                     }
                     Ok(())
@@ -123,7 +96,7 @@ macro_rules! identity_conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $requests() -> Result<()> {
-                    if let Some(h) = Harness::$backend().await? {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
                         identity::$requests(&h.store).await;
                     }
                     Ok(())

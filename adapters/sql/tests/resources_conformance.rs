@@ -5,11 +5,10 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use switchboard_conformance::{InventoryFixture, ResourcesFixture, inventory, resources};
-use switchboard_core::{Error, Result};
+use switchboard_core::Result;
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::{self, DEMO_ACCOUNTS, SeedOptions};
+use switchboard_sql::seed::DEMO_ACCOUNTS;
 use switchboard_sql::testing::TestDb;
 
 /// A seeded store, the fixtures over it, and the database it lives in
@@ -22,31 +21,14 @@ struct Harness {
 }
 
 impl Harness {
-    async fn sqlite() -> Result<Option<Self>> {
-        Self::seeded(TestDb::sqlite()).await.map(Some)
-    }
-
-    async fn postgres() -> Result<Option<Self>> {
-        match TestDb::postgres().await {
-            Some(db) => Self::seeded(db).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    async fn seeded(db: TestDb) -> Result<Self> {
-        let store = SqlStore::new(db.migrated().await);
-        let anchor = NaiveDate::from_ymd_opt(2026, 5, 2)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .ok_or(Error::Internal)?;
-        let options = SeedOptions {
-            accounts: 3,
-            cases: 20,
-            seed: 5,
-            anchor,
+    /// `None` when the backend is PostgreSQL and none answers.
+    async fn on(backend: &str) -> Result<Option<Self>> {
+        let Some(db) = TestDb::named(backend).await else {
+            return Ok(None);
         };
-        seed::seed(&store, &options).await?;
+        let store = db.seeded(3, 20, 5, (2026, 5, 2)).await?;
         let [(home, _), (other, _)] = DEMO_ACCOUNTS;
-        Ok(Self {
+        Ok(Some(Self {
             store,
             library: ResourcesFixture {
                 home: home.into(),
@@ -57,7 +39,7 @@ impl Harness {
                 other: other.into(),
             },
             _db: db,
-        })
+        }))
     }
 }
 
@@ -73,7 +55,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $name() -> Result<()> {
-                    if let Some($h) = Harness::$backend().await? {
+                    if let Some($h) = Harness::on(stringify!($backend)).await? {
                         $call.await;
                     }
                     Ok(())

@@ -3,11 +3,9 @@
 //!
 //! Settings read: those of [`switchboard_sql::testing`].
 
-use chrono::NaiveDate;
 use switchboard_conformance::status;
-use switchboard_core::{Error, Result};
+use switchboard_core::Result;
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::{self, SeedOptions};
 use switchboard_sql::testing::TestDb;
 
 /// A seeded store and the database it lives in (dropped after the store).
@@ -17,30 +15,13 @@ struct Harness {
 }
 
 impl Harness {
-    async fn sqlite() -> Result<Option<Self>> {
-        Self::seeded(TestDb::sqlite()).await.map(Some)
-    }
-
-    async fn postgres() -> Result<Option<Self>> {
-        match TestDb::postgres().await {
-            Some(db) => Self::seeded(db).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    async fn seeded(db: TestDb) -> Result<Self> {
-        let store = SqlStore::new(db.migrated().await);
-        let anchor = NaiveDate::from_ymd_opt(2026, 5, 2)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .ok_or(Error::Internal)?;
-        let options = SeedOptions {
-            accounts: 2,
-            cases: 4,
-            seed: 5,
-            anchor,
+    /// `None` when the backend is PostgreSQL and none answers.
+    async fn on(backend: &str) -> Result<Option<Self>> {
+        let Some(db) = TestDb::named(backend).await else {
+            return Ok(None);
         };
-        seed::seed(&store, &options).await?;
-        Ok(Self { store, _db: db })
+        let store = db.seeded(2, 4, 5, (2026, 5, 2)).await?;
+        Ok(Some(Self { store, _db: db }))
     }
 }
 
@@ -56,7 +37,7 @@ macro_rules! status_conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $behaviour() -> Result<()> {
-                    if let Some(h) = Harness::$backend().await? {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
                         status::$behaviour(&h.store).await;
                     }
                     Ok(())
@@ -65,7 +46,7 @@ macro_rules! status_conformance {
 
             #[tokio::test(flavor = "multi_thread")]
             async fn writes_follow_the_capability() -> Result<()> {
-                if let Some(h) = Harness::$backend().await? {
+                if let Some(h) = Harness::on(stringify!($backend)).await? {
                     status::writes_follow_the_capability(&h.store, true).await;
                 }
                 Ok(())

@@ -3,12 +3,11 @@
 //!
 //! Settings read: those of [`switchboard_sql::testing`].
 
-use chrono::NaiveDate;
 use switchboard_conformance::{TollFreeFixture, tollfree};
-use switchboard_core::{Actor, Error, Result, UserDirectory};
+use switchboard_core::Result;
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::{self, DEMO_ACCOUNTS, SeedOptions};
-use switchboard_sql::testing::TestDb;
+use switchboard_sql::seed::DEMO_ACCOUNTS;
+use switchboard_sql::testing::{TestDb, actor};
 
 /// A seeded store, the fixture over it, and the database it lives in
 /// (dropped after the store).
@@ -19,29 +18,12 @@ struct Harness {
 }
 
 impl Harness {
-    async fn sqlite() -> Result<Option<Self>> {
-        Self::seeded(TestDb::sqlite()).await.map(Some)
-    }
-
-    async fn postgres() -> Result<Option<Self>> {
-        match TestDb::postgres().await {
-            Some(db) => Self::seeded(db).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    async fn seeded(db: TestDb) -> Result<Self> {
-        let store = SqlStore::new(db.migrated().await);
-        let anchor = NaiveDate::from_ymd_opt(2026, 5, 2)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .ok_or(Error::Internal)?;
-        let options = SeedOptions {
-            accounts: 2,
-            cases: 10,
-            seed: 5,
-            anchor,
+    /// `None` when the backend is PostgreSQL and none answers.
+    async fn on(backend: &str) -> Result<Option<Self>> {
+        let Some(db) = TestDb::named(backend).await else {
+            return Ok(None);
         };
-        seed::seed(&store, &options).await?;
+        let store = db.seeded(2, 10, 5, (2026, 5, 2)).await?;
         let [(home, _), (other, _)] = DEMO_ACCOUNTS;
         let fixture = TollFreeFixture {
             home: home.into(),
@@ -49,24 +31,12 @@ impl Harness {
             actor: actor(&store, "pat.primary@harborfreight.example").await?,
             operator: actor(&store, "olive.operator@switchboard.example").await?,
         };
-        Ok(Self {
+        Ok(Some(Self {
             store,
             fixture,
             _db: db,
-        })
+        }))
     }
-}
-
-async fn actor(store: &SqlStore, email: &str) -> Result<Actor> {
-    let principal = store
-        .principal_by_email(email)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("user {email}")))?;
-    Ok(Actor {
-        user_id: principal.user.id,
-        email: principal.user.email,
-        name: principal.user.name,
-    })
 }
 
 /// One test per backend and behaviour.
@@ -81,7 +51,7 @@ macro_rules! tollfree_conformance {
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $behaviour() -> Result<()> {
-                    if let Some(h) = Harness::$backend().await? {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
                         tollfree::$behaviour(&h.store, &h.fixture).await;
                     }
                     Ok(())
