@@ -174,6 +174,30 @@ macro_rules! page_rows {
     };
 }
 
+/// The rows of `$table` (as `$Row`, then domain values) whose `$column` is
+/// one of `$ids` and whose account is in `$scope`, ordered by `$order`:
+/// one statement for a loader's whole batch.
+macro_rules! scoped_rows_in {
+    ($db:expr, $table:ident, $Row:ty, $column:ident, $ids:expr, $scope:expr, $order:expr) => {{
+        let ids = parse_ids($ids);
+        let scope: &Scope = $scope;
+        if ids.is_empty() || scope.accounts().is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<$Row> = with_conn!($db, |conn| {
+            $table::table
+                .filter($table::$column.eq_any(&ids))
+                .filter($table::account_id.eq_any(scope.accounts()))
+                .order_by($order)
+                .select(<$Row>::as_select())
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(<$Row>::into_domain).collect()
+    }};
+}
+
 fn account_in_scope(scope: &Scope, account_id: &str) -> Result<()> {
     if scope.contains(account_id) {
         Ok(())
@@ -267,38 +291,19 @@ impl Inventory for SqlStore {
     }
 
     async fn services_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Service>> {
-        let ids = parse_ids(ids);
-        if ids.is_empty() || scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<ServiceRow> = with_conn!(self.db, |conn| {
-            services::table
-                .filter(services::id.eq_any(&ids))
-                .filter(services::account_id.eq_any(scope.accounts()))
-                .select(ServiceRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        rows.into_iter().map(ServiceRow::into_domain).collect()
+        scoped_rows_in!(self.db, services, ServiceRow, id, ids, scope, services::id)
     }
 
     async fn services_at(&self, scope: &Scope, location_ids: &[String]) -> Result<Vec<Service>> {
-        let ids = parse_ids(location_ids);
-        if ids.is_empty() || scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<ServiceRow> = with_conn!(self.db, |conn| {
-            services::table
-                .filter(services::location_id.eq_any(&ids))
-                .filter(services::account_id.eq_any(scope.accounts()))
-                .order_by((services::location_id, services::name, services::id))
-                .select(ServiceRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        rows.into_iter().map(ServiceRow::into_domain).collect()
+        scoped_rows_in!(
+            self.db,
+            services,
+            ServiceRow,
+            location_id,
+            location_ids,
+            scope,
+            (services::location_id, services::name, services::id)
+        )
     }
 
     async fn assets(
@@ -345,37 +350,18 @@ impl Inventory for SqlStore {
     }
 
     async fn assets_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Asset>> {
-        let ids = parse_ids(ids);
-        if ids.is_empty() || scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<AssetRow> = with_conn!(self.db, |conn| {
-            assets::table
-                .filter(assets::id.eq_any(&ids))
-                .filter(assets::account_id.eq_any(scope.accounts()))
-                .select(AssetRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        rows.into_iter().map(AssetRow::into_domain).collect()
+        scoped_rows_in!(self.db, assets, AssetRow, id, ids, scope, assets::id)
     }
 
     async fn assets_at(&self, scope: &Scope, location_ids: &[String]) -> Result<Vec<Asset>> {
-        let ids = parse_ids(location_ids);
-        if ids.is_empty() || scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<AssetRow> = with_conn!(self.db, |conn| {
-            assets::table
-                .filter(assets::location_id.eq_any(&ids))
-                .filter(assets::account_id.eq_any(scope.accounts()))
-                .order_by((assets::location_id, assets::name, assets::id))
-                .select(AssetRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        rows.into_iter().map(AssetRow::into_domain).collect()
+        scoped_rows_in!(
+            self.db,
+            assets,
+            AssetRow,
+            location_id,
+            location_ids,
+            scope,
+            (assets::location_id, assets::name, assets::id)
+        )
     }
 }
