@@ -18,7 +18,7 @@ use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 use crate::cursor::Cursor;
 use crate::models::parse_ids;
 use crate::schema::{billing_accounts, invoice_charges, invoices, usage_records};
-use crate::{SqlStore, db_error, with_conn};
+use crate::{SqlStore, db_error, scoped_rows_in, with_conn};
 pub use rows::{ChargeRow, DetailsRow, InvoiceRow, UsageRow};
 
 /// The currency usage totals report when no record matched.
@@ -321,19 +321,7 @@ impl BillingStore for SqlStore {
     }
 
     async fn invoices_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Invoice>> {
-        let ids = parse_ids(ids);
-        if ids.is_empty() || scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<InvoiceRow> = with_conn!(self.db, |conn| {
-            invoices::table
-                .filter(invoices::id.eq_any(&ids))
-                .filter(invoices::account_id.eq_any(scope.accounts()))
-                .select(InvoiceRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
+        let rows = scoped_rows_in!(self.db, invoices, InvoiceRow, id, ids, scope, invoices::id)?;
         Ok(rows.into_iter().map(InvoiceRow::into_domain).collect())
     }
 

@@ -22,7 +22,7 @@ use crate::schema::{
     cases, contacts, locations, products, support_case_types, write_keys,
 };
 use crate::write_keys::{KeyedWrite, checked_key, input_hash, key_row};
-use crate::{SqlStore, db_error, with_conn};
+use crate::{SqlStore, db_error, scoped_rows_in, with_conn};
 
 /// Attachments are stored in chunks of this size, so downloads stream.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -593,19 +593,7 @@ impl CaseStore for SqlStore {
     }
 
     async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {
-        let ids = parse_ids(ids);
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<CaseRow> = with_conn!(self.db, |conn| {
-            cases::table
-                .filter(cases::id.eq_any(&ids))
-                .filter(cases::account_id.eq_any(scope.accounts()))
-                .select(CaseRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
+        let rows = scoped_rows_in!(self.db, cases, CaseRow, id, ids, scope, cases::id)?;
         Ok(rows.into_iter().map(CaseRow::into_domain).collect())
     }
 

@@ -233,3 +233,30 @@ macro_rules! with_conn {
         }
     };
 }
+
+/// The `$Row`s of `$table` whose `$column` is one of `$ids` (text ids of
+/// BIGINT columns) and whose account is in `$scope`, ordered by `$order`:
+/// the one statement a loader's whole batch costs. No statement runs when
+/// there is nothing to find. Evaluates to `Result<Vec<$Row>>`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! scoped_rows_in {
+    ($db:expr, $table:ident, $Row:ty, $column:ident, $ids:expr, $scope:expr, $order:expr) => {{
+        let ids = $crate::models::parse_ids($ids);
+        let scope: &switchboard_core::Scope = $scope;
+        if ids.is_empty() || scope.accounts().is_empty() {
+            Ok(Vec::new())
+        } else {
+            $crate::with_conn!($db, |conn| {
+                $table::table
+                    .filter($table::$column.eq_any(&ids))
+                    .filter($table::account_id.eq_any(scope.accounts()))
+                    .order_by($order)
+                    .select(<$Row>::as_select())
+                    .load::<$Row>(conn)
+                    .await
+                    .map_err($crate::db_error)
+            })
+        }
+    }};
+}

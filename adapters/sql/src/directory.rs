@@ -10,7 +10,7 @@ use switchboard_core::{Entitlement, Error, Result, Role, Scope};
 
 use crate::models::*;
 use crate::schema::{accounts, contacts, locations, operators, products, user_entitlements, users};
-use crate::{SqlStore, db_error, with_conn};
+use crate::{SqlStore, db_error, scoped_rows_in, with_conn};
 
 /// A user row: id, email, name.
 type UserTuple = (i64, String, String);
@@ -44,53 +44,25 @@ impl AccountStore for SqlStore {
     }
 
     async fn locations_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Location>> {
-        let ids = parse_ids(ids);
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<LocationRow> = with_conn!(self.db, |conn| {
-            locations::table
-                .filter(locations::id.eq_any(&ids))
-                .filter(locations::account_id.eq_any(scope.accounts()))
-                .select(LocationRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
+        let rows = scoped_rows_in!(
+            self.db,
+            locations,
+            LocationRow,
+            id,
+            ids,
+            scope,
+            locations::id
+        )?;
         Ok(rows.into_iter().map(LocationRow::into_domain).collect())
     }
 
     async fn products_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Product>> {
-        let ids = parse_ids(ids);
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<ProductRow> = with_conn!(self.db, |conn| {
-            products::table
-                .filter(products::id.eq_any(&ids))
-                .filter(products::account_id.eq_any(scope.accounts()))
-                .select(ProductRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
+        let rows = scoped_rows_in!(self.db, products, ProductRow, id, ids, scope, products::id)?;
         Ok(rows.into_iter().map(ProductRow::into_domain).collect())
     }
 
     async fn contacts_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Contact>> {
-        let ids = parse_ids(ids);
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<ContactRow> = with_conn!(self.db, |conn| {
-            contacts::table
-                .filter(contacts::id.eq_any(&ids))
-                .filter(contacts::account_id.eq_any(scope.accounts()))
-                .select(ContactRow::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
+        let rows = scoped_rows_in!(self.db, contacts, ContactRow, id, ids, scope, contacts::id)?;
         Ok(rows.into_iter().map(ContactRow::into_domain).collect())
     }
 

@@ -16,7 +16,7 @@ use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 use crate::cursor::Cursor;
 use crate::models::parse_ids;
 use crate::schema::{assets, services};
-use crate::{SqlStore, db_error, with_conn};
+use crate::{SqlStore, db_error, scoped_rows_in, with_conn};
 
 /// The ordering tag of service cursors.
 const SERVICES_ORDER: &str = "SERVICES_NAME_ASC";
@@ -174,30 +174,6 @@ macro_rules! page_rows {
     };
 }
 
-/// The rows of `$table` (as `$Row`, then domain values) whose `$column` is
-/// one of `$ids` and whose account is in `$scope`, ordered by `$order`:
-/// one statement for a loader's whole batch.
-macro_rules! scoped_rows_in {
-    ($db:expr, $table:ident, $Row:ty, $column:ident, $ids:expr, $scope:expr, $order:expr) => {{
-        let ids = parse_ids($ids);
-        let scope: &Scope = $scope;
-        if ids.is_empty() || scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<$Row> = with_conn!($db, |conn| {
-            $table::table
-                .filter($table::$column.eq_any(&ids))
-                .filter($table::account_id.eq_any(scope.accounts()))
-                .order_by($order)
-                .select(<$Row>::as_select())
-                .load(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        rows.into_iter().map(<$Row>::into_domain).collect()
-    }};
-}
-
 fn account_in_scope(scope: &Scope, account_id: &str) -> Result<()> {
     if scope.contains(account_id) {
         Ok(())
@@ -291,7 +267,10 @@ impl Inventory for SqlStore {
     }
 
     async fn services_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Service>> {
-        scoped_rows_in!(self.db, services, ServiceRow, id, ids, scope, services::id)
+        scoped_rows_in!(self.db, services, ServiceRow, id, ids, scope, services::id)?
+            .into_iter()
+            .map(ServiceRow::into_domain)
+            .collect()
     }
 
     async fn services_at(&self, scope: &Scope, location_ids: &[String]) -> Result<Vec<Service>> {
@@ -303,7 +282,10 @@ impl Inventory for SqlStore {
             location_ids,
             scope,
             (services::location_id, services::name, services::id)
-        )
+        )?
+        .into_iter()
+        .map(ServiceRow::into_domain)
+        .collect()
     }
 
     async fn assets(
@@ -350,7 +332,10 @@ impl Inventory for SqlStore {
     }
 
     async fn assets_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Asset>> {
-        scoped_rows_in!(self.db, assets, AssetRow, id, ids, scope, assets::id)
+        scoped_rows_in!(self.db, assets, AssetRow, id, ids, scope, assets::id)?
+            .into_iter()
+            .map(AssetRow::into_domain)
+            .collect()
     }
 
     async fn assets_at(&self, scope: &Scope, location_ids: &[String]) -> Result<Vec<Asset>> {
@@ -362,6 +347,9 @@ impl Inventory for SqlStore {
             location_ids,
             scope,
             (assets::location_id, assets::name, assets::id)
-        )
+        )?
+        .into_iter()
+        .map(AssetRow::into_domain)
+        .collect()
     }
 }
