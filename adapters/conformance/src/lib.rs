@@ -40,6 +40,9 @@
 //!   port (entries by product, scoping, configured entries).
 //! - [`inventory`]: the [`Inventory`](switchboard_core::Inventory) port
 //!   (scoping, pages, location filter and batches, search by identifier).
+//! - [`ledger`]: the [`WriteLedger`](switchboard_core::ledger::WriteLedger)
+//!   port (one winner among concurrent claims, stale claims resumed once,
+//!   fingerprints checked in every state, authors kept first).
 //!
 //! Behaviours write (they open cases, comment, cancel), so each needs a
 //! dataset of its own.
@@ -49,6 +52,7 @@ pub mod cases;
 mod fixture;
 pub mod identity;
 pub mod inventory;
+pub mod ledger;
 pub mod publishing;
 pub mod resources;
 pub mod status;

@@ -13,6 +13,7 @@
 //! - [`tollfree`]: toll-free numbers, ring-to change previews and requests ([`TollFreeStore`]).
 //! - [`resources`]: the resource library and My Apps, by product ([`ResourceLibrary`]).
 //! - [`inventory`]: services and assets at an account's locations ([`Inventory`]).
+//! - [`ledger`]: the gateway's record of keyed and attributed writes on external backends ([`ledger::WriteLedger`]).
 //!
 //! Every method that reads or writes customer data takes a [`Scope`]; an adapter
 //! must never return or touch a record outside it, and must answer
@@ -27,6 +28,7 @@ pub mod error;
 pub mod events;
 pub mod identity;
 pub mod inventory;
+pub mod ledger;
 pub mod page;
 pub mod publishing;
 pub mod resources;

@@ -530,3 +530,25 @@ diesel::joinable!(resource_products -> resources (resource_id));
 diesel::joinable!(portal_app_products -> portal_apps (app_id));
 diesel::allow_tables_to_appear_in_same_query!(resource_categories, resources, resource_products);
 diesel::allow_tables_to_appear_in_same_query!(portal_apps, portal_app_products);
+
+diesel::table! {
+    ledger_writes (backend, kind, actor_user_id, idem_key) {
+        backend -> Text,
+        kind -> Text,
+        actor_user_id -> Text,
+        idem_key -> Text,
+        fingerprint -> Text,
+        record_id -> Nullable<Text>,
+        claimed_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ledger_authors (backend, record_id) {
+        backend -> Text,
+        record_id -> Text,
+        author -> Text,
+        recorded_at -> Timestamp,
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE ledger_authors;
+DROP TABLE ledger_writes;
