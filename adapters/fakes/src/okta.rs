@@ -1,0 +1,251 @@
+//! A wire-faithful fake of Okta's management API (users, groups, factors,
+//! lifecycle and credentials), over an [`OktaDirectory`], on
+//! `127.0.0.1:<ephemeral>` until dropped.
+//!
+//! What it does like Okta (contract §4b–4d):
+//! - `Authorization: SSWS <token>`; anything else is 401 E0000011;
+//! - errors use the envelope (`errorCode`, `errorSummary`, `errorLink`,
+//!   `errorId`, `errorCauses`);
+//! - every answer carries `X-Rate-Limit-Limit/-Remaining/-Reset` (epoch
+//!   seconds) of one bucket ([`OktaDirectory::with_rate_limit`], default 600
+//!   a minute); past the limit, 429 E0000047 until the window ends;
+//! - lists are paged by `limit` (default and max 200) and an opaque `after`
+//!   cursor, with separate `link` headers `rel="self"` and `rel="next"`;
+//! - `GET /api/v1/users` takes `search` (`eq`/`sw`, `and`/`or`, parentheses),
+//!   `filter` (`eq` on its documented fields) and `q` (prefix of first name,
+//!   last name or email; at most `limit` (default 10), unpaged); with none
+//!   of them DEPROVISIONED users are left out; `GET /api/v1/users/{id}`
+//!   takes an id, a login or a login's short name;
+//! - `GET /api/v1/groups` takes `q` (name prefix) or `search`
+//!   (`profile.name sw "…"`); `GET /api/v1/groups/{id}/users` and
+//!   `GET /api/v1/users/{id}/groups` are paged;
+//! - deleting one of Okta Verify's factors (provider OKTA: `push`,
+//!   `token:software:totp`, `signed_nonce`) deletes all three; an unknown
+//!   factor is 404 E0000007;
+//! - `reset_password` (users ACTIVE, RECOVERY, LOCKED_OUT or
+//!   PASSWORD_EXPIRED) moves the user to RECOVERY and records an email
+//!   ([`FakeOkta::emails_sent`]) or returns `resetPasswordUrl`;
+//! - `unlock` moves LOCKED_OUT to ACTIVE. Okta does not document the error
+//!   for another status; the fake answers 403 E0000038, as Okta does for
+//!   the other lifecycle operations refused by status;
+//! - `change_password` (users STAGED, ACTIVE, PASSWORD_EXPIRED or RECOVERY;
+//!   others 403 E0000038): a wrong old password is 403 E0000014 with the
+//!   cause `oldPassword: The credentials provided were incorrect.`; a new
+//!   password breaking the policy (at least 8 characters, a lowercase
+//!   letter, an uppercase letter, a number, no parts of the username) is
+//!   403 E0000080 with one `password:` cause listing only the broken parts.
+//!
+//! Faults ([`Faults`]) render as Okta errors; injected rate limits look
+//! like Okta's concurrent-limit 429s (limit and remaining `0`).
+
+mod directory;
+mod handlers;
+mod lifecycle;
+mod search;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use serde_json::Value;
+
+pub use directory::{DEMO_ENTITLEMENTS_ATTRIBUTE, DEMO_OPERATOR_GROUP, OktaDirectory, group_name};
+
+use crate::faults::{self, Faults, RequestLog};
+
+/// What the handlers share.
+pub(crate) struct Data {
+    pub dir: OktaDirectory,
+    /// (login, kind) of every email Okta would have sent.
+    pub emails: Vec<(String, String)>,
+    /// The rate-limit window now counted, and the requests in it.
+    pub window: u64,
+    pub used: u32,
+}
+
+/// The fake's state, cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    data: Arc<Mutex<Data>>,
+    /// The org URL, for links.
+    pub base: String,
+    token: Arc<str>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running fake Okta org; the server stops when this is dropped.
+pub struct FakeOkta {
+    shared: Shared,
+    faults: Faults,
+    log: RequestLog,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeOkta {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeOkta {
+    /// Serves `directory` to clients presenting `SSWS {api_token}`.
+    pub async fn start(directory: OktaDirectory, api_token: &str) -> std::io::Result<Self> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), directory, api_token).await
+    }
+
+    /// [`FakeOkta::start`] on a given address (port 0: an ephemeral one).
+    pub async fn start_on(
+        addr: SocketAddr,
+        directory: OktaDirectory,
+        api_token: &str,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let shared = Shared {
+            data: Arc::new(Mutex::new(Data {
+                dir: directory,
+                emails: Vec::new(),
+                window: 0,
+                used: 0,
+            })),
+            base,
+            token: api_token.into(),
+        };
+        let faults = Faults::default();
+        let log = RequestLog::default();
+        let router = Router::new()
+            .route("/api/v1/users", get(handlers::list_users))
+            .route("/api/v1/users/{id}", get(handlers::get_user))
+            .route("/api/v1/users/{id}/groups", get(handlers::user_groups))
+            .route("/api/v1/groups", get(handlers::list_groups))
+            .route("/api/v1/groups/{id}/users", get(handlers::group_users))
+            .route("/api/v1/users/{id}/factors", get(lifecycle::list_factors))
+            .route(
+                "/api/v1/users/{id}/factors/{factor}",
+                delete(lifecycle::delete_factor),
+            )
+            .route(
+                "/api/v1/users/{id}/lifecycle/reset_password",
+                post(lifecycle::reset_password),
+            )
+            .route(
+                "/api/v1/users/{id}/lifecycle/unlock",
+                post(lifecycle::unlock),
+            )
+            .route(
+                "/api/v1/users/{id}/credentials/change_password",
+                post(lifecycle::change_password),
+            )
+            .fallback(|| async { wire::not_found("path") })
+            .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
+            .with_state(shared.clone())
+            .layer(faults::layer(faults.clone(), wire::render_fault))
+            .layer(log.layer());
+        let task = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::warn!(%error, "the fake Okta stopped");
+            }
+        });
+        Ok(Self {
+            shared,
+            faults,
+            log,
+            task,
+        })
+    }
+
+    /// The org URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        self.shared.base.clone()
+    }
+
+    /// The faults injected into this fake.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Every request received.
+    pub fn requests(&self) -> &RequestLog {
+        &self.log
+    }
+
+    /// The user with this id as `GET /api/v1/users/{id}` serves it.
+    pub fn user(&self, id: &str) -> Option<Value> {
+        let data = self.shared.lock();
+        data.dir
+            .users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| wire::user(&self.shared.base, u))
+    }
+
+    /// The id of the user with this login (case-insensitive).
+    pub fn user_id(&self, login: &str) -> Option<String> {
+        self.shared.lock().dir.user_id(login)
+    }
+
+    /// Sets a user's status (e.g. `LOCKED_OUT`), as Okta would after
+    /// failed sign-ins.
+    pub fn set_status(&self, user_id: &str, status: &str) {
+        let mut data = self.shared.lock();
+        if let Some(u) = data.dir.users.iter_mut().find(|u| u.id == user_id) {
+            u.status = status.to_string();
+            u.status_changed = chrono::Utc::now();
+        }
+    }
+
+    /// (login, kind) of every email sent, oldest first; kind is
+    /// `reset_password`.
+    pub fn emails_sent(&self) -> Vec<(String, String)> {
+        self.shared.lock().emails.clone()
+    }
+}
+
+/// Counts the request in the rate-limit bucket, checks the API token, and
+/// adds the rate-limit headers to the answer.
+async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let now = wire::epoch_secs();
+    let (limit, remaining, reset, over) = {
+        let mut data = shared.lock();
+        let (limit, window_secs) = data.dir.rate_limit;
+        let window = now / window_secs;
+        if window != data.window {
+            data.window = window;
+            data.used = 0;
+        }
+        data.used = data.used.saturating_add(1);
+        let over = data.used > limit;
+        (
+            limit,
+            limit.saturating_sub(data.used),
+            (window + 1) * window_secs,
+            over,
+        )
+    };
+    if over {
+        return wire::rate_limited(limit, reset);
+    }
+    let expected = format!("SSWS {}", shared.token);
+    let authorized = request
+        .headers()
+        .get(AUTHORIZATION)
+        .is_some_and(|v| v.as_bytes() == expected.as_bytes());
+    let mut response = if authorized {
+        next.run(request).await
+    } else {
+        wire::error(401, "E0000011", "Invalid token provided", &[])
+    };
+    wire::rate_headers(response.headers_mut(), limit, remaining, reset);
+    response
+}

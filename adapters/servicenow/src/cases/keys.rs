@@ -1,0 +1,106 @@
+//! Idempotency keys through the [`WriteLedger`](switchboard_core::ledger::WriteLedger).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use switchboard_core::ledger::{Claim, KeyedWrite, WriteKind};
+use switchboard_core::{Actor, Error, Result};
+
+use crate::wire::hex;
+use crate::{BACKEND, Inner};
+
+/// How long an in-flight claim is waited for, in 50 ms steps.
+const INFLIGHT_STEPS: u32 = 100;
+
+/// What a claim leaves the caller to do.
+pub(crate) enum Slot {
+    /// Write; complete or release `write` (None: no key).
+    Fresh(Option<KeyedWrite>),
+    /// An earlier attempt since `since` may have written: look first.
+    Resumed(KeyedWrite, DateTime<Utc>),
+    /// An earlier write made this record.
+    Done(String),
+}
+
+/// A digest of fields, each length-prefixed so no two inputs collide.
+pub(crate) fn fingerprint(fields: &[&str]) -> String {
+    let mut canonical = String::new();
+    for f in fields {
+        canonical.push_str(&f.len().to_string());
+        canonical.push(':');
+        canonical.push_str(f);
+        canonical.push(';');
+    }
+    hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+impl Inner {
+    fn stale_after(&self) -> Duration {
+        Duration::from_millis(self.settings.timeout_ms.saturating_mul(3))
+            .max(Duration::from_secs(30))
+    }
+
+    /// Claims `key` (if any) for a write of `kind` with `print`.
+    pub(crate) async fn claim(
+        &self,
+        kind: WriteKind,
+        actor: &Actor,
+        key: Option<&str>,
+        print: &str,
+    ) -> Result<Slot> {
+        let Some(key) = key else {
+            return Ok(Slot::Fresh(None));
+        };
+        let write = KeyedWrite {
+            backend: BACKEND.to_string(),
+            kind,
+            actor_user_id: actor.user_id.clone(),
+            key: key.to_string(),
+            fingerprint: print.to_string(),
+        };
+        for _ in 0..INFLIGHT_STEPS {
+            match self.ledger.claim(&write, self.stale_after()).await? {
+                Claim::Granted => return Ok(Slot::Fresh(Some(write))),
+                Claim::Resumed { since } => return Ok(Slot::Resumed(write, since)),
+                Claim::Done { record_id } => return Ok(Slot::Done(record_id)),
+                Claim::Mismatch => {
+                    return Err(Error::Conflict(
+                        "this idempotency key was already used with different input".into(),
+                    ));
+                }
+                Claim::InFlight => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        Err(Error::Conflict(
+            "a request with this idempotency key is still in progress; retry shortly".into(),
+        ))
+    }
+
+    /// Completes a held claim.
+    pub(crate) async fn complete(&self, write: Option<&KeyedWrite>, record_id: &str) {
+        if let Some(write) = write
+            && let Err(error) = self.ledger.complete(write, record_id).await
+        {
+            tracing::error!(adapter.name = BACKEND, %error, "an idempotency key could not be completed");
+        }
+    }
+
+    /// Releases a held claim whose write certainly did not happen.
+    pub(crate) async fn release(&self, write: Option<&KeyedWrite>) {
+        if let Some(write) = write
+            && let Err(error) = self.ledger.release(write).await
+        {
+            tracing::error!(adapter.name = BACKEND, %error, "an idempotency key could not be released");
+        }
+    }
+
+    /// Records who a record was made for (logged, never failing the write).
+    pub(crate) async fn attribute(&self, record_id: &str, actor: &Actor) {
+        self.wrote(record_id);
+        let pair = [(record_id.to_string(), actor.name.clone())];
+        if let Err(error) = self.ledger.record_authors(BACKEND, &pair).await {
+            tracing::error!(adapter.name = BACKEND, %error, "the author of a write could not be recorded");
+        }
+    }
+}
