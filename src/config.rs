@@ -37,10 +37,20 @@
 //!   categories, resources and My Apps tiles laid over the database's
 //!   (an entry with an existing id replaces it; see [`ResourceEntry`]).
 //!
+//! - `cases.*` and `directory.*`: which backend serves support cases (`sql`
+//!   or `servicenow`) and users and identity (`sql` or `okta`); see
+//!   [`backends`].
+//!
 //! Unknown keys and bad values stop start-up with a message naming the key.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+mod backends;
+
+pub use backends::{
+    CasesBackend, CasesConfig, DirectoryBackend, DirectoryConfig, adapter_settings,
+};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -91,6 +101,10 @@ pub struct Config {
     pub resources: Vec<ResourceEntry>,
     /// `[[apps]]`: extra My Apps tiles.
     pub apps: Vec<AppEntry>,
+    /// `[cases]`: the support-case backend.
+    pub cases: CasesConfig,
+    /// `[directory]`: the user directory and identity backend.
+    pub directory: DirectoryConfig,
 }
 
 /// `[server]`
@@ -299,6 +313,8 @@ impl Default for Config {
             resource_categories: Vec::new(),
             resources: Vec::new(),
             apps: Vec::new(),
+            cases: CasesConfig::default(),
+            directory: DirectoryConfig::default(),
         }
     }
 }
@@ -786,6 +802,8 @@ impl Config {
         }
         self.tollfree.rates()?;
         self.status.check()?;
+        self.cases.check()?;
+        self.directory.check()?;
         self.check_library()?;
         self.check_operator_login()
     }

@@ -4,6 +4,7 @@
 //! each domain, the schema and the HTTP router; [`run`] is the command line.
 
 pub mod auth;
+pub mod backends;
 pub mod cli;
 pub mod config;
 pub mod graphql;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use switchboard_core::publishing::Publishing;
 use switchboard_core::tollfree::{PublishingTollFree, TollFreeBus};
-use switchboard_core::{CaseStore, EventBus, InProcessBus, TollFreeStore, UserDirectory};
+use switchboard_core::{CaseStore, EventBus, InProcessBus, TollFreeStore};
 use switchboard_sql::seed::{self, SeedOptions};
 use switchboard_sql::{Db, DbOptions, SqlStore};
 use tokio::net::TcpListener;
@@ -109,24 +110,38 @@ impl App {
             tollfree_bus.clone(),
             bus.clone(),
         ));
-        let cases: Arc<dyn CaseStore> =
-            Arc::new(Publishing::new(Arc::new(store.clone()), bus.clone()));
-        let directory: Arc<dyn UserDirectory> = Arc::new(store.clone());
+        let backends = backends::Backends::connect(&config, &store).await?;
+        let cases: Arc<dyn CaseStore> = Arc::new(Publishing::new(backends.cases, bus.clone()));
         let callers = Arc::new(Callers::new(
             verifier,
-            directory,
-            Arc::new(store.clone()),
+            backends.directory,
+            backends.accounts.clone(),
             Duration::from_secs(config.auth.principal_cache_secs),
         ));
+        let servicenow_hook = backends.servicenow.as_ref().and_then(|adapter| {
+            // Without a webhook, poll `sys_updated_on` (the adapter's
+            // `poll_secs`; 0 turns polling off too).
+            if config.cases.webhook_secret.is_none() {
+                let _detached = adapter.spawn_poller(bus.clone());
+            }
+            config.cases.webhook_secret.as_ref().map(|secret| {
+                Arc::new(server::webhooks::ServiceNowHook::new(
+                    secret,
+                    Duration::from_secs(config.cases.webhook_tolerance_secs),
+                    adapter.clone(),
+                    bus.clone(),
+                ))
+            })
+        });
         let status_bus = switchboard_core::status::StatusBus::default();
         let ports = Ports {
             cases,
-            accounts: Arc::new(store.clone()),
+            accounts: backends.accounts,
             bus,
             public_url: config.public_url(),
             callers: callers.clone(),
             audit: Arc::new(store.clone()),
-            identity: Arc::new(store.clone()),
+            identity: backends.identity,
             access_requests: Arc::new(store.clone()),
             profile: Arc::new(graphql::profile::ProfileLimits::new(&config.identity)),
             billing: Arc::new(store.clone()),
@@ -157,6 +172,7 @@ impl App {
                 &config.server.graphiql_assets,
             )),
             sessions: Arc::new(server::session::Sessions::new(&config, store.clone())?),
+            servicenow_hook,
             config: Arc::new(config),
         };
         Ok(Self { state, store })
@@ -291,7 +307,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token { email } => {
             let store = open_database(&config).await?;
-            let principal = store
+            // The configured directory (the database, or Okta) names the user.
+            let directory = backends::Backends::connect(&config, &store)
+                .await?
+                .directory;
+            let principal = directory
                 .principal_by_email(&email)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?

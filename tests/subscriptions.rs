@@ -52,7 +52,7 @@ async fn withdraw_from_b(gw: &common::Gateway, backend: Backend) {
                 .unwrap();
             conn.batch_execute(&sql).await.unwrap();
         }
-        Backend::Sqlite => {
+        Backend::Sqlite | Backend::ServiceNow | Backend::Mixed => {
             let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
                 diesel::SqliteConnection,
             >::establish(&url)

@@ -115,6 +115,11 @@ impl Callers {
         }
     }
 
+    /// The directory principals come from.
+    pub fn directory(&self) -> &Arc<dyn UserDirectory> {
+        &self.directory
+    }
+
     /// The token verifier (for readiness checks).
     pub fn verifier(&self) -> &Verifier {
         &self.verifier

@@ -7,6 +7,7 @@ mod graphql_http;
 mod health;
 pub mod session;
 mod sse;
+pub mod webhooks;
 mod ws;
 
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub struct AppState {
     pub graphiql: Arc<graphiql::Assets>,
     /// Operators' GraphiQL sessions and sign-in.
     pub sessions: Arc<session::Sessions>,
+    /// The ServiceNow webhook receiver, when cases live in ServiceNow and
+    /// a webhook secret is configured.
+    pub servicenow_hook: Option<Arc<webhooks::ServiceNowHook>>,
 }
 
 impl AppState {
@@ -66,6 +70,9 @@ pub fn router(state: AppState) -> Router {
         .route("/usage.csv", get(billing_downloads::usage_csv))
         .route("/usage.xlsx", get(billing_downloads::usage_xlsx))
         .route("/usage.pdf", get(billing_downloads::usage_pdf));
+    if state.servicenow_hook.is_some() {
+        router = router.route("/webhooks/servicenow", post(webhooks::servicenow));
+    }
     if state.config.graphiql_access() != Access::Off {
         router = router
             .route("/graphiql", get(graphiql::page))

@@ -11,19 +11,30 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use switchboard::App;
-use switchboard::config::Config;
-use switchboard_core::UserDirectory;
+use switchboard::config::{CasesBackend, Config, DirectoryBackend};
+use switchboard_fakes::okta::{FakeOkta, OktaDirectory};
+use switchboard_fakes::servicenow::{Dataset, FakeOptions, FakeServiceNow};
 use switchboard_sql::testing::TestDb;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-/// Which database a gateway runs on.
+/// Which backends a gateway runs on.
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// Cases and accounts in ServiceNow (its fake); the rest on SQLite.
+    ServiceNow,
+    /// Cases in ServiceNow, users and identity in Okta (their fakes); the
+    /// rest on SQLite.
+    Mixed,
 }
+
+/// The password of the fake ServiceNow's integration user.
+const SERVICENOW_USER: (&str, &str) = ("switchboard.integration", "fake-password");
+/// The fake Okta org's API token.
+const OKTA_TOKEN: &str = "00fake-okta-api-token";
 
 /// Demo users (see the README).
 pub const PRIMARY_A: &str = "pat.primary@harborfreight.example";
@@ -39,6 +50,10 @@ pub struct Gateway {
     pub app_state: switchboard::server::AppState,
     pub store: switchboard_sql::SqlStore,
     pub http: reqwest::Client,
+    /// The fake ServiceNow instance, when cases live there.
+    pub servicenow: Option<FakeServiceNow>,
+    /// The fake Okta org, when users live there.
+    pub okta: Option<FakeOkta>,
     stop: Option<oneshot::Sender<()>>,
     _db: TestDb,
     _dir: TempDir,
@@ -68,8 +83,29 @@ pub async fn start(backend: Backend) -> Option<Gateway> {
 /// Starts a gateway after `tweak` adjusts its configuration.
 pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Gateway> {
     let db = match backend {
-        Backend::Sqlite => TestDb::sqlite(),
         Backend::Postgres => TestDb::postgres().await?,
+        _ => TestDb::sqlite(),
+    };
+    let servicenow = match backend {
+        Backend::ServiceNow | Backend::Mixed => Some(
+            FakeServiceNow::start(
+                Dataset::demo(3, 240, 20_261_121, (2026, 1, 1))
+                    .await
+                    .expect("the ServiceNow demo dataset"),
+                FakeOptions::default(),
+            )
+            .await
+            .expect("the fake ServiceNow starts"),
+        ),
+        _ => None,
+    };
+    let okta = match backend {
+        Backend::Mixed => Some(
+            FakeOkta::start(OktaDirectory::demo(), OKTA_TOKEN)
+                .await
+                .expect("the fake Okta starts"),
+        ),
+        _ => None,
     };
     let dir = std::env::temp_dir().join(format!(
         "switchboard-e2e-{}-{}",
@@ -89,6 +125,30 @@ pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
     config.database.demo_cases = 240;
     config.database.demo_accounts = 3;
     config.database.pool_size = 4;
+    if let Some(fake) = &servicenow {
+        config.cases.backend = CasesBackend::Servicenow;
+        config.cases.servicenow = Some(object(json!({
+            "instance_url": fake.url(),
+            "auth": {
+                "method": "basic",
+                "username": SERVICENOW_USER.0,
+                "password": SERVICENOW_USER.1,
+            },
+            "poll_secs": 0,
+        })));
+    }
+    if let Some(fake) = &okta {
+        config.directory.backend = DirectoryBackend::Okta;
+        config.directory.okta = Some(object(json!({
+            "org_url": fake.url(),
+            "auth": { "method": "api_token", "token": OKTA_TOKEN },
+            "entitlements": {
+                "source": "groups",
+                "pattern": "acct-{account}-{role}",
+                "operator_group": "switchboard-operators",
+            },
+        })));
+    }
     tweak(&mut config);
     let app = App::build(config).await.expect("the gateway builds");
     let app_state = app.state.clone();
@@ -106,10 +166,20 @@ pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap(),
+        servicenow,
+        okta,
         stop: Some(stop),
         _db: db,
         _dir: TempDir(dir),
     })
+}
+
+/// A JSON object's map (adapter settings tables are maps).
+fn object(value: Value) -> serde_json::Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
 }
 
 fn rand_suffix() -> u64 {
@@ -131,7 +201,9 @@ impl Gateway {
     /// A bearer token for a demo user.
     pub async fn token(&self, email: &str) -> String {
         let principal = self
-            .store
+            .app_state
+            .callers
+            .directory()
             .principal_by_email(email)
             .await
             .unwrap()
@@ -276,6 +348,27 @@ macro_rules! on_both_backends {
                     if let Some(gw) = $crate::common::start($crate::common::Backend::Postgres).await {
                         super::$name(gw).await;
                     }
+                }
+            )*
+        }
+    };
+}
+
+/// Like `on_both_backends!`, plus a module running every test with its
+/// cases in ServiceNow (the fake), unchanged: the same GraphQL operations
+/// must pass whatever serves the cases.
+#[macro_export]
+macro_rules! on_every_case_backend {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!($($name),*);
+        mod servicenow {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let gw = $crate::common::start($crate::common::Backend::ServiceNow)
+                        .await
+                        .expect("a gateway on the fake ServiceNow");
+                    super::$name(gw).await;
                 }
             )*
         }

@@ -152,7 +152,10 @@ async fn a_delete_whose_answer_was_lost_is_retried_and_succeeds() -> Result<()> 
             .method(Method::DELETE)
             .after_handler(),
     );
-    assert_eq!(h.okta.reset_factor(&pat, &sms.id).await?, std::slice::from_ref(&sms.id));
+    assert_eq!(
+        h.okta.reset_factor(&pat, &sms.id).await?,
+        std::slice::from_ref(&sms.id)
+    );
     let deletes = h
         .fake
         .requests()

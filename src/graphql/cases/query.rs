@@ -12,7 +12,10 @@ use crate::graphql::errors::{IntoGql, to_gql};
 use crate::graphql::guards::Require;
 use crate::graphql::request;
 
-/// Case queries.
+/// Case queries. The fields that read the case backend are nullable: when
+/// it fails (a ServiceNow outage), only they are null, with a
+/// BACKEND_UNAVAILABLE error naming the backend, and the rest of the query
+/// still answers.
 #[derive(Default)]
 pub struct CaseQuery;
 
@@ -28,7 +31,7 @@ impl CaseQuery {
         order_by: Option<CaseOrderInput>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<CaseConnection> {
+    ) -> Result<Option<CaseConnection>> {
         let (caller, ports, _) = request(ctx)?;
         let filter = filter.unwrap_or_default();
         filter.check()?;
@@ -40,7 +43,9 @@ impl CaseQuery {
             .list_cases(&caller.scope, &filter, order, &page)
             .await
             .gql()?;
-        CaseConnection::load(ctx, result, filter, caller.scope.clone()).await
+        CaseConnection::load(ctx, result, filter, caller.scope.clone())
+            .await
+            .map(Some)
     }
 
     /// One case, by `id` or by `number` (give exactly one).
@@ -49,9 +54,9 @@ impl CaseQuery {
         ctx: &Context<'_>,
         id: Option<ID>,
         number: Option<String>,
-    ) -> Result<CaseNode> {
+    ) -> Result<Option<CaseNode>> {
         let (caller, ports, loaders) = request(ctx)?;
-        match (id, number) {
+        let case = match (id, number) {
             (Some(id), None) => loaders
                 .cases
                 .load_one(id.to_string())
@@ -69,7 +74,8 @@ impl CaseQuery {
                 "id",
                 "give either `id` or `number`",
             ))),
-        }
+        };
+        case.map(Some)
     }
 
     /// Cases whose number starts with the text, or whose title or
@@ -81,7 +87,7 @@ impl CaseQuery {
         text: String,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<CaseConnection> {
+    ) -> Result<Option<CaseConnection>> {
         let (caller, ports, _) = request(ctx)?;
         let text = validate::search_text("text", &text).gql()?;
         if text.is_empty() {
@@ -100,7 +106,9 @@ impl CaseQuery {
             .list_cases(&caller.scope, &filter, core::CaseOrder::default(), &page)
             .await
             .gql()?;
-        CaseConnection::load(ctx, result, filter, caller.scope.clone()).await
+        CaseConnection::load(ctx, result, filter, caller.scope.clone())
+            .await
+            .map(Some)
     }
 
     /// The overview's recent updates: activity across the caller's cases,
@@ -111,20 +119,22 @@ impl CaseQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<ActivityConnection> {
+    ) -> Result<Option<ActivityConnection>> {
         let (caller, ports, _) = request(ctx)?;
         let page = PageRequest::new(first, after).gql()?;
-        Ok(ports
-            .cases
-            .recent_updates(&caller.scope, &page)
-            .await
-            .gql()?
-            .into())
+        Ok(Some(
+            ports
+                .cases
+                .recent_updates(&caller.scope, &page)
+                .await
+                .gql()?
+                .into(),
+        ))
     }
 
     /// The case form's catalog.
-    async fn case_catalog(&self, ctx: &Context<'_>) -> Result<CaseCatalog> {
-        Ok(Catalog::clone(&*catalog(ctx).await?).into())
+    async fn case_catalog(&self, ctx: &Context<'_>) -> Result<Option<CaseCatalog>> {
+        Ok(Some(Catalog::clone(&*catalog(ctx).await?).into()))
     }
 
     /// A CSV of every case matching the filter (not just one page), to

@@ -1,0 +1,82 @@
+//! The ports of the domains that may live outside the gateway's database,
+//! built from `[cases]` and `[directory]`: support cases and accounts on
+//! SQL or ServiceNow, users and identity on SQL or Okta. Every other
+//! domain stays on SQL, so a mixed deployment runs in one process.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use switchboard_core::ledger::WriteLedger;
+use switchboard_core::{AccountStore, CaseStore, Identity, UserDirectory};
+use switchboard_okta::Okta;
+use switchboard_servicenow::ServiceNow;
+use switchboard_sql::SqlStore;
+
+use crate::config::{CasesBackend, Config, DirectoryBackend, adapter_settings};
+
+/// The configured backends of the external-capable domains.
+pub struct Backends {
+    /// Support cases (not yet wrapped in event publishing).
+    pub cases: Arc<dyn CaseStore>,
+    /// Accounts, locations, products and contacts: they live with the cases.
+    pub accounts: Arc<dyn AccountStore>,
+    /// Who a token's subject is, with their entitlements.
+    pub directory: Arc<dyn UserDirectory>,
+    /// Users of an account, factors, passwords and recovery.
+    pub identity: Arc<dyn Identity>,
+    /// The ServiceNow adapter, when cases live there (webhook and poller).
+    pub servicenow: Option<ServiceNow>,
+}
+
+impl Backends {
+    /// Connects the configured backends; the database serves the rest.
+    pub async fn connect(config: &Config, store: &SqlStore) -> anyhow::Result<Self> {
+        let local = Arc::new(store.clone());
+        let (cases, accounts, servicenow): (Arc<dyn CaseStore>, Arc<dyn AccountStore>, _) =
+            match config.cases.backend {
+                CasesBackend::Sql => (local.clone(), local.clone(), None),
+                CasesBackend::Servicenow => {
+                    let settings = adapter_settings::<switchboard_servicenow::Settings>(
+                        "cases.servicenow",
+                        config.cases.servicenow.as_ref(),
+                    )?;
+                    let ledger: Arc<dyn WriteLedger> = local.clone();
+                    let adapter = ServiceNow::connect(settings, ledger)
+                        .await
+                        .context("cannot start the ServiceNow case backend")?;
+                    tracing::info!(
+                        adapter.name = "servicenow",
+                        "cases are served by ServiceNow"
+                    );
+                    let shared = Arc::new(adapter.clone());
+                    (shared.clone(), shared, Some(adapter))
+                }
+            };
+        let (directory, identity): (Arc<dyn UserDirectory>, Arc<dyn Identity>) =
+            match config.directory.backend {
+                DirectoryBackend::Sql => (local.clone(), local.clone()),
+                DirectoryBackend::Okta => {
+                    let settings = adapter_settings::<switchboard_okta::Settings>(
+                        "directory.okta",
+                        config.directory.okta.as_ref(),
+                    )?;
+                    let okta = Arc::new(
+                        Okta::new(settings, accounts.clone(), local.clone())
+                            .context("cannot start the Okta directory backend")?,
+                    );
+                    tracing::info!(
+                        adapter.name = "okta",
+                        "users and identity are served by Okta"
+                    );
+                    (okta.clone(), okta)
+                }
+            };
+        Ok(Self {
+            cases,
+            accounts,
+            directory,
+            identity,
+            servicenow,
+        })
+    }
+}

@@ -1,0 +1,269 @@
+//! The gateway with its cases in ServiceNow (the fake instance): the
+//! upstream-request budget of a case list, partial results during an
+//! outage, the signed webhook and the polling fallback.
+
+mod common;
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use switchboard_fakes::faults::{Fault, Rule};
+
+use common::{Backend, Gateway, PRIMARY_A, PRIMARY_B};
+
+const SECRET: &str = "a-webhook-secret-for-tests";
+
+async fn gateway(tweak: impl FnOnce(&mut switchboard::config::Config)) -> Gateway {
+    common::start_with(Backend::ServiceNow, tweak)
+        .await
+        .expect("a gateway on the fake ServiceNow")
+}
+
+fn fake(gw: &Gateway) -> &switchboard_fakes::servicenow::FakeServiceNow {
+    gw.servicenow.as_ref().expect("the fake ServiceNow")
+}
+
+/// A case of the first demo account, as the portal lists it.
+async fn some_case(gw: &Gateway, token: &str, states: &str) -> Value {
+    let list = gw
+        .data(
+            token,
+            &format!("{{ cases(filter: {{ states: [{states}] }}, first: 1) {{ nodes {{ id number }} }} }}"),
+            json!({}),
+        )
+        .await;
+    list["cases"]["nodes"][0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_cases_with_references_cost_three_upstream_requests() {
+    let gw = gateway(|_| {}).await;
+    let token = gw.token(PRIMARY_A).await;
+    let query = "{ cases(first: 50) { nodes { number account { name } \
+                 location { name } contact { name email } } } }";
+    for round in ["cold", "warm"] {
+        fake(&gw).requests().clear();
+        let data = gw.data(&token, query, json!({})).await;
+        let nodes = data["cases"]["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), 50, "{round}: a full page");
+        assert!(
+            nodes.iter().any(|n| !n["location"].is_null()),
+            "{round}: locations resolve"
+        );
+        assert!(
+            nodes.iter().all(|n| n["account"]["name"].is_string()),
+            "{round}: accounts resolve"
+        );
+        let requests = fake(&gw).requests().entries();
+        assert!(
+            requests.len() <= 3,
+            "{round}: {} upstream requests: {requests:#?}",
+            requests.len()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_nulls_only_the_case_fields() {
+    let gw = gateway(|_| {}).await;
+    let token = gw.token(PRIMARY_A).await;
+    fake(&gw)
+        .faults()
+        .inject(Rule::new(Fault::Status(503)).times(1_000));
+    let (status, body) = gw
+        .post(
+            &token,
+            "{ cases(first: 5) { nodes { id } } systemStatus { indicator } \
+               billingSummaries { account { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["cases"].is_null(), "{body}");
+    assert!(
+        body["data"]["systemStatus"]["indicator"].is_string(),
+        "{body}"
+    );
+    assert!(body["data"]["billingSummaries"].is_array(), "{body}");
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BACKEND_UNAVAILABLE", "{body}");
+    assert_eq!(error["extensions"]["backend"], "servicenow", "{body}");
+    assert_eq!(error["path"], json!(["cases"]), "{body}");
+    let text = body.to_string();
+    assert!(
+        !text.contains("127.0.0.1") && !text.contains("fake-password"),
+        "no internals leak: {text}"
+    );
+}
+
+/// Signs a record-change post as a ServiceNow business rule would.
+fn signed(body: &Value, timestamp: i64, secret: &str) -> (String, String) {
+    let raw = body.to_string();
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.{raw}").as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (raw, format!("sha256={hex}"))
+}
+
+async fn post_hook(gw: &Gateway, raw: String, timestamp: i64, signature: &str) -> (u16, Value) {
+    let response = gw
+        .http
+        .post(format!("{}/webhooks/servicenow", gw.base))
+        .header("content-type", "application/json")
+        .header("x-switchboard-timestamp", timestamp.to_string())
+        .header("x-switchboard-signature", signature)
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Posts `change`, signed with a fresh timestamp each time, until the
+/// subscriber hears of it: a subscription becomes active a moment after its
+/// `subscribe` message, so a first post may come too early. Returns the
+/// event's payload and the last post (body, timestamp, signature).
+async fn deliver(
+    gw: &Gateway,
+    events: &mut common::Subscription,
+    change: &Value,
+) -> (Value, (String, i64, String)) {
+    for attempt in 0..5 {
+        let now = chrono::Utc::now().timestamp() + attempt;
+        let (raw, signature) = signed(change, now, SECRET);
+        let (status, body) = post_hook(gw, raw.clone(), now, &signature).await;
+        assert_eq!((status, &body), (202, &json!({ "accepted": true })));
+        if let Ok(Some(message)) =
+            tokio::time::timeout(Duration::from_secs(3), events.next_message()).await
+        {
+            return (message["payload"].clone(), (raw, now, signature));
+        }
+    }
+    panic!("no event after five signed posts of {change}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_webhooks_reach_subscribers_once() {
+    let gw = gateway(|c| c.cases.webhook_secret = Some(SECRET.into())).await;
+    let token = gw.token(PRIMARY_A).await;
+    let case = some_case(&gw, &token, "OPEN").await;
+    let number = case["number"].as_str().unwrap().to_string();
+    let mut events = gw
+        .subscribe(
+            "graphql-transport-ws",
+            &token,
+            "subscription($n: String) { caseEvents(caseNumber: $n) { kind case { number state } } }",
+            json!({ "n": number }),
+        )
+        .await;
+    let sys_id = fake(&gw)
+        .agent_comment(&number, "beth.agent", "We are dispatching a technician.")
+        .await
+        .expect("the agent comments");
+    let now = chrono::Utc::now().timestamp();
+    let change = json!({
+        "table": "sn_customerservice_case", "sys_id": sys_id, "number": number,
+        "operation": "update", "changed": ["comments"],
+        "sys_updated_on": "2026-11-21 12:00:00",
+    });
+
+    let (raw, signature) = signed(&change, now, "not-the-secret-at-all");
+    assert_eq!(post_hook(&gw, raw, now, &signature).await.0, 401);
+    let (raw, signature) = signed(&change, now - 3_600, SECRET);
+    assert_eq!(post_hook(&gw, raw, now - 3_600, &signature).await.0, 401);
+    let (event, (raw, now, signature)) = deliver(&gw, &mut events, &change).await;
+    assert_eq!(
+        event["data"]["caseEvents"]["kind"], "COMMENT_ADDED",
+        "{event}"
+    );
+    assert_eq!(
+        event["data"]["caseEvents"]["case"]["number"],
+        number.as_str()
+    );
+    let (status, body) = post_hook(&gw, raw, now, &signature).await;
+    assert_eq!(
+        (status, &body),
+        (202, &json!({ "accepted": false })),
+        "a replay is acknowledged and ignored"
+    );
+    let comments = gw
+        .data(
+            &token,
+            "query($n: String) { case(number: $n) { activity(first: 5) { nodes { body author } } } }",
+            json!({ "n": number }),
+        )
+        .await;
+    assert_eq!(
+        comments["case"]["activity"]["nodes"][0]["body"], "We are dispatching a technician.",
+        "{comments}"
+    );
+
+    let other = gw.token(PRIMARY_B).await;
+    let mut outsider = gw
+        .subscribe(
+            "graphql-transport-ws",
+            &other,
+            "subscription { caseEvents { case { number } } }",
+            json!({}),
+        )
+        .await;
+    fake(&gw)
+        .agent_set_state(&number, "beth.agent", "18")
+        .await
+        .expect("the agent asks for information");
+    let change = json!({ "sys_id": sys_id, "operation": "update", "changed": ["state"] });
+    let mut event = deliver(&gw, &mut events, &change).await.0;
+    // A late echo of an earlier post may come first; it names the case too.
+    while event["data"]["caseEvents"]["case"]["state"] != "AWAITING_INFO" {
+        event = events.next_event().await;
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), outsider.next_message())
+            .await
+            .is_err(),
+        "another customer hears nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_webhook_the_adapter_polls() {
+    let gw = gateway(|c| {
+        let settings = c.cases.servicenow.as_mut().expect("servicenow settings");
+        settings.insert("poll_secs".into(), json!(1));
+    })
+    .await;
+    let token = gw.token(PRIMARY_A).await;
+    let case = some_case(&gw, &token, "OPEN").await;
+    let number = case["number"].as_str().unwrap().to_string();
+    let mut events = gw
+        .subscribe(
+            "graphql-transport-ws",
+            &token,
+            "subscription($n: String) { caseEvents(caseNumber: $n) { case { number state } } }",
+            json!({ "n": number }),
+        )
+        .await;
+    // Let the poller take its first look before the agent acts.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    fake(&gw)
+        .agent_set_state(&number, "beth.agent", "18")
+        .await
+        .expect("the agent asks for information");
+    let event = events.next_event().await;
+    assert_eq!(
+        event["data"]["caseEvents"]["case"]["number"],
+        number.as_str()
+    );
+    assert_eq!(
+        event["data"]["caseEvents"]["case"]["state"],
+        "AWAITING_INFO"
+    );
+}
