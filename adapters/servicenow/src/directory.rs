@@ -307,31 +307,7 @@ impl Inner {
         &self,
         names: &[String],
     ) -> Result<HashMap<String, UserRef>, HttpError> {
-        let names = id_list(names);
-        let (_, missing) = self.users.split(&names);
-        if !missing.is_empty() {
-            let rows = self
-                .rows_in(
-                    &self.settings.tables.user,
-                    "user_name",
-                    &missing,
-                    &["sys_id", "user_name", "name", "email"],
-                    "",
-                )
-                .await?;
-            for r in &rows {
-                let user = UserRef {
-                    name: s(r, "name"),
-                    email: s(r, "email").to_ascii_lowercase(),
-                };
-                self.users.put(s(r, "user_name"), user.clone());
-                self.user_ids.put(s(r, "sys_id"), user);
-            }
-        }
-        Ok(names
-            .iter()
-            .filter_map(|n| self.users.get(n).map(|u| (n.clone(), u)))
-            .collect())
+        self.users_by("user_name", names).await
     }
 
     /// Users by sys_id (watch-list entries), batched and cached.
@@ -339,13 +315,28 @@ impl Inner {
         &self,
         ids: &[String],
     ) -> Result<HashMap<String, UserRef>, HttpError> {
-        let ids = id_list(ids);
-        let (_, missing) = self.user_ids.split(&ids);
+        self.users_by("sys_id", ids).await
+    }
+
+    /// Users whose `column` (`user_name` or `sys_id`) is one of `keys`: one
+    /// `…IN` read for those not cached, which fills both caches.
+    async fn users_by(
+        &self,
+        column: &str,
+        keys: &[String],
+    ) -> Result<HashMap<String, UserRef>, HttpError> {
+        let cache = if column == "sys_id" {
+            &self.user_ids
+        } else {
+            &self.users
+        };
+        let keys = id_list(keys);
+        let (_, missing) = cache.split(&keys);
         if !missing.is_empty() {
             let rows = self
                 .rows_in(
                     &self.settings.tables.user,
-                    "sys_id",
+                    column,
                     &missing,
                     &["sys_id", "user_name", "name", "email"],
                     "",
@@ -360,9 +351,9 @@ impl Inner {
                 self.user_ids.put(s(r, "sys_id"), user);
             }
         }
-        Ok(ids
+        Ok(keys
             .iter()
-            .filter_map(|id| self.user_ids.get(id).map(|u| (id.clone(), u)))
+            .filter_map(|k| cache.get(k).map(|u| (k.clone(), u)))
             .collect())
     }
 
