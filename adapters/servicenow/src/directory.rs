@@ -374,11 +374,26 @@ impl Inner {
     }
 }
 
-fn in_scope<T>(scope: &Scope, items: Vec<T>, account: impl Fn(&T) -> &str) -> Vec<T> {
-    items
+/// The records with these ids that are in scope: nothing for an empty scope
+/// (no upstream read), otherwise one cached by-ids `read` filtered to the
+/// scope's accounts; `what` names them in errors.
+async fn in_scope<T, F>(
+    scope: &Scope,
+    what: &str,
+    read: impl FnOnce() -> F,
+    account: impl Fn(&T) -> &str,
+) -> Result<Vec<T>>
+where
+    F: std::future::Future<Output = Result<Vec<T>, HttpError>>,
+{
+    if scope.accounts().is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = read().await.map_err(|e| e.into_core(what))?;
+    Ok(found
         .into_iter()
         .filter(|i| scope.contains(account(i)))
-        .collect()
+        .collect())
 }
 
 #[async_trait]
@@ -409,39 +424,33 @@ impl AccountStore for ServiceNow {
     }
 
     async fn locations_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Location>> {
-        if scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let found = self
-            .inner
-            .locations_by(ids)
-            .await
-            .map_err(|e| e.into_core("locations"))?;
-        Ok(in_scope(scope, found, |l| &l.account_id))
+        in_scope(
+            scope,
+            "locations",
+            || self.inner.locations_by(ids),
+            |l: &Location| &l.account_id,
+        )
+        .await
     }
 
     async fn products_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Product>> {
-        if scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let found = self
-            .inner
-            .products_by(ids)
-            .await
-            .map_err(|e| e.into_core("products"))?;
-        Ok(in_scope(scope, found, |p| &p.account_id))
+        in_scope(
+            scope,
+            "products",
+            || self.inner.products_by(ids),
+            |p: &Product| &p.account_id,
+        )
+        .await
     }
 
     async fn contacts_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Contact>> {
-        if scope.accounts().is_empty() {
-            return Ok(Vec::new());
-        }
-        let found = self
-            .inner
-            .contacts_by(ids)
-            .await
-            .map_err(|e| e.into_core("contacts"))?;
-        Ok(in_scope(scope, found, |c| &c.account_id))
+        in_scope(
+            scope,
+            "contacts",
+            || self.inner.contacts_by(ids),
+            |c: &Contact| &c.account_id,
+        )
+        .await
     }
 
     async fn locations(&self, scope: &Scope, account_id: &str) -> Result<Vec<Location>> {
