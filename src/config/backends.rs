@@ -9,8 +9,8 @@
 //!   secret of `POST /webhooks/servicenow` (unset: the route is off) and how
 //!   far a signed timestamp may be from now.
 //! - `directory.backend` (`sql` or `okta`) and `[directory.okta]`: the Okta
-//!   adapter's settings (org URL, API token, where entitlements come from;
-//!   see `switchboard_okta::Settings`).
+//!   adapter's settings (org URL, API token or OAuth service app, where
+//!   entitlements come from; see `switchboard_okta::Settings`).
 //!
 //! The adapters' own keys are checked when the gateway starts, with the
 //! same refusal of unknown keys as everywhere else; secrets may come from

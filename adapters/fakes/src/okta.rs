@@ -3,7 +3,46 @@
 //! `127.0.0.1:<ephemeral>` until dropped.
 //!
 //! What it does like Okta (contract §4b–4d):
-//! - `Authorization: SSWS <token>`; anything else is 401 E0000011;
+//! - `Authorization: SSWS <token>`, or `Bearer <access token>` of a service
+//!   app; anything else is 401 E0000011. A bearer token that is unknown,
+//!   expired or revoked ([`FakeOkta::revoke_tokens`]) is 401 E0000011, one
+//!   without the scope the call needs is 403 E0000006; both carry a
+//!   `WWW-Authenticate: Bearer …` challenge naming the scope and the
+//!   `error` (`invalid_token`, `insufficient_scope`). Reads of groups need
+//!   `okta.groups.read`; reads of users, a user's groups and a user's
+//!   factors `okta.users.read`; factor resets, lifecycle and credentials
+//!   `okta.users.manage`; a `.manage` scope grants its `.read`. Okta lists
+//!   a user's factors under the users scopes (`okta.factors.*` is for the
+//!   org's factor settings), so `okta.factors.*` grants nothing here;
+//! - `POST /oauth2/v1/token` (the org authorization server) for service
+//!   apps registered with [`FakeOkta::add_service_app`]:
+//!   `grant_type=client_credentials`, form-encoded, authenticated by a
+//!   `private_key_jwt` assertion (`client_assertion_type` jwt-bearer). The
+//!   assertion is checked as Okta does: a known client (`iss`, and
+//!   `client_id` if sent), a registered `kid` (optional when the app has
+//!   one key), an RS256/384/512 or ES256/384 signature by that key, `sub`
+//!   = the client id, `aud` = the endpoint's own URL, an `exp` neither past
+//!   nor more than an hour away, a `jti` never used before. Failures are
+//!   401 `invalid_client`. The requested `scope` must be given and hold
+//!   only `okta.*` scopes; the token gets those the app was granted (none:
+//!   400 `invalid_scope`). Answers are `{"token_type": "Bearer",
+//!   "expires_in", "access_token", "scope"}` with `Cache-Control:
+//!   no-store`; tokens are opaque and live an hour
+//!   ([`FakeOkta::set_token_lifetime`] shortens it for tests);
+//!   [`FakeOkta::token_requests`] counts the requests;
+//! - DPoP (RFC 9449) for apps that require it
+//!   ([`ServiceApp::require_dpop`]), or whenever a token request carries a
+//!   `DPoP` proof: the proof (`typ` `dpop+jwt`, an asymmetric `alg`, the
+//!   public `jwk`, `htm`, `htu`, a recent `iat`, a fresh `jti`) must carry
+//!   the current nonce, else 400 `use_dpop_nonce` with a `DPoP-Nonce`
+//!   header ([`FakeOkta::rotate_dpop_nonce`] changes it); a bad or missing
+//!   proof is 400 `invalid_dpop_proof`. The token is then `token_type:
+//!   DPoP`, bound to the key's thumbprint: API calls must send
+//!   `Authorization: DPoP <token>` and a proof by that key naming the
+//!   request, with `ath` the hash of the token (no nonce); otherwise 401
+//!   E0000011 with a `WWW-Authenticate: DPoP …` challenge. A bound token
+//!   sent as `Bearer` is refused. Not implemented: client secrets, the
+//!   admin roles a real service app also needs;
 //! - errors use the envelope (`errorCode`, `errorSummary`, `errorLink`,
 //!   `errorId`, `errorCauses`);
 //! - every answer carries `X-Rate-Limit-Limit/-Remaining/-Reset` (epoch
@@ -38,23 +77,28 @@
 //! Faults ([`Faults`]) render as Okta errors; injected rate limits look
 //! like Okta's concurrent-limit 429s (limit and remaining `0`).
 
+mod access;
+mod apps;
 mod directory;
+mod dpop;
 mod handlers;
 mod lifecycle;
+mod oauth;
 mod search;
 mod wire;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use serde_json::Value;
 
+pub use apps::{InvalidKey, ServiceApp, TestKey};
 pub use directory::{DEMO_ENTITLEMENTS_ATTRIBUTE, DEMO_OPERATOR_GROUP, OktaDirectory, group_name};
 
 use crate::faults::{self, Faults, RequestLog};
@@ -67,6 +111,8 @@ pub(crate) struct Data {
     /// The rate-limit window now counted, and the requests in it.
     pub window: u64,
     pub used: u32,
+    /// Service apps and the tokens issued to them.
+    pub oauth: oauth::OAuthState,
 }
 
 /// The fake's state, cheap to clone.
@@ -118,6 +164,7 @@ impl FakeOkta {
                 emails: Vec::new(),
                 window: 0,
                 used: 0,
+                oauth: oauth::OAuthState::default(),
             })),
             base,
             token: api_token.into(),
@@ -147,6 +194,7 @@ impl FakeOkta {
                 "/api/v1/users/{id}/credentials/change_password",
                 post(lifecycle::change_password),
             )
+            .route("/oauth2/v1/token", post(oauth::token))
             .fallback(|| async { wire::not_found("path") })
             .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
             .with_state(shared.clone())
@@ -210,10 +258,49 @@ impl FakeOkta {
     pub fn emails_sent(&self) -> Vec<(String, String)> {
         self.shared.lock().emails.clone()
     }
+
+    /// Registers a service app; its tokens come from
+    /// [`FakeOkta::token_url`].
+    pub fn add_service_app(&self, app: ServiceApp) {
+        let mut data = self.shared.lock();
+        data.oauth.apps.retain(|a| a.client_id != app.client_id);
+        data.oauth.apps.push(app);
+    }
+
+    /// The org authorization server's token endpoint,
+    /// `{org}/oauth2/v1/token`.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth2/v1/token", self.shared.base)
+    }
+
+    /// The lifetime of access tokens issued from now on (Okta's is an
+    /// hour; `expires_in` says it in whole seconds, at least 1).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.lock().oauth.lifetime = lifetime;
+    }
+
+    /// Revokes every access token issued so far: calls with them get 401.
+    pub fn revoke_tokens(&self) {
+        for token in self.shared.lock().oauth.tokens.values_mut() {
+            token.revoked = true;
+        }
+    }
+
+    /// Replaces the nonce DPoP proofs at the token endpoint must carry (as
+    /// Okta does from time to time).
+    pub fn rotate_dpop_nonce(&self) {
+        self.shared.lock().oauth.nonce = oauth::random_text();
+    }
+
+    /// How many requests reached the token endpoint (refused ones too).
+    pub fn token_requests(&self) -> usize {
+        self.shared.lock().oauth.requests
+    }
 }
 
-/// Counts the request in the rate-limit bucket, checks the API token, and
-/// adds the rate-limit headers to the answer.
+/// Counts the request in the rate-limit bucket, checks the credentials of
+/// management API calls ([`access::refuse`]), and adds the rate-limit
+/// headers to the answer.
 async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Response {
     let now = wire::epoch_secs();
     let (limit, remaining, reset, over) = {
@@ -236,15 +323,15 @@ async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Res
     if over {
         return wire::rate_limited(limit, reset);
     }
-    let expected = format!("SSWS {}", shared.token);
-    let authorized = request
-        .headers()
-        .get(AUTHORIZATION)
-        .is_some_and(|v| v.as_bytes() == expected.as_bytes());
-    let mut response = if authorized {
-        next.run(request).await
+    let path = request.uri().path().to_string();
+    let refused = if path.starts_with("/oauth2/") {
+        None
     } else {
-        wire::error(401, "E0000011", "Invalid token provided", &[])
+        access::refuse(&shared, request.headers(), request.method(), &path)
+    };
+    let mut response = match refused {
+        None => next.run(request).await,
+        Some(response) => response,
     };
     wire::rate_headers(response.headers_mut(), limit, remaining, reset);
     response

@@ -1,7 +1,10 @@
 //! The HTTP transport to Okta's management API.
 //!
-//! - Every request carries `Authorization: SSWS <token>` (a sensitive
-//!   header: never logged).
+//! - Every request carries `Authorization: SSWS <token>`, or `Bearer
+//!   <access token>` of a service app ([`crate::oauth`]), or `DPoP <access
+//!   token>` with a fresh `DPoP` proof; the header is sensitive and never
+//!   logged. A 401 to an access token replaces the token and sends the
+//!   request once more (Okta did not process it).
 //! - Lists follow the `link` header with `rel="next"`; page URLs are never
 //!   built here, and a `next` link to another origin is refused (the token
 //!   would go with it).
@@ -17,13 +20,14 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::BACKEND;
 use crate::error::OktaError;
+use crate::oauth::TokenSource;
 use crate::settings::{Auth, Settings};
 use crate::wire::ErrorBody;
 
@@ -58,13 +62,29 @@ const MAX_RATE_LIMITED: u32 = 5;
 const MAX_PAGES: usize = 10_000;
 
 /// Extra wait after a rate-limit reset, for clock skew.
-const RESET_MARGIN: Duration = Duration::from_millis(50);
+pub(crate) const RESET_MARGIN: Duration = Duration::from_millis(50);
+
+/// How requests authenticate.
+enum Credentials {
+    /// `SSWS <token>`, ready to send.
+    ApiToken(HeaderValue),
+    /// Access tokens of a service app (`Bearer`, or `DPoP` with proofs).
+    ServiceApp(Box<TokenSource>),
+}
+
+/// The `Authorization` of one request, its DPoP proof, and the access
+/// token in it.
+struct Authorization {
+    header: HeaderValue,
+    proof: Option<HeaderValue>,
+    token: Option<String>,
+}
 
 /// The transport, shared by every call of one adapter.
 pub(crate) struct Client {
     http: reqwest::Client,
     base: Url,
-    authorization: HeaderValue,
+    credentials: Credentials,
     retries: u32,
     backoff: Duration,
     max_wait: Duration,
@@ -85,15 +105,22 @@ impl Client {
                 "must be the org's http(s) URL without a path, e.g. https://example.okta.com"
                     .to_string(),
             ))?;
-        let Auth::ApiToken { token } = &settings.auth;
-        let mut authorization = HeaderValue::from_str(&format!("SSWS {token}"))
-            .ok()
-            .filter(|_| !token.trim().is_empty())
-            .ok_or((
-                "auth.token",
-                "must be a non-empty API token of visible characters".to_string(),
-            ))?;
-        authorization.set_sensitive(true);
+        let credentials = match &settings.auth {
+            Auth::ApiToken { token } => {
+                let mut authorization = HeaderValue::from_str(&format!("SSWS {token}"))
+                    .ok()
+                    .filter(|_| !token.trim().is_empty())
+                    .ok_or((
+                        "auth.token",
+                        "must be a non-empty API token of visible characters".to_string(),
+                    ))?;
+                authorization.set_sensitive(true);
+                Credentials::ApiToken(authorization)
+            }
+            Auth::OauthServiceApp(app) => {
+                Credentials::ServiceApp(Box::new(TokenSource::new(&base, app)?))
+            }
+        };
         if !(1..=200).contains(&settings.page_size) {
             return Err(("page_size", "must be between 1 and 200".into()));
         }
@@ -105,7 +132,7 @@ impl Client {
         Ok(Self {
             http,
             base,
-            authorization,
+            credentials,
             retries: settings.retries,
             backoff: Duration::from_millis(settings.backoff_ms),
             max_wait: Duration::from_millis(settings.max_wait_ms),
@@ -239,7 +266,11 @@ impl Client {
     }
 
     /// Sleeps `wait` if the call's budget allows it.
-    async fn wait(&self, wait: Duration, waited: &mut Duration) -> Result<(), OktaError> {
+    pub(crate) async fn wait(
+        &self,
+        wait: Duration,
+        waited: &mut Duration,
+    ) -> Result<(), OktaError> {
         if *waited + wait > self.max_wait {
             return Err(OktaError::RateLimited {
                 wait_ms: wait.as_millis() as u64,
@@ -256,8 +287,62 @@ impl Client {
         Ok(())
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
+    /// The wait before retry number `attempt + 1`.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         self.backoff.saturating_mul(1 << attempt.min(10))
+    }
+
+    /// The HTTP client (timeout, no redirects).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Retries after a 5xx or a transport error.
+    pub(crate) fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// The most one call waits for rate limits.
+    pub(crate) fn max_wait(&self) -> Duration {
+        self.max_wait
+    }
+
+    /// The `Authorization` of a request for `method` on `url`; `stale` is
+    /// an access token Okta refused.
+    async fn authorization(
+        &self,
+        stale: Option<&str>,
+        method: &Method,
+        url: &Url,
+    ) -> Result<Authorization, OktaError> {
+        let sensitive = |text: String| {
+            HeaderValue::from_str(&text)
+                .map(|mut v| {
+                    v.set_sensitive(true);
+                    v
+                })
+                .map_err(|_| OktaError::Contract("an unusable access token".into()))
+        };
+        match &self.credentials {
+            Credentials::ApiToken(header) => Ok(Authorization {
+                header: header.clone(),
+                proof: None,
+                token: None,
+            }),
+            Credentials::ServiceApp(source) => {
+                let token = source.token(self, stale).await?;
+                let scheme = if token.dpop { "DPoP" } else { "Bearer" };
+                let proof = match source.proof(method, url, &token)? {
+                    Some(proof) => Some(sensitive(proof)?),
+                    None => None,
+                };
+                Ok(Authorization {
+                    header: sensitive(format!("{scheme} {}", token.value))?,
+                    proof,
+                    token: Some(token.value),
+                })
+            }
+        }
     }
 
     /// Sends one request with the rate-limit and retry policy.
@@ -284,15 +369,26 @@ impl Client {
         let mut attempt = 0u32;
         let mut limited = 0u32;
         let mut waited = Duration::ZERO;
+        let mut refused: Option<String> = None;
         loop {
             if let Some(wait) = self.pending_wait() {
                 self.wait(wait, &mut waited).await.map_err(Failure::first)?;
             }
+            let authorization = self
+                .authorization(refused.as_deref(), &method, &url)
+                .await
+                .map_err(|error| Failure {
+                    error,
+                    retried: attempt > 0,
+                })?;
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
-                .header(AUTHORIZATION, self.authorization.clone())
+                .header(AUTHORIZATION, authorization.header)
                 .header("accept", "application/json");
+            if let Some(proof) = authorization.proof {
+                request = request.header("dpop", proof);
+            }
             if let Some(body) = &body {
                 request = request.json(body);
             }
@@ -338,11 +434,24 @@ impl Client {
             if status.is_success() {
                 return Ok(response);
             }
+            if status == StatusCode::UNAUTHORIZED
+                && refused.is_none()
+                && let Some(token) = authorization.token
+            {
+                tracing::debug!(
+                    adapter.name = BACKEND,
+                    "okta refused the access token; fetching another"
+                );
+                refused = Some(token);
+                continue;
+            }
+            let scope = required_scope(response.headers());
             let bytes = response.bytes().await.unwrap_or_default();
             let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
             let error = OktaError::Api {
                 status: status.as_u16(),
                 body,
+                scope,
             };
             return Err(Failure {
                 error,
@@ -350,6 +459,21 @@ impl Client {
             });
         }
     }
+}
+
+/// The scope an `insufficient_scope` challenge (`WWW-Authenticate: Bearer
+/// …, scope="…", error="insufficient_scope"`) names.
+fn required_scope(headers: &HeaderMap) -> Option<String> {
+    let challenge = headers.get(WWW_AUTHENTICATE)?.to_str().ok()?;
+    if !challenge.contains("insufficient_scope") {
+        return None;
+    }
+    let (_, rest) = challenge.split_once("scope=\"")?;
+    let (scope, _) = rest.split_once('"')?;
+    let plain = scope
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " ._".contains(c));
+    plain.then(|| scope.to_string())
 }
 
 async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, OktaError> {

@@ -1,6 +1,7 @@
 //! The adapter's own errors and their one mapping into
-//! [`switchboard_core::Error`]. Nothing here carries the API token, and
-//! Okta's summaries are logged, never shown to clients.
+//! [`switchboard_core::Error`]. Nothing here carries the API token, an
+//! access token or the service app's key, and Okta's summaries are
+//! logged, never shown to clients.
 
 use switchboard_core::Error;
 
@@ -21,6 +22,21 @@ pub(crate) enum OktaError {
         status: u16,
         /// The envelope (`errorCode` empty when there was none).
         body: ErrorBody,
+        /// The scope an `insufficient_scope` challenge asked for.
+        scope: Option<String>,
+    },
+    /// The token endpoint refused the service app (an OAuth error such as
+    /// `invalid_client` or `invalid_scope`).
+    #[error("okta refused the token request: HTTP {status} {error}")]
+    Token {
+        /// The HTTP status.
+        status: u16,
+        /// The OAuth `error`.
+        error: String,
+        /// The OAuth `error_description`.
+        description: String,
+        /// Whether this is a remembered refusal, already logged.
+        repeated: bool,
     },
     /// Waiting for the rate limit to reset would take longer than allowed.
     #[error("rate limited for {wait_ms} ms, more than the {max_ms} ms allowed")]
@@ -62,22 +78,52 @@ impl OktaError {
         if self.is_not_found() {
             return Error::not_found(what);
         }
-        match self.code() {
-            Some("E0000011" | "E0000004") => {
-                tracing::error!(adapter.name = BACKEND, "okta rejected the API token");
-                return Error::unavailable(BACKEND);
-            }
-            Some("E0000005" | "E0000006") => {
+        match (self.code(), &self) {
+            (Some("E0000011" | "E0000004"), _) => {
                 tracing::error!(
                     adapter.name = BACKEND,
-                    "okta refused the operation: the API token lacks the permission"
+                    "okta rejected the API token or the service app's access token"
                 );
+                return Error::unavailable(BACKEND);
+            }
+            (Some("E0000005" | "E0000006"), OktaError::Api { scope, .. }) => {
+                match scope {
+                    Some(scope) => tracing::error!(
+                        adapter.name = BACKEND,
+                        okta.required_scope = %scope,
+                        "okta refused the operation: the service app's token lacks the scope; grant it to the app and add it to `scopes`"
+                    ),
+                    None => tracing::error!(
+                        adapter.name = BACKEND,
+                        "okta refused the operation: the API token's admin, or the service app's admin role, lacks the permission"
+                    ),
+                }
                 return Error::unavailable(BACKEND);
             }
             _ => {}
         }
         match &self {
-            OktaError::Api { status, body } if *status < 500 && *status != 429 => {
+            OktaError::Token {
+                status,
+                error,
+                description,
+                repeated,
+            } => {
+                let description = printable(description);
+                if *repeated {
+                    tracing::debug!(adapter.name = BACKEND, http.status = status, oauth.error = %error, "okta refused the service app moments ago; not asking again yet");
+                } else {
+                    tracing::error!(
+                        adapter.name = BACKEND,
+                        http.status = status,
+                        oauth.error = %printable(error),
+                        oauth.error_description = %description,
+                        "okta refused the service app's token request; check client_id, key_id, the public key registered on the app, the scopes granted to it, and `dpop` (on when the app requires DPoP)"
+                    );
+                }
+                Error::unavailable(BACKEND)
+            }
+            OktaError::Api { status, body, .. } if *status < 500 && *status != 429 => {
                 tracing::error!(
                     adapter.name = BACKEND,
                     http.status = status,
@@ -87,7 +133,7 @@ impl OktaError {
                 );
                 Error::Internal
             }
-            OktaError::Api { status, body } => {
+            OktaError::Api { status, body, .. } => {
                 tracing::warn!(
                     adapter.name = BACKEND,
                     http.status = status,
@@ -103,4 +149,9 @@ impl OktaError {
             }
         }
     }
+}
+
+/// At most 200 printable characters of a text Okta sent, for a log line.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(200).collect()
 }

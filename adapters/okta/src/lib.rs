@@ -1,10 +1,31 @@
 //! switchboard's Okta adapter: [`Identity`] and
 //! [`UserDirectory`](switchboard_core::UserDirectory) over
 //! Okta's management API (users, groups, factors, lifecycle and
-//! credentials), authenticated with an API token (`SSWS`).
+//! credentials), authenticated with an API token (`SSWS`) or as an OAuth
+//! 2.0 service app.
 //!
 //! Settings read: see [`settings`].
 //!
+//! - **Authentication**: `auth.method = "api_token"` sends `Authorization:
+//!   SSWS <token>`. `auth.method = "oauth_service_app"` ([`ServiceApp`])
+//!   gets access tokens from the org authorization server
+//!   (`{org_url}/oauth2/v1/token`, `client_credentials`, `private_key_jwt`:
+//!   an assertion signed RS256/384/512 or ES256/384 with the key whose
+//!   public half is registered on the app under `key_id`) and sends
+//!   `Authorization: Bearer <token>`. The token is fetched on first use,
+//!   shared by concurrent calls (one fetch at a time), replaced a minute
+//!   before it expires, and replaced once when Okta answers 401 (the call
+//!   is then sent again, writes included: Okta did not process it). The
+//!   app needs the `okta.*` scopes the calls use granted to it (reads:
+//!   `okta.users.read`, `okta.groups.read`; factor resets, password
+//!   changes and reset emails: `okta.users.manage`) and an admin role
+//!   allowing them. The key is checked at start-up (a bad PEM, an RSA key
+//!   under 2048 bits or an `algorithm` that does not fit the key is
+//!   [`Error::InvalidInput`] on `okta.auth.*`). With `dpop = true` (for an
+//!   app with "Require DPoP", Okta's default for new API service apps) the
+//!   tokens are DPoP-bound to a key the adapter makes at start-up: token
+//!   requests follow Okta's `use_dpop_nonce`, and every call sends
+//!   `Authorization: DPoP <token>` with a fresh proof (`ath` included).
 //! - **Entitlements** come from group names following a pattern
 //!   (`acct-{account}-{role}`, the role in lowercase as the gateway's token
 //!   mapping reads groups) or from a multi-valued profile attribute of
@@ -32,17 +53,23 @@
 //!   returned, so the answer does not tell whether the login exists.
 //! - **Errors**: Okta's `errorCode` decides: E0000007 is
 //!   [`Error::NotFound`]; E0000011/E0000004 (a bad token) and
-//!   E0000005/E0000006 (a token without permission) are logged and
-//!   [`Error::Unavailable`]; rate limits beyond `max_wait_ms`, 5xx and
-//!   transport failures are [`Error::Unavailable`]; a wrong current
-//!   password (E0000014) and a policy violation (E0000080, E0000001) are
-//!   [`Error::InvalidInput`] on `oldPassword` / `newPassword`. The token is
-//!   never in an error, a log line or `Debug` output.
+//!   E0000005/E0000006 (a token without permission; the log names the
+//!   missing scope when Okta's `WWW-Authenticate` challenge does) are
+//!   logged and [`Error::Unavailable`]. A token request Okta refuses
+//!   (`invalid_client`, `invalid_scope`, …) is logged with Okta's
+//!   description and [`Error::Unavailable`], and not asked again for five
+//!   seconds. Rate limits beyond `max_wait_ms`, 5xx and transport failures
+//!   (of API and token requests alike) are [`Error::Unavailable`]. A wrong
+//!   current password (E0000014) and a policy violation (E0000080,
+//!   E0000001) are [`Error::InvalidInput`] on `oldPassword` /
+//!   `newPassword`. The API token, access tokens, client assertions and
+//!   the private key are never in an error, a log line or `Debug` output.
 
 mod client;
 mod directory;
 mod error;
 mod identity;
+mod oauth;
 mod pattern;
 pub mod settings;
 mod wire;
@@ -55,7 +82,7 @@ use switchboard_core::{Error, Result};
 
 use crate::client::Client;
 use crate::pattern::GroupPattern;
-pub use crate::settings::{Auth, EntitlementSource, Settings};
+pub use crate::settings::{Auth, EntitlementSource, ServiceApp, Settings, SigningAlgorithm};
 
 /// The backend name this adapter reports in errors and logs.
 pub const BACKEND: &str = "okta";

@@ -1,7 +1,10 @@
 //! The adapter's settings.
 //!
 //! Settings read: `org_url` (e.g. `https://example.okta.com`), `auth`
-//! (`method = "api_token"` with `token`), `entitlements` (where accounts
+//! (`method = "api_token"` with `token`, or `method = "oauth_service_app"`
+//! with `client_id`, `key_id`, `private_key` or `private_key_file`,
+//! `scopes`, an optional `algorithm` and `dpop`; see [`ServiceApp`]),
+//! `entitlements` (where accounts
 //! and roles come from: `source = "groups"` with `pattern` and an optional
 //! `operator_group`, or `source = "profile_attribute"` with `attribute` and
 //! an optional `operator_group`), `timeout_ms` (one request), `retries`
@@ -11,6 +14,7 @@
 //! requests, 1 to 200).
 
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -66,11 +70,19 @@ fn default_page_size() -> u32 {
 impl Settings {
     /// Settings with the defaults for everything but the org and token.
     pub fn new(org_url: impl Into<String>, token: impl Into<String>) -> Self {
-        Self {
-            org_url: org_url.into(),
-            auth: Auth::ApiToken {
+        Self::with_auth(
+            org_url,
+            Auth::ApiToken {
                 token: token.into(),
             },
+        )
+    }
+
+    /// Settings with the defaults for everything but the org and `auth`.
+    pub fn with_auth(org_url: impl Into<String>, auth: Auth) -> Self {
+        Self {
+            org_url: org_url.into(),
+            auth,
             entitlements: EntitlementSource::default(),
             timeout_ms: default_timeout_ms(),
             retries: default_retries(),
@@ -105,14 +117,109 @@ pub enum Auth {
         /// The token (never logged or printed).
         token: String,
     },
+    /// An OAuth 2.0 service app: access tokens from the org authorization
+    /// server (`client_credentials` with a `private_key_jwt` assertion),
+    /// sent as `Authorization: Bearer <token>`.
+    OauthServiceApp(ServiceApp),
 }
 
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Auth::ApiToken { .. } => f.write_str("ApiToken { token: <redacted> }"),
+            Auth::OauthServiceApp(app) => f.debug_tuple("OauthServiceApp").field(app).finish(),
         }
     }
+}
+
+/// An Okta API service app (`auth.method = "oauth_service_app"`): its
+/// client id, the id and private half of the public key registered on it,
+/// and the `okta.*` scopes granted to it that the adapter asks for.
+///
+/// The private key is a PEM: PKCS#8 (`BEGIN PRIVATE KEY`) RSA of at least
+/// 2048 bits or EC P-256/P-384, or PKCS#1 (`BEGIN RSA PRIVATE KEY`) RSA.
+/// Give it inline (`private_key`; `\n` escapes, as environment variables
+/// often carry them, are read as line breaks) or as a file
+/// (`private_key_file`), not both.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceApp {
+    /// The app's client id (`0oa…`).
+    pub client_id: String,
+    /// The `kid` of the public key registered on the app.
+    pub key_id: String,
+    /// The private key, PEM-encoded (never logged or printed).
+    #[serde(default)]
+    pub private_key: Option<String>,
+    /// A file holding the private key, PEM-encoded.
+    #[serde(default)]
+    pub private_key_file: Option<PathBuf>,
+    /// The scopes to ask for, e.g. `okta.users.read`, `okta.users.manage`,
+    /// `okta.groups.read`.
+    pub scopes: Vec<String>,
+    /// The signing algorithm; by default RS256 for an RSA key, ES256 for a
+    /// P-256 key and ES384 for a P-384 key.
+    #[serde(default)]
+    pub algorithm: Option<SigningAlgorithm>,
+    /// Whether the app requires DPoP ("Require Demonstrating Proof of
+    /// Possession (DPoP) header in token requests", on by default for new
+    /// API service apps): tokens are then bound to a key the adapter makes
+    /// at start-up, and every call carries a proof.
+    #[serde(default)]
+    pub dpop: bool,
+}
+
+impl ServiceApp {
+    /// A service app with an inline PEM key and the default algorithm.
+    pub fn new(
+        client_id: impl Into<String>,
+        key_id: impl Into<String>,
+        private_key: impl Into<String>,
+        scopes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            key_id: key_id.into(),
+            private_key: Some(private_key.into()),
+            private_key_file: None,
+            scopes: scopes.into_iter().map(Into::into).collect(),
+            algorithm: None,
+            dpop: false,
+        }
+    }
+}
+
+impl fmt::Debug for ServiceApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceApp")
+            .field("client_id", &self.client_id)
+            .field("key_id", &self.key_id)
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("private_key_file", &self.private_key_file)
+            .field("scopes", &self.scopes)
+            .field("algorithm", &self.algorithm)
+            .field("dpop", &self.dpop)
+            .finish()
+    }
+}
+
+/// How a service app signs its client assertions (Okta accepts these for
+/// `private_key_jwt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+    /// ECDSA on P-384 with SHA-384.
+    ES384,
 }
 
 /// Where a principal's accounts and roles come from.
@@ -177,5 +284,48 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_service_app_parses_refuses_unknown_keys_and_never_prints_its_key() {
+        let s: Settings = serde_json::from_str(
+            r#"{"org_url": "https://x.okta.com", "auth": {"method": "oauth_service_app",
+                "client_id": "0oa1", "key_id": "k1", "private_key": "-----BEGIN PRIVATE KEY-----\nMIGsecret\n",
+                "scopes": ["okta.users.read", "okta.groups.read"], "algorithm": "ES256",
+                "dpop": true}}"#,
+        )
+        .unwrap();
+        let Auth::OauthServiceApp(app) = &s.auth else {
+            panic!("a service app: {s:?}");
+        };
+        assert_eq!(app.scopes, ["okta.users.read", "okta.groups.read"]);
+        assert_eq!(app.algorithm, Some(SigningAlgorithm::ES256));
+        assert!(app.dpop);
+        let printed = format!("{s:?}");
+        assert!(
+            printed.contains("0oa1") && printed.contains("<redacted>"),
+            "{printed}"
+        );
+        assert!(
+            !printed.contains("MIGsecret") && !printed.contains("PRIVATE"),
+            "{printed}"
+        );
+        for typo in [
+            r#""private_key_pem": "x""#,
+            r#""token": "x""#,
+            r#""algorithm": "HS256""#,
+        ] {
+            let text = format!(
+                r#"{{"org_url": "u", "auth": {{"method": "oauth_service_app", "client_id": "c",
+                    "key_id": "k", "private_key": "p", "scopes": [], {typo}}}}}"#
+            );
+            assert!(serde_json::from_str::<Settings>(&text).is_err(), "{typo}");
+        }
+        let file: Settings = serde_json::from_str(
+            r#"{"org_url": "u", "auth": {"method": "oauth_service_app", "client_id": "c",
+                "key_id": "k", "private_key_file": "/run/secrets/okta.pem", "scopes": ["okta.users.read"]}}"#,
+        )
+        .unwrap();
+        assert!(format!("{file:?}").contains("/run/secrets/okta.pem"));
     }
 }

@@ -1,10 +1,11 @@
 //! The identity behaviours of the conformance suite on the Okta adapter
-//! over the fake org. The recovery-link behaviours do not apply: Okta
-//! sends and redeems its own links.
+//! over the fake org, with an API token and as a service app. The
+//! recovery-link behaviours do not apply: Okta sends and redeems its own
+//! links.
 
 mod common;
 
-use common::{OTHER_USER, USER, harness};
+use common::{OTHER_USER, USER, harness, service_app_harness};
 use switchboard_conformance::{IdentityFixture, identity};
 use switchboard_core::Result;
 use switchboard_core::identity::Identity;
@@ -24,11 +25,11 @@ fn fixture(h: &common::Harness) -> IdentityFixture {
 }
 
 macro_rules! behaviours {
-    ($($behaviour:ident),* $(,)?) => {
+    ($harness:ident: $($behaviour:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread")]
             async fn $behaviour() -> Result<()> {
-                let h = harness().await?;
+                let h = $harness().await?;
                 identity::$behaviour(&h.okta, &fixture(&h)).await;
                 Ok(())
             }
@@ -36,13 +37,29 @@ macro_rules! behaviours {
     };
 }
 
-behaviours!(
-    account_users_are_scoped,
-    account_team_is_scoped,
-    factors_belong_to_their_user,
-    password_changes,
-    recovery_does_not_enumerate,
-);
+mod api_token {
+    use super::*;
+
+    behaviours!(harness:
+        account_users_are_scoped,
+        account_team_is_scoped,
+        factors_belong_to_their_user,
+        password_changes,
+        recovery_does_not_enumerate,
+    );
+}
+
+mod service_app {
+    use super::*;
+
+    behaviours!(service_app_harness:
+        account_users_are_scoped,
+        account_team_is_scoped,
+        factors_belong_to_their_user,
+        password_changes,
+        recovery_does_not_enumerate,
+    );
+}
 
 #[tokio::test]
 async fn okta_sends_and_redeems_its_own_links() -> Result<()> {
