@@ -104,13 +104,18 @@ impl App {
         let verifier = Verifier::new(trusted, config.auth.leeway_secs);
         verifier.warm_up();
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
+        let backends = backends::Backends::connect(&config, &store).await?;
+        // Toll-free requests stay in the database; their cases live with the others.
+        let tollfree_store = match &backends.request_cases {
+            Some(cases) => store.clone().with_request_cases(cases.clone()),
+            None => store.clone(),
+        };
         let tollfree_bus = TollFreeBus::default();
         let tollfree: Arc<dyn TollFreeStore> = Arc::new(PublishingTollFree::new(
-            Arc::new(store.clone()),
+            Arc::new(tollfree_store),
             tollfree_bus.clone(),
             bus.clone(),
         ));
-        let backends = backends::Backends::connect(&config, &store).await?;
         let cases: Arc<dyn CaseStore> = Arc::new(Publishing::new(backends.cases, bus.clone()));
         let callers = Arc::new(Callers::new(
             verifier,
@@ -130,6 +135,7 @@ impl App {
                     Duration::from_secs(config.cases.webhook_tolerance_secs),
                     adapter.clone(),
                     bus.clone(),
+                    Arc::new(store.clone()),
                 ))
             })
         });

@@ -479,13 +479,15 @@ async fn a_case_from_creation_to_cancellation(gw: Gateway) {
         Some("Cancel reason: Fixed itself").or(Some(bodies[0]))
     );
     assert!(bodies.contains(&"Any news?"));
-    if gw.servicenow.is_none() {
-        // ServiceNow keeps no history of a renamed or deleted attachment:
-        // its activity lists the attachments that exist (see the README).
-        assert!(bodies.contains(&"Attached trace.txt"));
-        assert!(bodies.contains(&"Removed trace-1.txt"));
-        assert_eq!(bodies.last().copied(), Some("Case created"));
-    }
+    // On ServiceNow, which keeps no history of a renamed or removed
+    // attachment, the gateway's ledger tells that part of the story.
+    assert!(bodies.contains(&"Attached trace.txt"), "{bodies:?}");
+    assert!(
+        bodies.contains(&"Renamed trace.txt to trace-1.txt"),
+        "{bodies:?}"
+    );
+    assert!(bodies.contains(&"Removed trace-1.txt"), "{bodies:?}");
+    assert_eq!(bodies.last().copied(), Some("Case created"), "{bodies:?}");
     assert_eq!(detail["case"]["cancelable"], false);
     assert!(detail["case"]["attachments"].as_array().unwrap().is_empty());
 

@@ -8,23 +8,26 @@
 //!   HMAC-SHA256 of `<timestamp>.<raw body>`.
 //!
 //! A signature already accepted within the tolerance window is a replay: it
-//! is acknowledged and ignored. The body names the record
+//! is acknowledged and ignored. Accepted signatures are kept in the write
+//! ledger (the gateway's database), so every instance sharing it notices a
+//! replay; a post that could not be handled is forgotten again, so the
+//! instance's retry of it is not mistaken for one. The body names the record
 //! (`{"table", "sys_id", "number", "operation", "changed": [fields]}`), but
 //! nothing in it is trusted beyond the record's id: the case's number and
 //! account are read back from ServiceNow before an event is published.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
+use switchboard_core::ledger::WriteLedger;
 use switchboard_core::{CaseEvent, CaseEventKind, Error, EventBus};
 use switchboard_servicenow::ServiceNow;
 
@@ -53,29 +56,66 @@ pub struct ServiceNowHook {
     tolerance: Duration,
     adapter: ServiceNow,
     bus: Arc<dyn EventBus>,
-    seen: Mutex<HashMap<String, i64>>,
+    ledger: Arc<dyn WriteLedger>,
+}
+
+/// The source name of the webhook's deliveries in the ledger.
+const SOURCE: &str = "servicenow-webhook";
+
+/// Why a post is refused or ignored.
+enum Refusal {
+    /// Not authentic: 401 with this reason.
+    Unauthentic(&'static str),
+    /// Authentic, but accepted before.
+    Replay,
+    /// The replay memory could not be consulted.
+    Failed(Error),
 }
 
 impl ServiceNowHook {
     /// A receiver checking posts against `secret`, reading cases back
-    /// through `adapter` and publishing on `bus`.
+    /// through `adapter`, publishing on `bus` and remembering accepted
+    /// signatures in `ledger`.
     pub fn new(
         secret: &str,
         tolerance: Duration,
         adapter: ServiceNow,
         bus: Arc<dyn EventBus>,
+        ledger: Arc<dyn WriteLedger>,
     ) -> Self {
         Self {
             secret: secret.as_bytes().to_vec(),
             tolerance,
             adapter,
             bus,
-            seen: Mutex::new(HashMap::new()),
+            ledger,
         }
     }
 
-    /// Checks the timestamp and signature of `body`; `Ok(false)` for a replay.
-    fn authenticate(&self, headers: &HeaderMap, body: &[u8]) -> Result<bool, &'static str> {
+    /// Checks the timestamp and signature of `body`, then notes the
+    /// signature; answers it (lowercase hex) when the post is new.
+    async fn authenticate(&self, headers: &HeaderMap, body: &[u8]) -> Result<String, Refusal> {
+        let signature = self.verify(headers, body).map_err(Refusal::Unauthentic)?;
+        // A post is accepted up to `tolerance` early or late: its signature
+        // is remembered for twice that.
+        let forget_before = TimeDelta::from_std(self.tolerance)
+            .ok()
+            .and_then(|window| window.checked_mul(2))
+            .and_then(|memory| Utc::now().checked_sub_signed(memory))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        match self
+            .ledger
+            .first_delivery(SOURCE, &signature, forget_before)
+            .await
+        {
+            Ok(true) => Ok(signature),
+            Ok(false) => Err(Refusal::Replay),
+            Err(error) => Err(Refusal::Failed(error)),
+        }
+    }
+
+    /// Checks the timestamp and signature of `body`; the signature.
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<String, &'static str> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let timestamp = header(TIMESTAMP_HEADER).ok_or("the timestamp header is missing")?;
         let sent: i64 = timestamp
@@ -97,9 +137,7 @@ impl ServiceNowHook {
         mac.update(body);
         mac.verify_slice(&expected)
             .map_err(|_| "the signature does not match")?;
-        let mut seen = self.seen.lock().map_err(|_| "the replay memory failed")?;
-        seen.retain(|_, at| (now - *at).abs() <= tolerance);
-        Ok(seen.insert(signature.to_ascii_lowercase(), sent).is_none())
+        Ok(signature.to_ascii_lowercase())
     }
 
     /// Reads the changed case back and publishes its event; `false` when
@@ -157,8 +195,9 @@ pub async fn servicenow(
             "no webhook is configured",
         );
     };
-    match hook.authenticate(&headers, &body) {
-        Err(reason) => {
+    let signature = match hook.authenticate(&headers, &body).await {
+        Ok(signature) => signature,
+        Err(Refusal::Unauthentic(reason)) => {
             tracing::warn!(webhook.source = "servicenow", reason, "webhook refused");
             return error_response(
                 Media::Json,
@@ -167,9 +206,11 @@ pub async fn servicenow(
                 reason,
             );
         }
-        Ok(false) => return (StatusCode::ACCEPTED, "{\"accepted\":false}").into_response(),
-        Ok(true) => {}
-    }
+        Err(Refusal::Replay) => {
+            return (StatusCode::ACCEPTED, "{\"accepted\":false}").into_response();
+        }
+        Err(Refusal::Failed(error)) => return super::downloads::domain_error(&error),
+    };
     let change: Change = match serde_json::from_slice(&body) {
         Ok(change) => change,
         Err(error) => {
@@ -187,13 +228,8 @@ pub async fn servicenow(
         }
         Err(error) => {
             // Forget the signature so the instance's retry is not a replay.
-            if let Ok(mut seen) = hook.seen.lock()
-                && let Some(signature) = headers
-                    .get(SIGNATURE_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|s| s.strip_prefix("sha256="))
-            {
-                seen.remove(&signature.to_ascii_lowercase());
+            if let Err(forgot) = hook.ledger.forget_delivery(SOURCE, &signature).await {
+                tracing::error!(webhook.source = "servicenow", error = %forgot, "a failed post's signature could not be forgotten");
             }
             super::downloads::domain_error(&error)
         }

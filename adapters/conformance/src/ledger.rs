@@ -17,6 +17,10 @@ use tokio::sync::Barrier;
 
 use crate::support::ok;
 
+pub use crate::ledger_kept::{
+    activities_come_back_per_case_oldest_first, deliveries_are_first_once_until_forgotten,
+};
+
 /// The backend the behaviours write for.
 const BACKEND: &str = "servicenow";
 

@@ -53,6 +53,7 @@ mod fixture;
 pub mod identity;
 pub mod inventory;
 pub mod ledger;
+mod ledger_kept;
 pub mod publishing;
 pub mod resources;
 pub mod status;

@@ -12,7 +12,13 @@
 //!   happen). A retry finds the claim and answers with the first record;
 //! - every write through the gateway, keyed or not, names its author with
 //!   [`WriteLedger::record_authors`], so the activity stream shows the
-//!   portal user rather than the integration user.
+//!   portal user rather than the integration user;
+//! - a change the backend keeps no history of (a renamed or removed
+//!   attachment) is kept as a [`LedgerActivity`] of its case, so the case's
+//!   story reads as it does on the gateway's own database;
+//! - a signed delivery from the backend (a webhook post) is remembered for a
+//!   while, so a replay is noticed by every gateway instance sharing the
+//!   database ([`WriteLedger::first_delivery`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,6 +27,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::cases::ActivityKind;
 use crate::{Error, Result};
 
 /// The kinds of keyed write; each has keys of its own.
@@ -86,6 +93,24 @@ pub enum Claim {
     Mismatch,
 }
 
+/// An entry of a case's story that the gateway keeps because the backend
+/// does not (a renamed or removed attachment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerActivity {
+    /// The entry's id, assigned by the ledger (empty when recording).
+    pub id: String,
+    /// The upstream case's id.
+    pub case_id: String,
+    /// What kind of entry.
+    pub kind: ActivityKind,
+    /// The portal user's display name.
+    pub author: String,
+    /// The text.
+    pub body: String,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+}
+
 /// The gateway's record of keyed and attributed writes on external backends.
 ///
 /// Guarantees (checked by the conformance suite):
@@ -119,6 +144,27 @@ pub trait WriteLedger: Send + Sync {
         backend: &str,
         record_ids: &[String],
     ) -> Result<HashMap<String, String>>;
+
+    /// Keeps `entry` in its case's story on `backend`; answers its id.
+    async fn record_activity(&self, backend: &str, entry: &LedgerActivity) -> Result<String>;
+
+    /// The kept entries of these cases of `backend`, oldest first.
+    async fn activities(&self, backend: &str, case_ids: &[String]) -> Result<Vec<LedgerActivity>>;
+
+    /// Notes the delivery `digest` from `source` (a webhook's signature);
+    /// `false` when it was noted before, so the delivery is a replay.
+    /// Deliveries noted before `forget_before` are forgotten: the caller
+    /// refuses deliveries that old by their timestamp anyway.
+    async fn first_delivery(
+        &self,
+        source: &str,
+        digest: &str,
+        forget_before: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    /// Forgets the delivery `digest` from `source`, so that the sender's
+    /// retry of a delivery that could not be handled is first again.
+    async fn forget_delivery(&self, source: &str, digest: &str) -> Result<()>;
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +177,8 @@ enum Held {
 struct Entries {
     keys: HashMap<(String, WriteKind, String, String), (String, Held)>,
     authors: HashMap<(String, String), String>,
+    activities: Vec<(String, LedgerActivity)>,
+    deliveries: HashMap<(String, String), DateTime<Utc>>,
 }
 
 /// A [`WriteLedger`] in memory, for tests and single-process trials: it
@@ -237,5 +285,54 @@ impl WriteLedger for InMemoryLedger {
                     .map(|a| (id.clone(), a.clone()))
             })
             .collect())
+    }
+
+    async fn record_activity(&self, backend: &str, entry: &LedgerActivity) -> Result<String> {
+        let mut entries = self.lock()?;
+        let id = (entries.activities.len() + 1).to_string();
+        entries.activities.push((
+            backend.to_string(),
+            LedgerActivity {
+                id: id.clone(),
+                ..entry.clone()
+            },
+        ));
+        Ok(id)
+    }
+
+    async fn activities(&self, backend: &str, case_ids: &[String]) -> Result<Vec<LedgerActivity>> {
+        let entries = self.lock()?;
+        let mut found: Vec<LedgerActivity> = entries
+            .activities
+            .iter()
+            .filter(|(b, e)| b == backend && case_ids.contains(&e.case_id))
+            .map(|(_, e)| e.clone())
+            .collect();
+        found.sort_by_key(|e| e.at);
+        Ok(found)
+    }
+
+    async fn first_delivery(
+        &self,
+        source: &str,
+        digest: &str,
+        forget_before: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut entries = self.lock()?;
+        entries.deliveries.retain(|_, at| *at >= forget_before);
+        let key = (source.to_string(), digest.to_string());
+        if entries.deliveries.contains_key(&key) {
+            return Ok(false);
+        }
+        entries.deliveries.insert(key, Utc::now());
+        Ok(true)
+    }
+
+    async fn forget_delivery(&self, source: &str, digest: &str) -> Result<()> {
+        let mut entries = self.lock()?;
+        entries
+            .deliveries
+            .remove(&(source.to_string(), digest.to_string()));
+        Ok(())
     }
 }

@@ -1,10 +1,13 @@
-//! switchboard's ServiceNow adapter: [`CaseStore`](switchboard_core::CaseStore)
-//! and [`AccountStore`](switchboard_core::AccountStore) over the Table and
-//! Attachment APIs of a CSM instance, following the instance profile
-//! (tables and fields are [`Settings`]).
+//! switchboard's ServiceNow adapter: [`CaseStore`](switchboard_core::CaseStore),
+//! [`AccountStore`](switchboard_core::AccountStore) and the cases of toll-free
+//! change requests ([`RequestCases`](switchboard_core::tollfree::RequestCases))
+//! over the Table and Attachment APIs of a CSM instance, following the
+//! instance profile (tables and fields are [`Settings`]).
 //!
 //! - Ids: a case is its `sys_id`, an account its `customer_account.number`;
-//!   activity ids are `j:`/`a:`/`f:` + the journal, audit or attachment sys_id.
+//!   activity ids are `j:`/`a:`/`f:` + the journal, audit or attachment
+//!   sys_id, `l:` + a ledger entry's id (attachment entries ServiceNow keeps
+//!   no history of) and `c:` + the case's sys_id ("Case created").
 //! - Attribution: ServiceNow records every write under the integration user,
 //!   so each write names its portal author in the [`WriteLedger`], and reads
 //!   take authors from there (records made inside ServiceNow show the
@@ -20,9 +23,12 @@
 //!   this process wrote them (kept in memory), then by sys_id.
 //! - Watch-list entries carry the case's opening time as `added_at`
 //!   (ServiceNow does not date them).
-//! - A cancel writes the reason (or a default) into `close_notes`; it does
-//!   not add a comment.
+//! - A cancel writes the reason (or a default) into `close_notes`; a reason
+//!   given by the customer is also written as a comment.
+//! - A new case carries a work note naming the portal user who opened it
+//!   (agents only; work notes never reach the portal).
 
+mod accounts;
 mod auth;
 mod breaker;
 mod cache;
@@ -106,6 +112,8 @@ pub(crate) struct Inner {
     /// The order in which this process wrote records (ties within a second).
     pub written: Mutex<HashMap<String, u64>>,
     pub write_seq: AtomicU64,
+    /// One lock per case whose watch list this process is changing.
+    pub watch_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Inner {
@@ -199,6 +207,7 @@ impl ServiceNow {
             users: TtlMap::new(ttl),
             user_ids: TtlMap::new(ttl),
             written: Mutex::new(HashMap::new()),
+            watch_locks: Mutex::new(HashMap::new()),
             write_seq: AtomicU64::new(0),
             settings,
         };

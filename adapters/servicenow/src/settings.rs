@@ -33,6 +33,10 @@ pub struct Settings {
     /// The `resolution_code` written with a cancel.
     #[serde(default = "default_cancel_code")]
     pub cancel_resolution_code: String,
+    /// The `resolution_code` of a toll-free ring-to request's case once an
+    /// operator decides the request.
+    #[serde(default = "default_request_code")]
+    pub request_resolution_code: String,
     /// Timeout of one request, in milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -62,6 +66,9 @@ fn default_proactive() -> Vec<String> {
 }
 fn default_cancel_code() -> String {
     "Canceled by customer".to_string()
+}
+fn default_request_code() -> String {
+    "Solved (Permanently)".to_string()
 }
 fn default_timeout_ms() -> u64 {
     10_000
@@ -97,6 +104,7 @@ impl Settings {
             priorities: BTreeMap::new(),
             proactive_case_types: default_proactive(),
             cancel_resolution_code: default_cancel_code(),
+            request_resolution_code: default_request_code(),
             timeout_ms: default_timeout_ms(),
             retries: default_retries(),
             backoff_ms: default_backoff_ms(),

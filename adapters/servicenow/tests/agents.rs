@@ -1,13 +1,16 @@
 //! Changes made inside ServiceNow: agents' comments and work notes, the
 //! look-ups webhooks use, the polling fallback, and shared in-flight reads.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{home, open_case};
 use futures::StreamExt;
-use switchboard_core::cases::{ActivityKind, CaseFilter, CaseOrder, CaseState, CaseStore};
+use switchboard_core::cases::{ActivityKind, CaseStore};
 use switchboard_core::ledger::InMemoryLedger;
-use switchboard_core::{CaseEventKind, Error, EventBus, InProcessBus, PageRequest, Result, Scope};
+use switchboard_core::{CaseEventKind, Error, EventBus, InProcessBus, PageRequest, Result};
 use switchboard_fakes::servicenow::{DEMO_AGENTS, Dataset, FakeOptions, FakeServiceNow};
 use switchboard_servicenow::{Auth, ServiceNow, Settings};
 
@@ -26,28 +29,6 @@ async fn start(poll_secs: u64) -> Result<(FakeServiceNow, ServiceNow)> {
     settings.poll_secs = poll_secs;
     let store = ServiceNow::connect(settings, Arc::new(InMemoryLedger::new())).await?;
     Ok((fake, store))
-}
-
-fn home() -> Scope {
-    Scope::new(["1234567890".to_string()])
-}
-
-async fn open_case(store: &ServiceNow) -> Result<switchboard_core::cases::Case> {
-    let filter = CaseFilter {
-        states: vec![CaseState::Open],
-        ..CaseFilter::default()
-    };
-    store
-        .list_cases(
-            &home(),
-            &filter,
-            CaseOrder::default(),
-            &PageRequest::first(1),
-        )
-        .await?
-        .into_items()
-        .pop()
-        .ok_or(Error::Internal)
 }
 
 #[tokio::test(flavor = "multi_thread")]

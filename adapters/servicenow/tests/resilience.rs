@@ -310,3 +310,36 @@ async fn a_page_and_its_references_cost_three_requests() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_created_case_names_its_portal_opener_to_agents_only() -> Result<()> {
+    let fake = fake(FakeOptions::default()).await?;
+    let store = connect(settings(&fake, basic())).await?;
+    let scope = Scope::new([HOME.to_string()]);
+    let case = store
+        .create_case(&scope, &actor(), new_case(&store).await?)
+        .await?
+        .record;
+    let notes: Vec<String> = fake
+        .records("sys_journal_field")
+        .iter()
+        .filter(|r| r["element_id"] == case.id.as_str() && r["element"] == "work_notes")
+        .map(|r| r["value"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        notes,
+        ["Opened in the customer portal by Pat Primary <pat.primary@harborfreight.example>."],
+        "agents are told who opened the case"
+    );
+    let activity = store
+        .activity(&scope, &case.id, &PageRequest::first(50))
+        .await?
+        .into_items();
+    assert!(
+        activity
+            .iter()
+            .all(|a| !a.body.contains("customer portal by")),
+        "the agents' note reached the portal: {activity:?}"
+    );
+    Ok(())
+}

@@ -12,20 +12,27 @@
 //!   exactly one changes the row; the others answer in flight.
 //!
 //! On SQLite the `Db`'s write lock also serialises the writers.
+//!
+//! The same tables' neighbours keep the entries of a case's story the
+//! backend forgets (`ledger_activities`) and the signed deliveries already
+//! accepted from it (`ledger_deliveries`).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use switchboard_core::Result;
-use switchboard_core::ledger::{Claim, KeyedWrite, WriteLedger};
+use switchboard_core::cases::ActivityKind;
+use switchboard_core::ledger::{Claim, KeyedWrite, LedgerActivity, WriteLedger};
 
 use crate::db::Pools;
 use crate::models::{now, utc};
-use crate::schema::{ledger_authors as a, ledger_writes as w};
+use crate::schema::{
+    ledger_activities as act, ledger_authors as a, ledger_deliveries as d, ledger_writes as w,
+};
 use crate::{BACKEND, SqlStore, db_error, pool_error, with_conn};
 
 /// Rows per `INSERT` and ids per `IN (…)`: far below both databases'
@@ -42,6 +49,34 @@ struct KeyRow {
     fingerprint: String,
     record_id: Option<String>,
     claimed_at: NaiveDateTime,
+}
+
+/// A kept activity entry, as read.
+#[derive(Debug, Queryable)]
+struct ActivityRow {
+    id: i64,
+    case_id: String,
+    kind: String,
+    author: String,
+    body: String,
+    at: NaiveDateTime,
+}
+
+impl ActivityRow {
+    fn into_domain(self) -> Result<LedgerActivity> {
+        let kind = ActivityKind::parse(&self.kind).ok_or_else(|| {
+            tracing::error!(adapter.name = BACKEND, kind = %self.kind, "unknown activity kind in the ledger");
+            switchboard_core::Error::Internal
+        })?;
+        Ok(LedgerActivity {
+            id: self.id.to_string(),
+            case_id: self.case_id,
+            kind,
+            author: self.author,
+            body: self.body,
+            at: utc(self.at),
+        })
+    }
 }
 
 /// The primary key of `write`'s row, as `find` takes it.
@@ -262,5 +297,94 @@ impl WriteLedger for SqlStore {
             found.extend(rows);
         }
         Ok(found)
+    }
+
+    async fn record_activity(&self, backend: &str, entry: &LedgerActivity) -> Result<String> {
+        let at = entry.at.naive_utc();
+        let _guard = self.db().write_guard().await;
+        let id: i64 = with_conn!(self.db(), |conn| {
+            diesel::insert_into(act::table)
+                .values((
+                    act::backend.eq(backend),
+                    act::case_id.eq(&entry.case_id),
+                    act::kind.eq(entry.kind.as_str()),
+                    act::author.eq(&entry.author),
+                    act::body.eq(&entry.body),
+                    act::at.eq(at),
+                ))
+                .returning(act::id)
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(id.to_string())
+    }
+
+    async fn activities(&self, backend: &str, case_ids: &[String]) -> Result<Vec<LedgerActivity>> {
+        let mut found = Vec::new();
+        for chunk in case_ids.chunks(CHUNK) {
+            let rows: Vec<ActivityRow> = with_conn!(self.db(), |conn| {
+                act::table
+                    .filter(act::backend.eq(backend))
+                    .filter(act::case_id.eq_any(chunk))
+                    .order((act::at.asc(), act::id.asc()))
+                    .select((
+                        act::id,
+                        act::case_id,
+                        act::kind,
+                        act::author,
+                        act::body,
+                        act::at,
+                    ))
+                    .load(conn)
+                    .await
+                    .map_err(db_error)
+            })?;
+            for row in rows {
+                found.push(row.into_domain()?);
+            }
+        }
+        found.sort_by_key(|e| e.at);
+        Ok(found)
+    }
+
+    async fn first_delivery(
+        &self,
+        source: &str,
+        digest: &str,
+        forget_before: DateTime<Utc>,
+    ) -> Result<bool> {
+        let at = now();
+        let _guard = self.db().write_guard().await;
+        with_conn!(self.db(), |conn| {
+            diesel::delete(d::table.filter(d::received_at.lt(forget_before.naive_utc())))
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        let inserted = with_conn!(self.db(), |conn| {
+            diesel::insert_into(d::table)
+                .values((
+                    d::source.eq(source),
+                    d::digest.eq(digest),
+                    d::received_at.eq(at),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(inserted == 1)
+    }
+
+    async fn forget_delivery(&self, source: &str, digest: &str) -> Result<()> {
+        let _guard = self.db().write_guard().await;
+        with_conn!(self.db(), |conn| {
+            diesel::delete(d::table.find((source, digest)))
+                .execute(conn)
+                .await
+                .map(drop)
+                .map_err(db_error)
+        })
     }
 }

@@ -415,7 +415,7 @@ diesel::table! {
         id -> BigInt,
         account_id -> Text,
         status -> Text,
-        case_id -> BigInt,
+        case_id -> Nullable<BigInt>,
         case_number -> Text,
         created_by -> Text,
         created_by_subject -> Text,
@@ -424,6 +424,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         idempotency_key -> Nullable<Text>,
         request_hash -> Nullable<Text>,
+        case_ref -> Nullable<Text>,
     }
 }
 
@@ -550,5 +551,25 @@ diesel::table! {
         record_id -> Text,
         author -> Text,
         recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_activities (id) {
+        id -> BigInt,
+        backend -> Text,
+        case_id -> Text,
+        kind -> Text,
+        author -> Text,
+        body -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_deliveries (source, digest) {
+        source -> Text,
+        digest -> Text,
+        received_at -> Timestamp,
     }
 }

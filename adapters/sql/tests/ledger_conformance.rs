@@ -79,6 +79,8 @@ ledger_conformance!(
         mismatch_in_every_state,
         keys_are_separate_per_backend_kind_and_actor,
         authors_keep_the_first_record,
+        activities_come_back_per_case_oldest_first,
+        deliveries_are_first_once_until_forgotten,
     ],
     racing: [
         concurrent_claims_grant_exactly_one,

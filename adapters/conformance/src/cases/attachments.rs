@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use switchboard_core::cases::{Attachment, CaseStore, NewAttachment};
+use switchboard_core::cases::{ActivityKind, Attachment, CaseStore, NewAttachment};
 use switchboard_core::validate::MAX_FILE_NAME_CHARS;
 
 use crate::Fixture;
@@ -196,6 +196,25 @@ pub async fn attachments_round_trip(store: &dyn CaseStore, fx: &Fixture) {
         content(store, fx, &big).await,
         big_data,
         "a delete changed another file"
+    );
+
+    // The story survives the file: its upload under the first name, the
+    // rename and the removal, by the actor, newest first.
+    let story: Vec<(String, String)> = walk_activity(store, &scope, &case.id, BIG_PAGE)
+        .await
+        .into_iter()
+        .filter(|a| a.kind == ActivityKind::Attachment && a.body.contains("notes.txt"))
+        .map(|a| (a.body, a.author))
+        .collect();
+    let by = |body: &str| (body.to_string(), actor.name.clone());
+    assert_eq!(
+        story,
+        [
+            by("Removed renamed notes.txt"),
+            by("Renamed notes.txt to renamed notes.txt"),
+            by("Attached notes.txt"),
+        ],
+        "the activity does not tell the attachment's story"
     );
 }
 

@@ -11,10 +11,10 @@ use std::collections::{HashMap, HashSet};
 use switchboard_core::cases::{Activity, ActivityKind, Case};
 use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 
+use super::keys::story_id;
 use crate::cache::Cursor;
 use crate::directory::CHUNK;
 use crate::http::HttpError;
-use crate::query::id_list;
 use crate::wire::{Record, date, s};
 use crate::{BACKEND, Inner};
 
@@ -26,7 +26,7 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    fn key(&self) -> (i64, u64, &str) {
+    pub(crate) fn key(&self) -> (i64, u64, &str) {
         (
             self.activity.created_at.timestamp(),
             self.seq,
@@ -180,10 +180,11 @@ impl Inner {
             .iter()
             .map(|c| (c.id.as_str(), c.number.as_str()))
             .collect();
-        let (journal, audit, files) = futures::join!(
+        let (journal, audit, files, kept) = futures::join!(
             self.journal_rows(&ids, ""),
             self.audit_rows(&ids),
-            self.attachment_rows(&ids)
+            self.attachment_rows(&ids),
+            self.ledger.activities(BACKEND, &ids)
         );
         let map = |e: HttpError| e.into_core("case activity");
         let (journal, audit, files) = (
@@ -279,6 +280,11 @@ impl Inner {
         }
         for r in &files {
             let id = s(r, "sys_id");
+            if authors.contains_key(&id) {
+                // Uploaded through the gateway: its entry is kept below,
+                // under the name it was uploaded with.
+                continue;
+            }
             let by = s(r, "sys_created_by");
             let case_id = s(r, "table_sys_id");
             out.push(Entry {
@@ -299,6 +305,33 @@ impl Inner {
                 },
             });
         }
+        for kept in kept? {
+            let id = story_id(&kept.id);
+            out.push(Entry {
+                seq: self.seq_of(&id),
+                activity: Activity {
+                    id,
+                    case_number: number(&kept.case_id),
+                    case_id: kept.case_id,
+                    kind: kept.kind,
+                    author: kept.author,
+                    body: kept.body,
+                    created_at: kept.at,
+                },
+            });
+        }
+        out.extend(cases.iter().map(|case| Entry {
+            seq: self.seq_of(&case.id),
+            activity: Activity {
+                id: format!("c:{}", case.id),
+                case_id: case.id.clone(),
+                case_number: case.number.clone(),
+                kind: ActivityKind::System,
+                author: "System".to_string(),
+                body: "Case created".to_string(),
+                created_at: case.opened_at,
+            },
+        }));
         Ok(out)
     }
 
@@ -333,34 +366,6 @@ impl Inner {
             .map(|e| e.activity)
             .collect())
     }
-
-    pub(crate) async fn recent_updates(
-        &self,
-        scope: &Scope,
-        page: &PageRequest,
-    ) -> Result<Page<Activity>> {
-        let cursor = page
-            .after
-            .as_deref()
-            .map(|raw| Cursor::decode(raw, "UPDATES"))
-            .transpose()?;
-        let accounts = id_list(scope.accounts());
-        if accounts.is_empty() {
-            return Ok(Page {
-                items: Vec::new(),
-                has_next_page: false,
-            });
-        }
-        let query = format!(
-            "{}.numberIN{}",
-            self.settings.fields.account,
-            accounts.join(",")
-        );
-        let rows = self.case_rows(query, 10_000).await?;
-        let cases = self.to_cases(&rows).await?;
-        let entries = self.entries(&cases).await?;
-        paged(entries, "UPDATES", cursor, page.first)
-    }
 }
 
 impl From<HttpError> for Error {
@@ -374,26 +379,28 @@ pub(crate) fn sort(entries: &mut [Entry]) {
     entries.sort_by(|a, b| b.key().cmp(&a.key()));
 }
 
-fn paged(
+/// The sort key an activity cursor points at.
+pub(crate) fn cursor_key(c: &Cursor) -> Result<(i64, u64, String)> {
+    let invalid = || Error::invalid("after", "this cursor is not valid for this list");
+    let (secs, seq) = c.k.split_once('.').ok_or_else(invalid)?;
+    let secs: i64 = secs.parse().map_err(|_| invalid())?;
+    let seq: u64 = seq.parse().map_err(|_| invalid())?;
+    Ok((secs, seq, c.i.clone()))
+}
+
+pub(crate) fn paged(
     mut entries: Vec<Entry>,
     ordering: &str,
     cursor: Option<Cursor>,
     first: usize,
 ) -> Result<Page<Activity>> {
     sort(&mut entries);
-    let start = match cursor {
+    let start = match cursor.as_ref().map(cursor_key).transpose()? {
         None => 0,
-        Some(c) => {
-            let invalid = || Error::invalid("after", "this cursor is not valid for this list");
-            let (secs, seq) = c.k.split_once('.').ok_or_else(invalid)?;
-            let secs: i64 = secs.parse().map_err(|_| invalid())?;
-            let seq: u64 = seq.parse().map_err(|_| invalid())?;
-            let key = (secs, seq, c.i.as_str());
-            entries
-                .iter()
-                .position(|e| e.key() < key)
-                .unwrap_or(entries.len())
-        }
+        Some((secs, seq, id)) => entries
+            .iter()
+            .position(|e| e.key() < (secs, seq, id.as_str()))
+            .unwrap_or(entries.len()),
     };
     let rest = &entries[start..];
     let has_next_page = rest.len() > first;

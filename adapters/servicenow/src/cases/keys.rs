@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use switchboard_core::ledger::{Claim, KeyedWrite, WriteKind};
+use switchboard_core::cases::ActivityKind;
+use switchboard_core::ledger::{Claim, KeyedWrite, LedgerActivity, WriteKind};
 use switchboard_core::{Actor, Error, Result};
 
 use crate::wire::hex;
@@ -103,4 +104,31 @@ impl Inner {
             tracing::error!(adapter.name = BACKEND, %error, "the author of a write could not be recorded");
         }
     }
+
+    /// Keeps an attachment entry of `case_id`'s story that ServiceNow has
+    /// no history of (an upload under its first name, a rename, a
+    /// removal), written by `actor` now. The upstream write has happened:
+    /// a failure here is logged, not returned.
+    pub(crate) async fn keep_story(&self, case_id: &str, actor: &Actor, body: String) {
+        let entry = LedgerActivity {
+            id: String::new(),
+            case_id: case_id.to_string(),
+            kind: ActivityKind::Attachment,
+            author: actor.name.clone(),
+            body,
+            // Whole seconds, as ServiceNow keeps its own times.
+            at: DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_else(Utc::now),
+        };
+        match self.ledger.record_activity(BACKEND, &entry).await {
+            Ok(id) => self.wrote(&story_id(&id)),
+            Err(error) => {
+                tracing::error!(adapter.name = BACKEND, %error, "an attachment entry of a case's story could not be kept");
+            }
+        }
+    }
+}
+
+/// The activity id of a kept ledger entry.
+pub(crate) fn story_id(ledger_id: &str) -> String {
+    format!("l:{ledger_id}")
 }

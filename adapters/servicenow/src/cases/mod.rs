@@ -1,9 +1,13 @@
 //! [`CaseStore`] on ServiceNow.
 
 mod activity;
+mod comments;
 mod files;
 mod keys;
 mod read;
+mod requests;
+mod updates;
+mod watch;
 mod write;
 
 use std::sync::Arc;
@@ -61,6 +65,8 @@ impl Inner {
                 if let Some(found) = self.find_upload(&case, &file_name, &sha, since).await? {
                     self.attribute(&found.id, actor).await;
                     self.complete(Some(&write), &found.id).await;
+                    self.keep_story(&case.id, actor, format!("Attached {file_name}"))
+                        .await;
                     return Ok(Created {
                         record: Attachment {
                             uploaded_by: actor.name.clone(),
@@ -100,6 +106,8 @@ impl Inner {
         };
         self.attribute(&made.id, actor).await;
         self.complete(write.as_ref(), &made.id).await;
+        self.keep_story(&case.id, actor, format!("Attached {file_name}"))
+            .await;
         self.touch(&case).await;
         Ok(Created {
             record: Attachment {
@@ -282,7 +290,7 @@ impl CaseStore for ServiceNow {
     async fn rename_attachment(
         &self,
         scope: &Scope,
-        _actor: &Actor,
+        actor: &Actor,
         attachment_id: &str,
         file_name: &str,
     ) -> Result<Attachment> {
@@ -293,13 +301,21 @@ impl CaseStore for ServiceNow {
             .rename(&file.id, &file_name)
             .await
             .map_err(|e| e.into_core(&format!("attachment {attachment_id}")))?;
+        self.inner
+            .keep_story(
+                &case.id,
+                actor,
+                format!("Renamed {} to {file_name}", file.file_name),
+            )
+            .await;
+        self.inner.touch(&case).await;
         Ok(Attachment { file_name, ..file })
     }
 
     async fn delete_attachment(
         &self,
         scope: &Scope,
-        _actor: &Actor,
+        actor: &Actor,
         attachment_id: &str,
     ) -> Result<Attachment> {
         let (file, case) = self.inner.scoped_attachment(scope, attachment_id).await?;
@@ -308,6 +324,9 @@ impl CaseStore for ServiceNow {
             .remove(&file.id)
             .await
             .map_err(|e| e.into_core(&format!("attachment {attachment_id}")))?;
+        self.inner
+            .keep_story(&case.id, actor, format!("Removed {}", file.file_name))
+            .await;
         self.inner.touch(&case).await;
         Ok(file)
     }

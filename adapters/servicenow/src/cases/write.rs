@@ -1,32 +1,29 @@
-//! Writes: create (with `correlation_id` look-ups), comments, cancel and
-//! watch lists.
+//! Writes: create (with `correlation_id` look-ups) and cancel; comments
+//! and watch lists have modules of their own.
 
 use chrono::Utc;
 use reqwest::Method;
 use serde_json::{Value, json};
-use switchboard_core::cases::{
-    Activity, Case, CaseState, Created, NewCase, NewComment, Priority, WatchEntry,
-};
+use switchboard_core::cases::{Case, CaseState, Created, NewCase, Priority};
 use switchboard_core::ledger::WriteKind;
 use switchboard_core::{Actor, Error, Result, Scope, validate};
 
-use super::activity::Entry;
 use super::keys::{Slot, fingerprint};
 use super::read::case_fields;
 use crate::http::{HttpError, Req};
-use crate::query::{datetime, encode};
+use crate::query::encode;
 use crate::wire::{Record, hex, one, s};
 use crate::{AccountRef, BACKEND, Inner};
 use sha2::{Digest, Sha256};
 
-fn fresh<T>(record: T) -> Created<T> {
+pub(super) fn fresh<T>(record: T) -> Created<T> {
     Created {
         record,
         replayed: false,
     }
 }
 
-fn replayed<T>(record: T) -> Created<T> {
+pub(super) fn replayed<T>(record: T) -> Created<T> {
     Created {
         record,
         replayed: true,
@@ -243,6 +240,9 @@ impl Inner {
         );
         put(&f.watch_list, new.watch_list.join(","));
         put(&f.correlation_id, correlation.clone());
+        // ServiceNow records the integration user as the opener: a work
+        // note (never shown in the portal) tells agents who it really was.
+        put("work_notes", opened_note(actor));
         let req = Req::json(
             Method::POST,
             self.case_path(None),
@@ -283,157 +283,11 @@ impl Inner {
         }))
     }
 
-    /// The newest unattributed comment on `case` with `body` written since `since`.
-    async fn find_comment(
-        &self,
-        case: &Case,
-        body: &str,
-        since: chrono::DateTime<Utc>,
-    ) -> Result<Option<Entry>, HttpError> {
-        let extra = format!(
-            "^sys_created_on>={}",
-            datetime(since - chrono::Duration::seconds(1))
-        );
-        let rows = self
-            .journal_rows(std::slice::from_ref(&case.id), &extra)
-            .await?;
-        let candidates: Vec<&Record> = rows.iter().filter(|r| s(r, "value") == body).collect();
-        let ids: Vec<String> = candidates.iter().map(|r| s(r, "sys_id")).collect();
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        let authors = self
-            .ledger
-            .authors(BACKEND, &ids)
-            .await
-            .map_err(|_| HttpError::Ambiguous("the ledger could not be read".into()))?;
-        let mut entries = Vec::new();
-        for r in candidates {
-            if authors.contains_key(&s(r, "sys_id")) {
-                continue;
-            }
-            entries.push(self.journal_entry(
-                r,
-                &case.number,
-                &Default::default(),
-                &Default::default(),
-            )?);
-        }
-        super::activity::sort(&mut entries);
-        Ok(entries.into_iter().next())
-    }
-
-    pub(crate) async fn add_comment(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        case_id: &str,
-        comment: NewComment,
-    ) -> Result<Created<Activity>> {
-        let body = validate::comment("body", &comment.body)?;
-        if let Some(key) = &comment.idempotency_key {
-            validate::idempotency_key("idempotencyKey", key)?;
-        }
-        let (case, _) = self.scoped_case(scope, case_id).await?;
-        let print = fingerprint(&[&case.id, &body]);
-        let since = Utc::now();
-        let write = match self
-            .claim(
-                WriteKind::Comment,
-                actor,
-                comment.idempotency_key.as_deref(),
-                &print,
-            )
-            .await?
-        {
-            Slot::Done(id) => return Ok(replayed(self.comment_by_id(&case, &id).await?)),
-            Slot::Resumed(write, since) => {
-                if let Some(entry) = self.find_comment(&case, &body, since).await? {
-                    let id = entry.activity.id.trim_start_matches("j:").to_string();
-                    self.attribute(&id, actor).await;
-                    self.complete(Some(&write), &id).await;
-                    return Ok(replayed(Activity {
-                        author: actor.name.clone(),
-                        ..entry.activity
-                    }));
-                }
-                Some(write)
-            }
-            Slot::Fresh(write) => write,
-        };
-        if let Err(e) = writable(&case) {
-            self.release(write.as_ref()).await;
-            return Err(e);
-        }
-        let req = Req::json(
-            Method::PATCH,
-            format!(
-                "/api/now/table/{}/{}?sysparm_fields=sys_id",
-                self.settings.tables.case, case.id
-            ),
-            &json!({ "comments": body }),
-            false,
-        );
-        let what = format!("case {}", case.number);
-        match self.http.send(req).await {
-            Ok(_) => {}
-            Err(error) if error.ambiguous() => {
-                tracing::warn!(adapter.name = BACKEND, %error, "a comment got no answer; looking for it");
-            }
-            Err(error) => {
-                self.release(write.as_ref()).await;
-                return Err(error.into_core(&what));
-            }
-        }
-        let found = self
-            .find_comment(&case, &body, since)
-            .await
-            .map_err(|e| e.into_core(&what))?;
-        let Some(entry) = found else {
-            self.release(write.as_ref()).await;
-            tracing::error!(adapter.name = BACKEND, case.number = %case.number, "a comment's journal entry was not found after writing it");
-            return Err(Error::unavailable(BACKEND));
-        };
-        let id = entry.activity.id.trim_start_matches("j:").to_string();
-        self.attribute(&id, actor).await;
-        self.complete(write.as_ref(), &id).await;
-        Ok(fresh(Activity {
-            author: actor.name.clone(),
-            ..entry.activity
-        }))
-    }
-
-    async fn comment_by_id(&self, case: &Case, journal_id: &str) -> Result<Activity> {
-        let rows = self
-            .list(
-                &self.settings.tables.journal,
-                format!(
-                    "sys_id={}^element=comments",
-                    crate::query::clean(journal_id)
-                ),
-                super::activity::JOURNAL_FIELDS,
-                1,
-            )
-            .await?;
-        let row = rows
-            .into_iter()
-            .find(|r| s(r, "element_id") == case.id)
-            .ok_or_else(|| Error::not_found(format!("comment {journal_id}")))?;
-        let authors = self
-            .ledger
-            .authors(BACKEND, &[journal_id.to_string()])
-            .await?;
-        let names = self.names_of(&[s(&row, "sys_created_by")]).await;
-        Ok(self
-            .journal_entry(&row, &case.number, &authors, &names)?
-            .activity)
-    }
-
     /// Attributes the newest audit row of `field` on `case` to `actor` (best effort).
-    async fn attribute_audit(&self, case: &Case, field: &str, actor: &Actor) {
+    pub(super) async fn attribute_audit(&self, case_id: &str, field: &str, actor: &Actor) {
         let query = format!(
             "tablename={}^documentkey={}^fieldname={field}^ORDERBYDESCsys_created_on",
-            self.settings.tables.case, case.id
+            self.settings.tables.case, case_id
         );
         match self
             .list(&self.settings.tables.audit, query, &["sys_id"], 1)
@@ -504,176 +358,23 @@ impl Inner {
             }
             Err(error) => return Err(error.into_core(&what)),
         };
-        self.attribute_audit(&case, "state", actor).await;
+        self.attribute_audit(&case.id, "state", actor).await;
         if let Some(note) = &note {
-            match self.find_comment(&case, note, sent_at).await {
-                Ok(Some(entry)) => {
-                    let id = entry.activity.id.trim_start_matches("j:").to_string();
-                    self.attribute(&id, actor).await;
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(adapter.name = BACKEND, %error, "a cancel reason could not be attributed")
-                }
-            }
+            self.attribute_comment(&case.id, note, sent_at, actor).await;
         }
         Ok(Case {
             opened_by: case.opened_by,
             ..canceled
         })
     }
+}
 
-    /// Watch-list entries of a case record (sys_user ids resolved to e-mails).
-    pub(crate) async fn watch_entries(&self, case: &Case, raw: &str) -> Result<Vec<WatchEntry>> {
-        let tokens: Vec<String> = raw
-            .split(',')
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let ids: Vec<String> = tokens
-            .iter()
-            .filter(|t| !t.contains('@'))
-            .cloned()
-            .collect();
-        let users = if ids.is_empty() {
-            Default::default()
-        } else {
-            self.users_by_id(&ids).await?
-        };
-        let mut out: Vec<WatchEntry> = Vec::new();
-        for t in tokens {
-            let email = if t.contains('@') {
-                t.to_ascii_lowercase()
-            } else {
-                match users.get(&t) {
-                    Some(u) if !u.email.is_empty() => u.email.clone(),
-                    _ => continue,
-                }
-            };
-            if !out.iter().any(|w| w.email == email) {
-                out.push(WatchEntry {
-                    case_id: case.id.clone(),
-                    email,
-                    added_at: case.opened_at,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    pub(crate) async fn watch_lists(
-        &self,
-        scope: &Scope,
-        case_ids: &[String],
-    ) -> Result<Vec<WatchEntry>> {
-        let ids = crate::query::id_list(case_ids);
-        let accounts = crate::query::id_list(scope.accounts());
-        if ids.is_empty() || accounts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut out = Vec::new();
-        for chunk in ids.chunks(crate::directory::CHUNK) {
-            let query = format!(
-                "sys_idIN{}^{}.numberIN{}",
-                chunk.join(","),
-                self.settings.fields.account,
-                accounts.join(",")
-            );
-            let rows = self.case_rows(query, chunk.len()).await?;
-            let cases = self.to_cases(&rows).await?;
-            for (r, case) in rows.iter().zip(cases) {
-                out.extend(
-                    self.watch_entries(&case, &s(r, &self.settings.fields.watch_list))
-                        .await?,
-                );
-            }
-        }
-        Ok(out)
-    }
-
-    /// Adds (`add`) or removes e-mails, then writes the list if it changed.
-    pub(crate) async fn change_watchers(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        case_id: &str,
-        emails: &[String],
-        add: bool,
-    ) -> Result<Vec<WatchEntry>> {
-        let emails = validate::watch_list("emails", emails)?;
-        if add && emails.is_empty() {
-            return Err(Error::invalid("emails", "name at least one address"));
-        }
-        let (case, record) = self.scoped_case(scope, case_id).await?;
-        writable(&case)?;
-        let field = self.settings.fields.watch_list.clone();
-        let raw = s(&record, &field);
-        let current = self.watch_entries(&case, &raw).await?;
-        let tokens: Vec<String> = raw
-            .split(',')
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let next: Vec<String> = if add {
-            let mut next = tokens.clone();
-            for e in &emails {
-                if !current.iter().any(|w| &w.email == e) {
-                    next.push(e.clone());
-                }
-            }
-            let count = current.len() + next.len() - tokens.len();
-            if count > validate::MAX_WATCH_LIST {
-                return Err(Error::invalid(
-                    "emails",
-                    format!(
-                        "a watch list holds at most {} addresses",
-                        validate::MAX_WATCH_LIST
-                    ),
-                ));
-            }
-            next
-        } else {
-            let users = self
-                .users_by_id(
-                    &tokens
-                        .iter()
-                        .filter(|t| !t.contains('@'))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                )
-                .await?;
-            tokens
-                .iter()
-                .filter(|t| {
-                    let email = if t.contains('@') {
-                        t.to_ascii_lowercase()
-                    } else {
-                        users.get(*t).map(|u| u.email.clone()).unwrap_or_default()
-                    };
-                    !emails.contains(&email)
-                })
-                .cloned()
-                .collect()
-        };
-        if next == tokens {
-            return Ok(current);
-        }
-        let joined = next.join(",");
-        let req = Req::json(
-            Method::PATCH,
-            format!(
-                "/api/now/table/{}/{}?sysparm_fields=sys_id,{field}",
-                self.settings.tables.case, case.id
-            ),
-            &json!({ field.clone(): joined }),
-            true,
-        );
-        let what = format!("case {}", case.number);
-        let resp = self.http.send(req).await.map_err(|e| e.into_core(&what))?;
-        let written = one(&resp).map(|r| s(&r, &field)).unwrap_or(joined);
-        self.attribute_audit(&case, &field, actor).await;
-        self.watch_entries(&case, &written).await
-    }
+/// The agents' note naming the portal user who opened a case.
+pub(crate) fn opened_note(actor: &Actor) -> String {
+    format!(
+        "Opened in the customer portal by {} <{}>.",
+        actor.name, actor.email
+    )
 }
 
 /// The hex SHA-256 of `data`.

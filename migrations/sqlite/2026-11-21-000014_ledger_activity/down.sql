@@ -1,0 +1,2 @@
+DROP TABLE ledger_deliveries;
+DROP TABLE ledger_activities;
