@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use switchboard_core::ledger::WriteLedger;
+use switchboard_core::tollfree::RequestCases;
 use switchboard_core::{AccountStore, CaseStore, Identity, UserDirectory};
 use switchboard_okta::Okta;
 use switchboard_servicenow::ServiceNow;
@@ -26,6 +27,9 @@ pub struct Backends {
     pub identity: Arc<dyn Identity>,
     /// The ServiceNow adapter, when cases live there (webhook and poller).
     pub servicenow: Option<ServiceNow>,
+    /// Where toll-free change requests open their case, when cases do not
+    /// live in the database (the requests themselves always do).
+    pub request_cases: Option<Arc<dyn RequestCases>>,
 }
 
 impl Backends {
@@ -71,12 +75,16 @@ impl Backends {
                     (okta.clone(), okta)
                 }
             };
+        let request_cases = servicenow
+            .as_ref()
+            .map(|adapter| Arc::new(adapter.clone()) as Arc<dyn RequestCases>);
         Ok(Self {
             cases,
             accounts,
             directory,
             identity,
             servicenow,
+            request_cases,
         })
     }
 }

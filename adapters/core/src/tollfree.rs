@@ -6,10 +6,13 @@
 //! - [`preview`]: rates and the per-line validation of a batch (pure).
 //! - [`publishing`]: change-request events, their bus, and a decorator that
 //!   publishes them after every write.
+//! - [`request_cases`]: the case that tracks a request when cases live in an
+//!   external backend ([`RequestCases`]).
 
 pub mod numbering;
 pub mod preview;
 pub mod publishing;
+pub mod request_cases;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,6 +21,7 @@ pub use crate::cases::Created;
 use crate::{Actor, Page, PageRequest, Result, Scope};
 pub use preview::{LineError, LineErrorCode, PreviewLine, Rate, Rates, preview};
 pub use publishing::{ChangeRequestEvent, PublishingTollFree, TollFreeBus};
+pub use request_cases::{NewRequestCase, RequestCase, RequestCases};
 
 /// Where a ring-to number's calls are terminated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -200,7 +204,8 @@ pub struct ChangeRequest {
     pub lines: Vec<ChangeLine>,
     /// The number of the case opened for it.
     pub case_number: String,
-    /// The id of that case.
+    /// The id of that case in the backend that serves cases (the
+    /// database's id, or an external backend's such as a ServiceNow sys_id).
     pub case_id: String,
     /// Who submitted it (display name).
     pub created_by: String,
@@ -245,8 +250,10 @@ pub struct Decision {
 /// - [`TollFreeStore::submit`] validates every line again inside its
 ///   transaction with [`preview()`] and writes nothing unless all are valid
 ///   (an [`crate::Error::InvalidInput`] on `changes` lists each bad line's
-///   code); it opens the request's case in the same transaction and marks
-///   its numbers [`NumberStatus::ChangePending`];
+///   code); it marks the numbers [`NumberStatus::ChangePending`] and opens
+///   the request's case: in the same transaction when cases live in the same
+///   database, or beforehand through [`RequestCases`] when they live
+///   elsewhere (then a refused submit resolves that case again);
 /// - a retried submit with the same idempotency key and input returns the
 ///   first request (`replayed`), and with other input is a
 ///   [`crate::Error::Conflict`].

@@ -44,6 +44,9 @@ pub const BACKEND: &str = "sql";
 pub struct SqlStore {
     db: Db,
     catalog: Arc<CatalogCache>,
+    /// Where toll-free change requests open their case when cases live in
+    /// another backend ([`SqlStore::with_request_cases`]); None: here.
+    request_cases: Option<Arc<dyn switchboard_core::tollfree::RequestCases>>,
 }
 
 impl SqlStore {
@@ -52,6 +55,7 @@ impl SqlStore {
         Self {
             db,
             catalog: Arc::new(CatalogCache::default()),
+            request_cases: None,
         }
     }
 

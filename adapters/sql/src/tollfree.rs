@@ -1,17 +1,21 @@
 //! [`TollFreeStore`] on SQL: toll-free numbers keyset-paginated by number,
 //! change requests with their lines (read in one extra statement per
-//! page), and the submit and decide transactions ([`write`]).
+//! page), and the submit and decide transactions ([`write`]), with the
+//! request's case here or in another backend ([`external`]).
 
 pub mod demo;
+mod external;
 mod rows;
 mod write;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use switchboard_core::tollfree::{
-    ChangeRequest, Created, Decision, NewChangeRequest, TollFreeFilter, TollFreeNumber,
-    TollFreeStore,
+    ChangeRequest, Created, Decision, NewChangeRequest, RequestCases, TollFreeFilter,
+    TollFreeNumber, TollFreeStore,
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope};
 
@@ -80,6 +84,16 @@ macro_rules! with_lines {
     }};
 }
 pub(crate) use with_lines;
+
+impl SqlStore {
+    /// This store, opening and resolving the cases of toll-free change
+    /// requests through `cases` (the backend that serves cases) instead of
+    /// in its own `cases` table. Requests made before keep their case here.
+    pub fn with_request_cases(mut self, cases: Arc<dyn RequestCases>) -> Self {
+        self.request_cases = Some(cases);
+        self
+    }
+}
 
 fn account_in_scope(scope: &Scope, account_id: &str) -> Result<()> {
     if scope.contains(account_id) {

@@ -47,7 +47,8 @@ pub struct RequestRow {
     pub id: i64,
     pub account_id: String,
     pub status: String,
-    pub case_id: i64,
+    /// The request's case in this database, when cases live here.
+    pub case_id: Option<i64>,
     pub case_number: String,
     pub created_by: String,
     pub created_by_subject: String,
@@ -56,18 +57,30 @@ pub struct RequestRow {
     pub reason: Option<String>,
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
+    /// The id of the request's case in an external case backend.
+    pub case_ref: Option<String>,
 }
 
 impl RequestRow {
+    /// The id of the request's case: the external one, or this database's.
+    pub fn case_key(&self) -> String {
+        match (&self.case_ref, self.case_id) {
+            (Some(external), _) => external.clone(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
     /// The domain request with `lines` (already in position order).
     pub fn into_domain(self, lines: Vec<LineRow>) -> ChangeRequest {
+        let case_id = self.case_key();
         ChangeRequest {
             id: self.id.to_string(),
             account_id: self.account_id,
             status: ChangeStatus::parse(&self.status).unwrap_or(ChangeStatus::Pending),
             lines: lines.into_iter().map(LineRow::into_domain).collect(),
             case_number: self.case_number,
-            case_id: self.case_id.to_string(),
+            case_id,
             created_by: self.created_by,
             created_at: utc(self.created_at),
             decided_at: self.decided_at.map(utc),

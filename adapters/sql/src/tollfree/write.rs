@@ -7,18 +7,24 @@
 //! (type Change Existing Service, category Toll Free Ring To), so the case
 //! exists exactly when the request does. A decision locks the request row,
 //! applies or discards its lines and resolves the case.
+//!
+//! When cases live in another backend ([`super::external`]), the case is
+//! opened there before the transaction, which then writes the request
+//! pointing at it and no case; a decision resolves it there first.
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 use switchboard_core::cases::{ActivityKind, CaseState, Priority};
 use switchboard_core::tollfree::preview::{check_batch, require_valid};
+use switchboard_core::tollfree::request_cases::{CASE_TYPE, decision_note};
 use switchboard_core::tollfree::{
     ChangeRequest, ChangeStatus, Created, Decision, NewChangeRequest, NumberStatus, PreviewLine,
-    numbering, preview,
+    RequestCase, numbering, preview,
 };
 use switchboard_core::{Actor, Error, Result, Scope, validate};
 
+use super::external;
 use super::rows::{LineRow, NumberRow, RequestRow};
 use super::with_lines;
 use crate::models::{NewActivityRow, case_number, hex, now, parse_id};
@@ -27,12 +33,6 @@ use crate::schema::{
 };
 use crate::{Backend, SqlStore, db_error, with_conn};
 
-/// The case catalog entry a request's case is filed under.
-const CASE_TYPE: (&str, &str, &str) = (
-    "CHANGE_EXISTING_SERVICE",
-    "MAKE_A_CHANGE",
-    "TOLL_FREE_RING_TO",
-);
 /// The longest reason an operator may give.
 const MAX_REASON_CHARS: usize = 1_000;
 
@@ -91,7 +91,7 @@ fn request_hash(request: &NewChangeRequest) -> String {
 
 /// The request `actor` made under `key`, if any; a different input under
 /// the same key is a conflict.
-async fn find_replay(
+pub(super) async fn find_replay(
     store: &SqlStore,
     scope: &Scope,
     actor: &Actor,
@@ -147,8 +147,11 @@ pub(super) async fn submit(
             replayed: true,
         });
     }
+    if let Some(cases) = store.request_cases.clone() {
+        return external::submit(store, cases.as_ref(), scope, actor, &request, &hash).await;
+    }
     match (
-        insert(store, scope, actor, &request, &hash).await,
+        insert(store, scope, actor, &request, &hash, None).await,
         &request.idempotency_key,
     ) {
         // A concurrent retry under the same key won the race: answer with its request.
@@ -166,12 +169,15 @@ pub(super) async fn submit(
     }
 }
 
-async fn insert(
+/// The transaction of a submit. With `external`, the request points at that
+/// case and no case is written here.
+pub(super) async fn insert(
     store: &SqlStore,
     scope: &Scope,
     actor: &Actor,
     request: &NewChangeRequest,
     hash: &str,
+    external: Option<&RequestCase>,
 ) -> Result<ChangeRequest> {
     let account = request.account_id.as_str();
     let wanted: Vec<String> = request
@@ -197,48 +203,55 @@ async fn insert(
         let lines = preview(&numbers, &request.changes, &request.rates);
         require_valid(&lines)?;
         let at = now();
-        let case_id: i64 = diesel::insert_into(cases::table)
-            .values((
-                cases::number.eq(format!("PENDING-{}-{hash}", actor.user_id)),
-                cases::account_id.eq(account),
-                cases::state.eq(CaseState::New.rank()),
-                cases::priority.eq(Priority::Low.level()),
-                cases::title.eq(case_title(&lines)),
-                cases::description.eq(case_description(&lines)),
-                cases::case_type.eq(CASE_TYPE.0),
-                cases::support_case_type.eq(CASE_TYPE.1),
-                cases::category.eq(CASE_TYPE.2),
-                cases::location_not_listed.eq(false),
-                cases::product_not_listed.eq(false),
-                cases::opened_by.eq(&actor.name),
-                cases::opened_by_subject.eq(&actor.user_id),
-                cases::opened_at.eq(at),
-                cases::updated_at.eq(at),
-            ))
-            .returning(cases::id)
-            .get_result(conn)
-            .await?;
-        let number = case_number(case_id);
-        diesel::update(cases::table.filter(cases::id.eq(case_id)))
-            .set(cases::number.eq(&number))
-            .execute(conn)
-            .await?;
-        diesel::insert_into(case_activities::table)
-            .values(NewActivityRow::new(
-                case_id,
-                account,
-                ActivityKind::System,
-                "System",
-                "Case created for a toll-free ring-to change request",
-                at,
-            ))
-            .execute(conn)
-            .await?;
+        let (case_id, case_ref, number) = match external {
+            Some(case) => (None, Some(case.id.clone()), case.number.clone()),
+            None => {
+                let case_id: i64 = diesel::insert_into(cases::table)
+                    .values((
+                        cases::number.eq(format!("PENDING-{}-{hash}", actor.user_id)),
+                        cases::account_id.eq(account),
+                        cases::state.eq(CaseState::New.rank()),
+                        cases::priority.eq(Priority::Low.level()),
+                        cases::title.eq(case_title(&lines)),
+                        cases::description.eq(case_description(&lines)),
+                        cases::case_type.eq(CASE_TYPE.case_type),
+                        cases::support_case_type.eq(CASE_TYPE.support_case_type),
+                        cases::category.eq(CASE_TYPE.category),
+                        cases::location_not_listed.eq(false),
+                        cases::product_not_listed.eq(false),
+                        cases::opened_by.eq(&actor.name),
+                        cases::opened_by_subject.eq(&actor.user_id),
+                        cases::opened_at.eq(at),
+                        cases::updated_at.eq(at),
+                    ))
+                    .returning(cases::id)
+                    .get_result(conn)
+                    .await?;
+                let number = case_number(case_id);
+                diesel::update(cases::table.filter(cases::id.eq(case_id)))
+                    .set(cases::number.eq(&number))
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(case_activities::table)
+                    .values(NewActivityRow::new(
+                        case_id,
+                        account,
+                        ActivityKind::System,
+                        "System",
+                        "Case created for a toll-free ring-to change request",
+                        at,
+                    ))
+                    .execute(conn)
+                    .await?;
+                (Some(case_id), None, number)
+            }
+        };
         let id: i64 = diesel::insert_into(tollfree_change_requests::table)
             .values((
                 tollfree_change_requests::account_id.eq(account),
                 tollfree_change_requests::status.eq(ChangeStatus::Pending.as_str()),
                 tollfree_change_requests::case_id.eq(case_id),
+                tollfree_change_requests::case_ref.eq(case_ref),
                 tollfree_change_requests::case_number.eq(&number),
                 tollfree_change_requests::created_by.eq(&actor.name),
                 tollfree_change_requests::created_by_subject.eq(&actor.user_id),
@@ -294,14 +307,14 @@ fn line_row(request_id: i64, position: usize, line: &PreviewLine) -> Result<Line
     })
 }
 
-fn case_title(lines: &[PreviewLine]) -> String {
+pub(super) fn case_title(lines: &[PreviewLine]) -> String {
     match lines {
         [one] => format!("Toll-free ring-to change for {}", one.number),
         many => format!("Toll-free ring-to change for {} numbers", many.len()),
     }
 }
 
-fn case_description(lines: &[PreviewLine]) -> String {
+pub(super) fn case_description(lines: &[PreviewLine]) -> String {
     let mut text = String::from("Ring-to changes requested through the portal:\n");
     for line in lines {
         let network = line.network.map_or("", |n| n.as_str());
@@ -345,7 +358,18 @@ pub(super) async fn decide(
     } else {
         ChangeStatus::Rejected
     };
-    let request: ChangeRequest = transaction!(store, |conn| {
+    let body = decision_note(status, reason.as_deref());
+    // An external case is resolved before the transaction, so a request is
+    // never decided while its case stays open.
+    let external = match store.request_cases.clone() {
+        Some(cases) => {
+            let case_ref =
+                external::resolve_case(store, cases.as_ref(), operator, key, &body).await?;
+            case_ref.map(|case_ref| (cases, case_ref))
+        }
+        None => None,
+    };
+    let decided: Result<ChangeRequest> = transaction!(store, |conn| {
         if postgres {
             diesel::sql_query("SELECT id FROM tollfree_change_requests WHERE id = $1 FOR UPDATE")
                 .bind::<diesel::sql_types::BigInt, _>(key)
@@ -360,10 +384,7 @@ pub(super) async fn decide(
             .optional()?
             .ok_or_else(not_found)?;
         if row.status != ChangeStatus::Pending.as_str() {
-            return Err(Fail::Rule(Error::Conflict(format!(
-                "ring-to change request {id} is already {}",
-                row.status
-            ))));
+            return Err(Fail::Rule(already_decided(id, &row.status)));
         }
         let account = row.account_id.clone();
         let case_id = row.case_id;
@@ -403,29 +424,34 @@ pub(super) async fn decide(
         ))
         .execute(conn)
         .await?;
-        diesel::update(cases::table.filter(cases::id.eq(case_id)))
-            .set((
-                cases::state.eq(CaseState::Resolved.rank()),
-                cases::resolved_at.eq(Some(at)),
-                cases::updated_at.eq(at),
-            ))
-            .execute(conn)
-            .await?;
-        let body = match &reason {
-            Some(r) => format!("Ring-to change request {}: {r}", status.as_str()),
-            None => format!("Ring-to change request {}", status.as_str()),
-        };
-        diesel::insert_into(case_activities::table)
-            .values(NewActivityRow::new(
-                case_id,
-                &account,
-                ActivityKind::StateChange,
-                &operator.name,
-                body,
-                at,
-            ))
-            .execute(conn)
-            .await?;
+        // A request made while cases lived elsewhere has no case here.
+        if let Some(case_id) = case_id {
+            diesel::update(cases::table.filter(cases::id.eq(case_id)))
+                .set((
+                    cases::state.eq(CaseState::Resolved.rank()),
+                    cases::resolved_at.eq(Some(at)),
+                    cases::updated_at.eq(at),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::insert_into(case_activities::table)
+                .values(NewActivityRow::new(
+                    case_id,
+                    &account,
+                    ActivityKind::StateChange,
+                    &operator.name,
+                    &body,
+                    at,
+                ))
+                .execute(conn)
+                .await?;
+        } else if external.is_none() {
+            tracing::warn!(
+                request.id = key,
+                "a ring-to change request's case lives in another case backend, which is not \
+                 configured now; resolve that case there"
+            );
+        }
         let rows: Vec<RequestRow> = tollfree_change_requests::table
             .filter(tollfree_change_requests::id.eq(key))
             .select(RequestRow::as_select())
@@ -433,6 +459,16 @@ pub(super) async fn decide(
             .await?;
         let mut requests = with_lines!(conn, rows);
         requests.pop().ok_or(Fail::Rule(Error::Internal))
-    })?;
-    Ok(request)
+    });
+    if let (Err(Error::Conflict(_)), Some((cases, case_ref))) = (&decided, &external) {
+        // Another decision won the race after this one resolved the case:
+        // leave the case with the winner's note.
+        external::restore_note(store, cases.as_ref(), operator, key, case_ref).await;
+    }
+    decided
+}
+
+/// The conflict of deciding a request that is no longer pending.
+pub(super) fn already_decided(id: impl std::fmt::Display, status: &str) -> Error {
+    Error::Conflict(format!("ring-to change request {id} is already {status}"))
 }
