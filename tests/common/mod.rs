@@ -374,3 +374,45 @@ macro_rules! on_every_case_backend {
         }
     };
 }
+
+/// The [`Backend`] a test module's name stands for: `sqlite`, `postgres`,
+/// `servicenow`, or `okta` (users and identity in the fake Okta, cases in
+/// the fake ServiceNow, the rest on SQLite: [`Backend::Mixed`]).
+#[macro_export]
+macro_rules! backend_named {
+    (sqlite) => {
+        $crate::common::Backend::Sqlite
+    };
+    (postgres) => {
+        $crate::common::Backend::Postgres
+    };
+    (servicenow) => {
+        $crate::common::Backend::ServiceNow
+    };
+    (okta) => {
+        $crate::common::Backend::Mixed
+    };
+}
+
+/// Like `on_both_backends!`, plus a module `okta` running every test with
+/// its users and identity in Okta (the fake; cases in the fake ServiceNow,
+/// the rest on SQLite), unchanged: the same GraphQL operations must pass
+/// whatever serves the directory. Tests listed after `sql_only:` run on
+/// SQLite and PostgreSQL only (say why where they are listed).
+#[macro_export]
+macro_rules! on_every_directory_backend {
+    ($($name:ident),* $(,)? $(; sql_only: $($sql:ident),* $(,)?)?) => {
+        $crate::on_both_backends!($($name,)* $($($sql),*)?);
+        mod okta {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let gw = $crate::common::start($crate::common::Backend::Mixed)
+                        .await
+                        .expect("a gateway on the fake Okta");
+                    super::$name(gw).await;
+                }
+            )*
+        }
+    };
+}
