@@ -179,3 +179,52 @@ async fn watch_list_changes_of_one_process_take_turns() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quick_changes_of_one_field_are_each_credited_to_their_author() -> Result<()> {
+    let fake = fake().await?;
+    let store = adapter(&fake, Arc::new(InMemoryLedger::new())).await?;
+    let case = open_case(&store).await?;
+    let (a, b) = (
+        "quick.a@harborfreight.example".to_string(),
+        "quick.b@harborfreight.example".to_string(),
+    );
+    // Four changes, most likely within one second: ServiceNow keeps whole
+    // seconds, so their audit rows tie on time.
+    let actor = actor();
+    let scope = home();
+    let id = case.id.as_str();
+    store
+        .add_watchers(&scope, &actor, id, std::slice::from_ref(&a))
+        .await?;
+    store
+        .add_watchers(&scope, &actor, id, std::slice::from_ref(&b))
+        .await?;
+    store
+        .remove_watchers(&scope, &actor, id, std::slice::from_ref(&a))
+        .await?;
+    store
+        .remove_watchers(&scope, &actor, id, std::slice::from_ref(&b))
+        .await?;
+    let entries = store
+        .activity(&scope, id, &PageRequest::first(100))
+        .await?
+        .into_items();
+    let watch: Vec<(String, &str)> = entries
+        .iter()
+        .filter(|e| e.kind == ActivityKind::WatchList && e.body.contains("quick."))
+        .map(|e| (e.body.clone(), e.author.as_str()))
+        .collect();
+    let entry = |body: String| (body, "Pat Primary");
+    assert_eq!(
+        watch,
+        [
+            entry(format!("Removed {b} from the watch list")),
+            entry(format!("Removed {a} from the watch list")),
+            entry(format!("Added {b} to the watch list")),
+            entry(format!("Added {a} to the watch list")),
+        ],
+        "newest first, each by its author"
+    );
+    Ok(())
+}

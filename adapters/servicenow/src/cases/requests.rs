@@ -97,7 +97,8 @@ impl Inner {
             Err(error) => return Err(error.into_core(&what)),
         }
         if state != CaseState::Resolved {
-            self.attribute_audit(&sys_id, "state", author).await;
+            self.attribute_audit(&sys_id, "state", &resolved, author)
+                .await;
         }
         self.attribute_comment(&sys_id, &note, sent_at, author)
             .await;

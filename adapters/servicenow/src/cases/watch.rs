@@ -171,7 +171,8 @@ impl Inner {
         let what = format!("case {}", case.number);
         let resp = self.http.send(req).await.map_err(|e| e.into_core(&what))?;
         let written = one(&resp).map(|r| s(&r, &field)).unwrap_or(joined);
-        self.attribute_audit(&case.id, &field, actor).await;
+        self.attribute_audit(&case.id, &field, &written, actor)
+            .await;
         self.watch_entries(&case, &written).await
     }
 

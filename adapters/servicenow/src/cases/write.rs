@@ -283,23 +283,53 @@ impl Inner {
         }))
     }
 
-    /// Attributes the newest audit row of `field` on `case` to `actor` (best effort).
-    pub(super) async fn attribute_audit(&self, case_id: &str, field: &str, actor: &Actor) {
+    /// Attributes to `actor` the audit row of the change this process just
+    /// made: the newest row of `field` on case `case_id` whose new value is
+    /// `value` and that no one is credited with yet. ServiceNow keeps whole
+    /// seconds, so two changes of one field in a second tie on time; their
+    /// values tell them apart. Best effort: a failure is logged.
+    pub(super) async fn attribute_audit(
+        &self,
+        case_id: &str,
+        field: &str,
+        value: &str,
+        actor: &Actor,
+    ) {
         let query = format!(
             "tablename={}^documentkey={}^fieldname={field}^ORDERBYDESCsys_created_on",
             self.settings.tables.case, case_id
         );
-        match self
-            .list(&self.settings.tables.audit, query, &["sys_id"], 1)
+        let rows = match self
+            .list(
+                &self.settings.tables.audit,
+                query,
+                &["sys_id", "newvalue"],
+                AUDIT_LOOKBACK,
+            )
             .await
         {
-            Ok(rows) => {
-                if let Some(r) = rows.first() {
-                    self.attribute(&s(r, "sys_id"), actor).await;
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::warn!(adapter.name = BACKEND, %error, "an audit row could not be attributed");
+                return;
+            }
+        };
+        let candidates: Vec<String> = rows
+            .iter()
+            .filter(|r| s(r, "newvalue") == value)
+            .map(|r| s(r, "sys_id"))
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        match self.ledger.authors(BACKEND, &candidates).await {
+            Ok(credited) => {
+                if let Some(id) = candidates.iter().find(|id| !credited.contains_key(*id)) {
+                    self.attribute(id, actor).await;
                 }
             }
             Err(error) => {
-                tracing::warn!(adapter.name = BACKEND, %error, "an audit row could not be attributed")
+                tracing::warn!(adapter.name = BACKEND, %error, "an audit row could not be attributed");
             }
         }
     }
@@ -358,7 +388,9 @@ impl Inner {
             }
             Err(error) => return Err(error.into_core(&what)),
         };
-        self.attribute_audit(&case.id, "state", actor).await;
+        let canceled_value = self.values.state_value(CaseState::Canceled).to_string();
+        self.attribute_audit(&case.id, "state", &canceled_value, actor)
+            .await;
         if let Some(note) = &note {
             self.attribute_comment(&case.id, note, sent_at, actor).await;
         }
@@ -368,6 +400,9 @@ impl Inner {
         })
     }
 }
+
+/// How many of a field's newest audit rows an attribution looks through.
+const AUDIT_LOOKBACK: usize = 10;
 
 /// The agents' note naming the portal user who opened a case.
 pub(crate) fn opened_note(actor: &Actor) -> String {
