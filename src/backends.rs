@@ -3,9 +3,12 @@
 //! SQL or ServiceNow, users and identity on SQL or Okta. Every other
 //! domain stays on SQL, so a mixed deployment runs in one process.
 
+mod locations;
+
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use switchboard_core::inventory::Inventory;
 use switchboard_core::ledger::WriteLedger;
 use switchboard_core::tollfree::RequestCases;
 use switchboard_core::{AccountStore, CaseStore, Identity, UserDirectory};
@@ -14,6 +17,7 @@ use switchboard_servicenow::ServiceNow;
 use switchboard_sql::SqlStore;
 
 use crate::config::{CasesBackend, Config, DirectoryBackend, adapter_settings};
+pub use locations::BridgedInventory;
 
 /// The configured backends of the external-capable domains.
 pub struct Backends {
@@ -30,6 +34,9 @@ pub struct Backends {
     /// Where toll-free change requests open their case, when cases do not
     /// live in the database (the requests themselves always do).
     pub request_cases: Option<Arc<dyn RequestCases>>,
+    /// Services and assets (always in the database), naming the locations
+    /// of `accounts`.
+    pub inventory: Arc<dyn Inventory>,
 }
 
 impl Backends {
@@ -78,6 +85,14 @@ impl Backends {
         let request_cases = servicenow
             .as_ref()
             .map(|adapter| Arc::new(adapter.clone()) as Arc<dyn RequestCases>);
+        let inventory: Arc<dyn Inventory> = match config.cases.backend {
+            CasesBackend::Sql => local.clone(),
+            CasesBackend::Servicenow => Arc::new(BridgedInventory::new(
+                local.clone(),
+                local.clone(),
+                accounts.clone(),
+            )),
+        };
         Ok(Self {
             cases,
             accounts,
@@ -85,6 +100,7 @@ impl Backends {
             identity,
             servicenow,
             request_cases,
+            inventory,
         })
     }
 }

@@ -156,7 +156,7 @@ impl App {
                 Arc::new(store.clone()),
                 config.library_extras(),
             )),
-            inventory: Arc::new(store.clone()),
+            inventory: backends.inventory,
             status: status_source(&config, &store, &status_bus)?,
             status_bus,
             tollfree,

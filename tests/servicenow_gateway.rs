@@ -267,3 +267,92 @@ async fn without_a_webhook_the_adapter_polls() {
         "AWAITING_INFO"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_and_assets_name_servicenow_locations() {
+    let gw = gateway(|_| {}).await;
+    let token = gw.token(PRIMARY_A).await;
+    let data = gw
+        .data(
+            &token,
+            "{ accounts { id locations { id customerLocationId }
+                services(first: 100) { nodes { id locationId location { id customerLocationId } } }
+                assets(first: 100) { nodes { id locationId location { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let account = &data["accounts"][0];
+    let locations: Vec<&str> = account["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    let services = account["services"]["nodes"].as_array().unwrap();
+    let assets = account["assets"]["nodes"].as_array().unwrap();
+    assert!(!services.is_empty() && !assets.is_empty(), "{data}");
+    for item in services.iter().chain(assets) {
+        let id = item["locationId"].as_str().unwrap();
+        assert!(
+            locations.contains(&id),
+            "{id} is not one of the account's ServiceNow locations: {item}"
+        );
+        assert_eq!(item["location"]["id"], id, "{item}");
+    }
+
+    // A filter by a ServiceNow location keeps exactly the services there,
+    // and the location lists them too.
+    let at = services[0]["locationId"].as_str().unwrap();
+    let expected: Vec<&Value> = services.iter().filter(|s| s["locationId"] == at).collect();
+    let filtered = gw
+        .data(
+            &token,
+            "query($a: ID!, $l: ID!) { account(id: $a) {
+                services(first: 100, filter: { locationIds: [$l] }) { totalCount nodes { id locationId } }
+                locations { id services { id locationId } } } }",
+            json!({ "a": account["id"], "l": at }),
+        )
+        .await;
+    let nodes = filtered["account"]["services"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), expected.len(), "{filtered}");
+    assert!(nodes.iter().all(|s| s["locationId"] == at), "{filtered}");
+    assert_eq!(
+        filtered["account"]["services"]["totalCount"],
+        expected.len(),
+        "{filtered}"
+    );
+    let here = filtered["account"]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == at)
+        .expect("the location is listed");
+    let mut listed: Vec<&Value> = here["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["id"])
+        .collect();
+    let mut wanted: Vec<&Value> = expected.iter().map(|s| &s["id"]).collect();
+    listed.sort_by_key(|v| v.to_string());
+    wanted.sort_by_key(|v| v.to_string());
+    assert_eq!(
+        listed, wanted,
+        "Location.services lists the services there: {here}"
+    );
+
+    // Another account's location, or none at all, matches nothing.
+    let none = gw
+        .data(
+            &token,
+            "query($a: ID!) { account(id: $a) {
+                services(first: 10, filter: { locationIds: [\"00000000000000000000000000000000\"] }) { nodes { id } } } }",
+            json!({ "a": account["id"] }),
+        )
+        .await;
+    assert_eq!(
+        none["account"]["services"]["nodes"],
+        json!([]),
+        "an unknown location matches nothing: {none}"
+    );
+}

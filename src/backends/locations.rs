@@ -1,0 +1,220 @@
+//! Services and assets live in the gateway's database and name the
+//! database's locations; when locations come from another backend
+//! (ServiceNow), [`BridgedInventory`] translates location ids at the
+//! inventory port's boundary, by the customer location id (`UQCD-0004`)
+//! both sides keep. Callers then see one set of location ids, those of the
+//! configured account backend, in results and in filters alike.
+//!
+//! A translation costs a batched read of the locations named on each side
+//! (the account's locations upstream, which the adapter caches by id), not
+//! a read per item. A location that has no counterpart keeps its database
+//! id, so its `location` does not resolve; a filter naming only such ids
+//! matches nothing, as a filter naming another account's location does.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use switchboard_core::directory::Location;
+use switchboard_core::inventory::{Asset, Inventory, InventoryFilter, Service};
+use switchboard_core::{AccountStore, Page, PageRequest, Result, Scope};
+
+/// A location id no account has: a translated filter that matched nothing.
+const NO_LOCATION: &str = "-";
+
+/// [`Inventory`] whose location ids are those of `remote`'s locations.
+pub struct BridgedInventory {
+    inner: Arc<dyn Inventory>,
+    local: Arc<dyn AccountStore>,
+    remote: Arc<dyn AccountStore>,
+}
+
+impl BridgedInventory {
+    /// `inner` names the locations of `local`; callers name `remote`'s.
+    pub fn new(
+        inner: Arc<dyn Inventory>,
+        local: Arc<dyn AccountStore>,
+        remote: Arc<dyn AccountStore>,
+    ) -> Self {
+        Self {
+            inner,
+            local,
+            remote,
+        }
+    }
+
+    /// The ids in `to` of the locations `from` knows by `ids`, keyed by
+    /// those ids; ids with no counterpart are absent.
+    async fn translate(
+        scope: &Scope,
+        ids: &[String],
+        from: &dyn AccountStore,
+        to: &dyn AccountStore,
+    ) -> Result<HashMap<String, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let known = from.locations_by_ids(scope, ids).await?;
+        let accounts: BTreeSet<&str> = known.iter().map(|l| l.account_id.as_str()).collect();
+        let mut counterparts: HashMap<(String, String), String> = HashMap::new();
+        for account in accounts {
+            for l in to.locations(scope, account).await? {
+                counterparts.insert((l.account_id, l.customer_location_id), l.id);
+            }
+        }
+        Ok(known
+            .into_iter()
+            .filter_map(
+                |Location {
+                     id,
+                     account_id,
+                     customer_location_id,
+                     ..
+                 }| {
+                    counterparts
+                        .get(&(account_id, customer_location_id))
+                        .map(|other| (id, other.clone()))
+                },
+            )
+            .collect())
+    }
+
+    /// Callers' location ids as the database's.
+    async fn inward(&self, scope: &Scope, ids: &[String]) -> Result<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let map = Self::translate(scope, ids, self.remote.as_ref(), self.local.as_ref()).await?;
+        let mut local: Vec<String> = ids.iter().filter_map(|id| map.get(id).cloned()).collect();
+        if local.is_empty() {
+            local.push(NO_LOCATION.to_string());
+        }
+        Ok(local)
+    }
+
+    /// A filter with callers' location ids as the database's.
+    async fn inward_filter(
+        &self,
+        scope: &Scope,
+        filter: &InventoryFilter,
+    ) -> Result<InventoryFilter> {
+        Ok(InventoryFilter {
+            location_ids: self.inward(scope, &filter.location_ids).await?,
+            search: filter.search.clone(),
+        })
+    }
+
+    /// Rewrites the database location ids that `ids` yields into callers'.
+    async fn outward<'a>(
+        &self,
+        scope: &Scope,
+        ids: impl Iterator<Item = &'a mut String>,
+    ) -> Result<()> {
+        let ids: Vec<&mut String> = ids.collect();
+        let mut wanted: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        wanted.sort();
+        wanted.dedup();
+        let map =
+            Self::translate(scope, &wanted, self.local.as_ref(), self.remote.as_ref()).await?;
+        for id in ids {
+            if let Some(other) = map.get(id.as_str()) {
+                *id = other.clone();
+            }
+        }
+        Ok(())
+    }
+
+    async fn services_out(&self, scope: &Scope, mut items: Vec<Service>) -> Result<Vec<Service>> {
+        self.outward(scope, items.iter_mut().map(|s| &mut s.location_id))
+            .await?;
+        Ok(items)
+    }
+
+    async fn assets_out(&self, scope: &Scope, mut items: Vec<Asset>) -> Result<Vec<Asset>> {
+        self.outward(scope, items.iter_mut().map(|a| &mut a.location_id))
+            .await?;
+        Ok(items)
+    }
+}
+
+#[async_trait]
+impl Inventory for BridgedInventory {
+    async fn services(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &InventoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Service>> {
+        let filter = self.inward_filter(scope, filter).await?;
+        let mut found = self
+            .inner
+            .services(scope, account_id, &filter, page)
+            .await?;
+        self.outward(
+            scope,
+            found.items.iter_mut().map(|(_, s)| &mut s.location_id),
+        )
+        .await?;
+        Ok(found)
+    }
+
+    async fn count_services(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &InventoryFilter,
+    ) -> Result<u64> {
+        let filter = self.inward_filter(scope, filter).await?;
+        self.inner.count_services(scope, account_id, &filter).await
+    }
+
+    async fn services_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Service>> {
+        let found = self.inner.services_by_ids(scope, ids).await?;
+        self.services_out(scope, found).await
+    }
+
+    async fn services_at(&self, scope: &Scope, location_ids: &[String]) -> Result<Vec<Service>> {
+        let local = self.inward(scope, location_ids).await?;
+        let found = self.inner.services_at(scope, &local).await?;
+        self.services_out(scope, found).await
+    }
+
+    async fn assets(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &InventoryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Asset>> {
+        let filter = self.inward_filter(scope, filter).await?;
+        let mut found = self.inner.assets(scope, account_id, &filter, page).await?;
+        self.outward(
+            scope,
+            found.items.iter_mut().map(|(_, a)| &mut a.location_id),
+        )
+        .await?;
+        Ok(found)
+    }
+
+    async fn count_assets(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+        filter: &InventoryFilter,
+    ) -> Result<u64> {
+        let filter = self.inward_filter(scope, filter).await?;
+        self.inner.count_assets(scope, account_id, &filter).await
+    }
+
+    async fn assets_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Asset>> {
+        let found = self.inner.assets_by_ids(scope, ids).await?;
+        self.assets_out(scope, found).await
+    }
+
+    async fn assets_at(&self, scope: &Scope, location_ids: &[String]) -> Result<Vec<Asset>> {
+        let local = self.inward(scope, location_ids).await?;
+        let found = self.inner.assets_at(scope, &local).await?;
+        self.assets_out(scope, found).await
+    }
+}
