@@ -17,10 +17,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let servicenow_port = ports.next().transpose()?.unwrap_or(18090);
     let okta_port = ports.next().transpose()?.unwrap_or(18091);
     let today = chrono::Utc::now().date_naive();
+    // The gateway's default demo data (`[database]` demo_accounts 4,
+    // demo_seed 42): the same accounts, locations and products as the
+    // database the example configurations seed, so the services and assets
+    // there name the fake's locations and products.
+    let defaults = switchboard::config::Config::default().database;
     let dataset = Dataset::demo(
-        3,
+        defaults.demo_accounts,
         240,
-        20_261_121,
+        defaults.demo_seed,
         (
             chrono::Datelike::year(&today),
             chrono::Datelike::month(&today),

@@ -275,8 +275,8 @@ async fn services_and_assets_name_servicenow_locations() {
     let data = gw
         .data(
             &token,
-            "{ accounts { id locations { id customerLocationId }
-                services(first: 100) { nodes { id locationId location { id customerLocationId } } }
+            "{ accounts { id locations { id customerLocationId } products { id }
+                services(first: 100) { nodes { id locationId productId location { id customerLocationId } } }
                 assets(first: 100) { nodes { id locationId location { id } } } } }",
             json!({}),
         )
@@ -298,6 +298,24 @@ async fn services_and_assets_name_servicenow_locations() {
             "{id} is not one of the account's ServiceNow locations: {item}"
         );
         assert_eq!(item["location"]["id"], id, "{item}");
+    }
+
+    let products: Vec<&str> = account["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    let with_product: Vec<&str> = services
+        .iter()
+        .filter_map(|s| s["productId"].as_str())
+        .collect();
+    assert!(!with_product.is_empty(), "{data}");
+    for id in with_product {
+        assert!(
+            products.contains(&id),
+            "{id} is not one of the account's ServiceNow products"
+        );
     }
 
     // A filter by a ServiceNow location keeps exactly the services there,

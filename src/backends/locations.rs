@@ -5,6 +5,9 @@
 //! both sides keep. Callers then see one set of location ids, those of the
 //! configured account backend, in results and in filters alike.
 //!
+//! A service's product is translated too: the product of the same account
+//! and name at the counterpart of its location.
+//!
 //! A translation costs a batched read of the locations named on each side
 //! (the account's locations upstream, which the adapter caches by id), not
 //! a read per item. A location that has no counterpart keeps its database
@@ -124,8 +127,61 @@ impl BridgedInventory {
         Ok(())
     }
 
+    /// The ids in `remote` of the database's products `ids`: the product of
+    /// the same account and name at the counterpart of its location.
+    async fn product_counterparts(
+        &self,
+        scope: &Scope,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let local = self.local.products_by_ids(scope, ids).await?;
+        let places: Vec<String> = local.iter().filter_map(|p| p.location_id.clone()).collect();
+        let places =
+            Self::translate(scope, &places, self.local.as_ref(), self.remote.as_ref()).await?;
+        let accounts: BTreeSet<&str> = local.iter().map(|p| p.account_id.as_str()).collect();
+        let mut remote: HashMap<(String, String, Option<String>), String> = HashMap::new();
+        for account in accounts {
+            for p in self.remote.products(scope, account, None).await? {
+                remote.insert((p.account_id, p.name, p.location_id), p.id);
+            }
+        }
+        Ok(local
+            .into_iter()
+            .filter_map(|p| {
+                let place = match &p.location_id {
+                    None => None,
+                    Some(id) => Some(places.get(id)?.clone()),
+                };
+                let other = remote.get(&(p.account_id, p.name, place))?;
+                Some((p.id, other.clone()))
+            })
+            .collect())
+    }
+
+    /// Rewrites the database location and product ids of `services` into
+    /// callers'.
+    async fn services_outward(&self, scope: &Scope, mut services: Vec<&mut Service>) -> Result<()> {
+        let mut products: Vec<String> = services
+            .iter()
+            .filter_map(|s| s.product_id.clone())
+            .collect();
+        products.sort();
+        products.dedup();
+        let products = self.product_counterparts(scope, &products).await?;
+        for service in services.iter_mut() {
+            if let Some(other) = service.product_id.as_ref().and_then(|id| products.get(id)) {
+                service.product_id = Some(other.clone());
+            }
+        }
+        self.outward(scope, services.into_iter().map(|s| &mut s.location_id))
+            .await
+    }
+
     async fn services_out(&self, scope: &Scope, mut items: Vec<Service>) -> Result<Vec<Service>> {
-        self.outward(scope, items.iter_mut().map(|s| &mut s.location_id))
+        self.services_outward(scope, items.iter_mut().collect())
             .await?;
         Ok(items)
     }
@@ -151,11 +207,8 @@ impl Inventory for BridgedInventory {
             .inner
             .services(scope, account_id, &filter, page)
             .await?;
-        self.outward(
-            scope,
-            found.items.iter_mut().map(|(_, s)| &mut s.location_id),
-        )
-        .await?;
+        self.services_outward(scope, found.items.iter_mut().map(|(_, s)| s).collect())
+            .await?;
         Ok(found)
     }
 

@@ -75,6 +75,9 @@ impl Drop for Gateway {
     }
 }
 
+/// The seed of the demo data in the database and in the fake ServiceNow.
+const FAKE_SEED: u64 = 20_261_121;
+
 /// Starts a gateway, or `None` when PostgreSQL is wanted but absent (and not required).
 pub async fn start(backend: Backend) -> Option<Gateway> {
     start_with(backend, |_| {}).await
@@ -89,7 +92,7 @@ pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
     let servicenow = match backend {
         Backend::ServiceNow | Backend::Mixed => Some(
             FakeServiceNow::start(
-                Dataset::demo(3, 240, 20_261_121, (2026, 1, 1))
+                Dataset::demo(3, 240, FAKE_SEED, (2026, 1, 1))
                     .await
                     .expect("the ServiceNow demo dataset"),
                 FakeOptions::default(),
@@ -126,6 +129,9 @@ pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
     config.database.demo_accounts = 3;
     config.database.pool_size = 4;
     if let Some(fake) = &servicenow {
+        // The same dataset as the fake's (built from this seed), so the
+        // database's inventory names the fake's locations and products.
+        config.database.demo_seed = FAKE_SEED;
         config.cases.backend = CasesBackend::Servicenow;
         config.cases.servicenow = Some(object(json!({
             "instance_url": fake.url(),
