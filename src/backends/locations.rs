@@ -8,9 +8,9 @@
 //! A service's product is translated too: the product of the same account
 //! and name at the counterpart of its location.
 //!
-//! A translation costs a batched read of the locations named on each side
-//! (the account's locations upstream, which the adapter caches by id), not
-//! a read per item. A location that has no counterpart keeps its database
+//! A page costs a fixed number of reads whatever its size: the locations
+//! (and products) it names on the database side, and the account's
+//! locations (and products) upstream, not a read per item. A location that has no counterpart keeps its database
 //! id, so its `location` does not resolve; a filter naming only such ids
 //! matches nothing, as a filter naming another account's location does.
 
@@ -18,14 +18,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use switchboard_core::directory::Location;
+use switchboard_core::directory::{Location, Product};
 use switchboard_core::inventory::{Asset, Inventory, InventoryFilter, Service};
 use switchboard_core::{AccountStore, Page, PageRequest, Result, Scope};
 
 /// A location id no account has: a translated filter that matched nothing.
 const NO_LOCATION: &str = "-";
 
-/// [`Inventory`] whose location ids are those of `remote`'s locations.
+/// [`Inventory`] whose location and product ids are those of `remote`.
 pub struct BridgedInventory {
     inner: Arc<dyn Inventory>,
     local: Arc<dyn AccountStore>,
@@ -107,40 +107,27 @@ impl BridgedInventory {
         })
     }
 
-    /// Rewrites the database location ids that `ids` yields into callers'.
-    async fn outward<'a>(
-        &self,
-        scope: &Scope,
-        ids: impl Iterator<Item = &'a mut String>,
-    ) -> Result<()> {
-        let ids: Vec<&mut String> = ids.collect();
-        let mut wanted: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-        wanted.sort();
-        wanted.dedup();
-        let map =
-            Self::translate(scope, &wanted, self.local.as_ref(), self.remote.as_ref()).await?;
-        for id in ids {
-            if let Some(other) = map.get(id.as_str()) {
-                *id = other.clone();
-            }
-        }
-        Ok(())
-    }
-
-    /// The ids in `remote` of the database's products `ids`: the product of
-    /// the same account and name at the counterpart of its location.
-    async fn product_counterparts(
+    /// The ids in `remote` of the database's locations `ids`.
+    async fn locations_out(
         &self,
         scope: &Scope,
         ids: &[String],
     ) -> Result<HashMap<String, String>> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let local = self.local.products_by_ids(scope, ids).await?;
-        let places: Vec<String> = local.iter().filter_map(|p| p.location_id.clone()).collect();
-        let places =
-            Self::translate(scope, &places, self.local.as_ref(), self.remote.as_ref()).await?;
+        let mut wanted = ids.to_vec();
+        wanted.sort();
+        wanted.dedup();
+        Self::translate(scope, &wanted, self.local.as_ref(), self.remote.as_ref()).await
+    }
+
+    /// The ids in `remote` of the database's products `local`: the product
+    /// of the same account and name at the counterpart (in `places`) of its
+    /// location.
+    async fn products_out(
+        &self,
+        scope: &Scope,
+        local: Vec<Product>,
+        places: &HashMap<String, String>,
+    ) -> Result<HashMap<String, String>> {
         let accounts: BTreeSet<&str> = local.iter().map(|p| p.account_id.as_str()).collect();
         let mut remote: HashMap<(String, String, Option<String>), String> = HashMap::new();
         for account in accounts {
@@ -162,22 +149,48 @@ impl BridgedInventory {
     }
 
     /// Rewrites the database location and product ids of `services` into
-    /// callers'.
-    async fn services_outward(&self, scope: &Scope, mut services: Vec<&mut Service>) -> Result<()> {
-        let mut products: Vec<String> = services
+    /// callers': one translation of every location involved (the
+    /// services' and their products'), then the products.
+    async fn services_outward(&self, scope: &Scope, services: Vec<&mut Service>) -> Result<()> {
+        let mut product_ids: Vec<String> = services
             .iter()
             .filter_map(|s| s.product_id.clone())
             .collect();
-        products.sort();
-        products.dedup();
-        let products = self.product_counterparts(scope, &products).await?;
-        for service in services.iter_mut() {
+        product_ids.sort();
+        product_ids.dedup();
+        let products = if product_ids.is_empty() {
+            Vec::new()
+        } else {
+            self.local.products_by_ids(scope, &product_ids).await?
+        };
+        let places: Vec<String> = services
+            .iter()
+            .map(|s| s.location_id.clone())
+            .chain(products.iter().filter_map(|p| p.location_id.clone()))
+            .collect();
+        let places = self.locations_out(scope, &places).await?;
+        let products = self.products_out(scope, products, &places).await?;
+        for service in services {
+            if let Some(other) = places.get(&service.location_id) {
+                service.location_id = other.clone();
+            }
             if let Some(other) = service.product_id.as_ref().and_then(|id| products.get(id)) {
                 service.product_id = Some(other.clone());
             }
         }
-        self.outward(scope, services.into_iter().map(|s| &mut s.location_id))
-            .await
+        Ok(())
+    }
+
+    /// Rewrites the database location ids of `assets` into callers'.
+    async fn assets_outward(&self, scope: &Scope, assets: Vec<&mut Asset>) -> Result<()> {
+        let places: Vec<String> = assets.iter().map(|a| a.location_id.clone()).collect();
+        let places = self.locations_out(scope, &places).await?;
+        for asset in assets {
+            if let Some(other) = places.get(&asset.location_id) {
+                asset.location_id = other.clone();
+            }
+        }
+        Ok(())
     }
 
     async fn services_out(&self, scope: &Scope, mut items: Vec<Service>) -> Result<Vec<Service>> {
@@ -187,7 +200,7 @@ impl BridgedInventory {
     }
 
     async fn assets_out(&self, scope: &Scope, mut items: Vec<Asset>) -> Result<Vec<Asset>> {
-        self.outward(scope, items.iter_mut().map(|a| &mut a.location_id))
+        self.assets_outward(scope, items.iter_mut().collect())
             .await?;
         Ok(items)
     }
@@ -242,11 +255,8 @@ impl Inventory for BridgedInventory {
     ) -> Result<Page<Asset>> {
         let filter = self.inward_filter(scope, filter).await?;
         let mut found = self.inner.assets(scope, account_id, &filter, page).await?;
-        self.outward(
-            scope,
-            found.items.iter_mut().map(|(_, a)| &mut a.location_id),
-        )
-        .await?;
+        self.assets_outward(scope, found.items.iter_mut().map(|(_, a)| a).collect())
+            .await?;
         Ok(found)
     }
 
