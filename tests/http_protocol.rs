@@ -420,3 +420,122 @@ async fn slow_requests_are_stopped() {
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_bombs_are_refused_with_a_clear_error() {
+    let gw = common::start(common::Backend::Sqlite).await.unwrap();
+    let token = gw.token(PRIMARY_A).await;
+    // The shape tools send: nine ofType levels under fields and args.
+    let type_ref = (0..9).fold("kind name".to_string(), |inner, _| {
+        format!("kind name ofType {{ {inner} }}")
+    });
+    let standard = format!(
+        "{{ __schema {{ types {{ name fields(includeDeprecated: true) {{ name \
+         args(includeDeprecated: true) {{ name type {{ {type_ref} }} }} type {{ {type_ref} }} }} }} }} }}"
+    );
+    let data = gw.data(&token, &standard, json!({})).await;
+    assert!(data["__schema"]["types"].as_array().unwrap().len() > 50);
+
+    let chain = (0..40).fold("name".to_string(), |inner, _| {
+        format!("ofType {{ {inner} }}")
+    });
+    let fan_out =
+        "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+    let aliases: String = (0..11)
+        .map(|i| format!("t{i}: __type(name: \"Case\") {{ name }} "))
+        .collect();
+    for (bomb, says) in [
+        (
+            format!("{{ __type(name: \"Case\") {{ {chain} }} }}"),
+            "nests 42 fields deep",
+        ),
+        (fan_out.to_string(), "possibleTypes 3 deep"),
+        (
+            format!("{{ {aliases} }}"),
+            "introspection (__schema, __type) 11 times",
+        ),
+    ] {
+        let (status, body) = gw.post(&token, &bomb, json!({})).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+    }
+}
+
+/// A multipart body as a browser's `FormData` writes it, with `boundary`.
+fn form_data(boundary: &str, case_id: &str, file: &[u8]) -> Vec<u8> {
+    let operations = json!({
+        "query": "mutation ($caseId: ID!, $file: Upload!) { addCaseAttachment(caseId: $caseId, file: $file) { id fileName downloadUrl } }",
+        "variables": { "caseId": case_id, "file": null },
+    });
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("operations", operations.to_string()),
+        ("map", json!({ "0": ["variables.file"] }).to_string()),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"trace.txt\"\r\n\
+             Content-Type: text/plain\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_keep_the_boundary_as_browsers_write_it() {
+    let gw = common::start(common::Backend::Sqlite).await.unwrap();
+    let token = gw.token(PRIMARY_A).await;
+    let list = gw
+        .data(
+            &token,
+            "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let case_id = list["cases"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for boundary in [
+        // Chromium and Safari.
+        "----WebKitFormBoundary7MA4YWxkTrZu0gW",
+        // Firefox.
+        "---------------------------735323031399963166993862150",
+    ] {
+        let file = format!("uploaded with {boundary}\n").into_bytes();
+        let response = gw
+            .http
+            .post(format!("{}/graphql", gw.base))
+            .bearer_auth(&token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(form_data(boundary, &case_id, &file))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "{boundary}: {body}");
+        let url = body["data"]["addCaseAttachment"]["downloadUrl"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_string();
+        let back = gw.http.get(url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(back.status().as_u16(), 200);
+        assert_eq!(back.bytes().await.unwrap().as_ref(), file.as_slice());
+    }
+}

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod billing;
 pub mod cases;
+pub mod depth;
 pub mod directory;
 pub mod errors;
 pub mod guards;
@@ -116,11 +117,13 @@ pub fn build(
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(64)
     .extension(limits::CatchPanics)
-    .extension(limits::LimitAliases(limits.max_aliases));
+    .extension(limits::LimitAliases(limits.max_aliases))
+    .extension(depth::LimitDepth {
+        max_depth: limits.max_depth,
+    });
     match introspection {
         Access::Off => builder = builder.disable_introspection(),
         Access::Operators => builder = builder.extension(introspection::OperatorsOnly),

@@ -100,7 +100,9 @@ impl Asset {
         if self.content_type == CSS {
             format!(r#"<link rel="stylesheet" href="{url}" integrity="{integrity}">"#)
         } else {
-            format!(r#"<script src="{url}" integrity="{integrity}"></script>"#)
+            // Deferred: scripts run in order once the page is parsed, so
+            // the element GraphiQL mounts on exists by then.
+            format!(r#"<script defer src="{url}" integrity="{integrity}"></script>"#)
         }
     }
 }

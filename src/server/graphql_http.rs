@@ -197,12 +197,19 @@ pub async fn post(
         &headers,
         state.config.server.trust_forwarded_for,
     );
+    // The media type is case-insensitive, its parameters need not be: a
+    // multipart boundary is matched byte for byte (browsers mix cases).
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
         .unwrap_or("")
+        .trim()
         .to_ascii_lowercase();
-    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let essence = essence.as_str();
     let multipart = essence == "multipart/form-data";
     if by_cookie && let Some(response) = csrf_rejection(&headers, essence, media) {
         return response;
@@ -237,7 +244,7 @@ pub async fn post(
             .max_file_size(server.upload_limit_bytes)
             .max_num_files(10);
         async_graphql::http::receive_batch_body(
-            Some(&content_type),
+            Some(content_type),
             futures::io::Cursor::new(bytes),
             options,
         )
@@ -455,7 +462,7 @@ async fn run(
 }
 
 /// A request error: nothing executed (parse or validation failure).
-fn is_request_error(response: &GqlResponse) -> bool {
+pub(super) fn is_request_error(response: &GqlResponse) -> bool {
     response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty())
@@ -481,7 +488,7 @@ pub(super) fn response_body(response: GqlResponse) -> Value {
     body
 }
 
-fn errors_body(code: Code, message: &str) -> Value {
+pub(super) fn errors_body(code: Code, message: &str) -> Value {
     json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
 }
 
