@@ -248,6 +248,48 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// The command that mints a token this gateway accepts: the same program,
+/// configuration file and data folder (the signing key lives there).
+pub fn token_command(global: &cli::GlobalArgs, config: &Config, email: &str) -> String {
+    let program = if std::env::var_os("CARGO_MANIFEST_DIR").is_some() {
+        // Started by `cargo run`: the same profile again.
+        if cfg!(debug_assertions) {
+            "cargo run --".to_string()
+        } else {
+            "cargo run --release --".to_string()
+        }
+    } else {
+        std::env::args()
+            .next()
+            .unwrap_or_else(|| "switchboard".into())
+    };
+    let mut command = program;
+    if let Some(file) = &global.config {
+        command.push_str(&format!(
+            " --config {}",
+            shell_word(&file.display().to_string())
+        ));
+    }
+    let data_dir = std::path::absolute(&config.data_dir).unwrap_or(config.data_dir.clone());
+    command.push_str(&format!(
+        " --data-dir {} token {email}",
+        shell_word(&data_dir.display().to_string())
+    ));
+    command
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    let plain = word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-:@+=,".contains(c));
+    if plain && !word.is_empty() {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let listen = match &cli.command {
@@ -262,6 +304,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(&config.log);
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
         Command::Serve { .. } => {
+            let token_hint =
+                token_command(&cli.global, &config, "pat.primary@harborfreight.example");
             let listen = config.server.listen;
             let public = config.public_url();
             let app = App::build(config).await?;
@@ -273,9 +317,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "  GraphQL:  {public}/graphql (POST, GET for queries, WebSocket for subscriptions)"
             );
             println!("  GraphiQL: {public}/graphiql");
-            println!(
-                "  get a token: cargo run --release -- token pat.primary@harborfreight.example"
-            );
+            println!("  get a token: {token_hint}");
             println!("  (the README lists every demo user)");
             app.serve(listener, shutdown_signal()).await
         }

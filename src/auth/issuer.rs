@@ -92,6 +92,16 @@ impl EmbeddedIssuer {
 
     /// A signed token for `user`, valid for `ttl_secs`.
     pub fn mint(&self, user: &User, ttl_secs: u64) -> anyhow::Result<String> {
+        self.mint_with(user, ttl_secs, |_| {})
+    }
+
+    /// A signed token whose header `tweak` adjusted (tests of refusals).
+    pub(crate) fn mint_with(
+        &self,
+        user: &User,
+        ttl_secs: u64,
+        tweak: impl FnOnce(&mut Header),
+    ) -> anyhow::Result<String> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -106,6 +116,7 @@ impl EmbeddedIssuer {
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
+        tweak(&mut header);
         Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 }

@@ -50,6 +50,13 @@ pub struct Claims {
     pub azp: Option<String>,
 }
 
+/// Why the embedded issuer refuses a key it does not hold: its key lives
+/// in the data folder, so the usual cause is a token minted from another.
+const FOREIGN_KEY: &str = "it was signed by an unknown key: the embedded issuer signs with \
+     the key kept in the gateway's data folder, so this token was minted from another data \
+     folder (--data-dir) or by another gateway; mint one with the token command the \
+     gateway's start banner prints";
+
 enum KeySource {
     Fixed(KeySet),
     Remote(Arc<RemoteKeys>),
@@ -108,7 +115,7 @@ impl TrustedIssuer {
             KeySource::Fixed(keys) => keys
                 .get(kid)
                 .cloned()
-                .ok_or_else(|| AuthError::Invalid("it was signed by an unknown key".into())),
+                .ok_or_else(|| AuthError::Invalid(FOREIGN_KEY.into())),
             KeySource::Remote(remote) => remote.key(kid).await,
         }
     }
@@ -181,6 +188,21 @@ impl Verifier {
             return Err(invalid(&format!(
                 "algorithm {:?} is not accepted",
                 header.alg
+            )));
+        }
+        // RFC 7515 §4.1.11: a recipient must refuse a token whose `crit`
+        // names an extension it does not understand; this gateway
+        // understands none, and an empty list is itself malformed.
+        if let Some(critical) = &header.crit {
+            let names: Vec<String> = critical
+                .iter()
+                .take(5)
+                .map(|c| format!("{c:.40}"))
+                .collect();
+            return Err(invalid(&format!(
+                "its header marks extensions this gateway does not understand as critical \
+                 (crit: [{}])",
+                names.join(", ")
             )));
         }
         let kid = header.kid.ok_or_else(|| invalid("it names no key (kid)"))?;
@@ -436,6 +458,21 @@ mod tests {
         let (other, _, _d2) = setup();
         let foreign = other.mint(&user(), 60).unwrap();
         assert!(reason(verifier.verify(&foreign).await).contains("unknown key"));
+    }
+
+    #[tokio::test]
+    async fn critical_extensions_are_refused() {
+        let (issuer, verifier, _d) = setup();
+        let crit = issuer
+            .mint_with(&user(), 60, |h| h.crit = Some(vec!["exp".into()]))
+            .unwrap();
+        assert!(reason(verifier.verify(&crit).await).contains("crit: [exp]"));
+        let empty = issuer
+            .mint_with(&user(), 60, |h| h.crit = Some(vec![]))
+            .unwrap();
+        assert!(reason(verifier.verify(&empty).await).contains("critical"));
+        let plain = issuer.mint_with(&user(), 60, |_| {}).unwrap();
+        assert_eq!(reason(verifier.verify(&plain).await), "accepted");
     }
 
     #[tokio::test]
