@@ -9,7 +9,7 @@
 //!   `server.batch_requests`, `server.mode` (`development` or
 //!   `production`), `server.graphiql` and `server.introspection` (`off`,
 //!   `open` or `operators`; `true`/`false` mean `open`/`off`),
-//!   `server.graphiql_assets`.
+//!   `server.graphiql_assets`, `server.connection_init_timeout_ms`.
 //! - `operator_login.issuer`, `operator_login.client_id`,
 //!   `operator_login.client_secret`, `operator_login.redirect_url`,
 //!   `operator_login.scopes`, `operator_login.session_ttl_secs`.
@@ -138,6 +138,8 @@ pub struct ServerConfig {
     /// Take the client address from `X-Forwarded-For` (set only behind a
     /// proxy that writes it); otherwise the connection's peer address.
     pub trust_forwarded_for: bool,
+    /// How long a WebSocket client has to send `connection_init`.
+    pub connection_init_timeout_ms: u64,
 }
 
 /// How the gateway is deployed.
@@ -333,6 +335,7 @@ impl Default for ServerConfig {
             introspection: None,
             graphiql_assets: PathBuf::from("web/graphiql/node_modules"),
             trust_forwarded_for: false,
+            connection_init_timeout_ms: 10_000,
         }
     }
 }
@@ -758,6 +761,10 @@ impl Config {
             ),
             ("server.body_limit_bytes", self.server.body_limit_bytes),
             ("server.upload_limit_bytes", self.server.upload_limit_bytes),
+            (
+                "server.connection_init_timeout_ms",
+                self.server.connection_init_timeout_ms as usize,
+            ),
             ("database.pool_size", self.database.pool_size),
             ("auth.token_ttl_secs", self.auth.token_ttl_secs as usize),
             ("limits.max_depth", self.limits.max_depth),

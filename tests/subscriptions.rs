@@ -205,3 +205,207 @@ async fn sqlite_server_sent_events() {
 async fn postgres_server_sent_events() {
     server_sent_events(Backend::Postgres).await;
 }
+
+// graphql-transport-ws close codes, with a raw WebSocket client.
+
+mod close_codes {
+    use std::time::Duration;
+
+    use futures::{SinkExt, StreamExt};
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    use super::common::{self, Backend, PRIMARY_B};
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn connect(gw: &common::Gateway, protocol: &str) -> Socket {
+        let mut request = format!("ws://{}/graphql", gw.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocol.parse().unwrap());
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    }
+
+    async fn send(socket: &mut Socket, message: Value) {
+        socket
+            .send(Message::text(message.to_string()))
+            .await
+            .unwrap();
+    }
+
+    /// Reads until the close frame: its code and reason, and the text
+    /// messages before it.
+    async fn closed(socket: &mut Socket) -> (u16, String, Vec<Value>) {
+        let mut before = Vec::new();
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(10), socket.next())
+                .await
+                .expect("the server closes within 10 s");
+            match next {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (u16::from(frame.code), frame.reason.to_string(), before);
+                }
+                Some(Ok(Message::Text(text))) => before.push(serde_json::from_str(&text).unwrap()),
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    }
+
+    fn init(token: &str) -> Value {
+        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })
+    }
+
+    fn subscribe(id: &str) -> Value {
+        json!({ "id": id, "type": "subscribe", "payload": { "query": "subscription { caseEvents { kind } }" } })
+    }
+
+    async fn acknowledged(gw: &common::Gateway) -> Socket {
+        let token = gw.token(PRIMARY_B).await;
+        let mut socket = connect(gw, "graphql-transport-ws").await;
+        send(&mut socket, init(&token)).await;
+        let ack = socket.next().await.unwrap().unwrap();
+        assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack}");
+        socket
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_protocol_s_close_codes() {
+        let gw = common::start_with(Backend::Sqlite, |c| {
+            c.server.connection_init_timeout_ms = 300;
+        })
+        .await
+        .unwrap();
+
+        // Subscribe before connection_init: 4401.
+        let mut socket = connect(&gw, "graphql-transport-ws").await;
+        send(&mut socket, subscribe("1")).await;
+        let (code, reason, _) = closed(&mut socket).await;
+        assert_eq!((code, reason.as_str()), (4401, "Unauthorized"));
+
+        // No connection_init in time: 4408.
+        let mut socket = connect(&gw, "graphql-transport-ws").await;
+        let (code, _, _) = closed(&mut socket).await;
+        assert_eq!(code, 4408);
+
+        // A refused token: 4403, saying why.
+        let mut socket = connect(&gw, "graphql-transport-ws").await;
+        send(&mut socket, init("not-a-token")).await;
+        let (code, reason, _) = closed(&mut socket).await;
+        assert_eq!(code, 4403);
+        assert!(
+            reason.starts_with("Forbidden: the token is not valid"),
+            "{reason}"
+        );
+
+        // No token at all: 4403 too.
+        let mut socket = connect(&gw, "graphql-transport-ws").await;
+        send(&mut socket, json!({ "type": "connection_init" })).await;
+        let (code, reason, _) = closed(&mut socket).await;
+        assert_eq!(code, 4403, "{reason}");
+
+        // A second connection_init: 4429.
+        let mut socket = acknowledged(&gw).await;
+        send(&mut socket, init("again")).await;
+        let (code, _, _) = closed(&mut socket).await;
+        assert_eq!(code, 4429);
+
+        // A running id reused: 4409.
+        let mut socket = acknowledged(&gw).await;
+        send(&mut socket, subscribe("7")).await;
+        send(&mut socket, subscribe("7")).await;
+        let (code, reason, _) = closed(&mut socket).await;
+        assert_eq!(
+            (code, reason.as_str()),
+            (4409, "Subscriber for 7 already exists")
+        );
+
+        // Not a protocol message: 4400.
+        for bad in [
+            json!({ "type": "start", "id": "1" }),
+            json!({ "id": "1" }),
+            json!([1]),
+        ] {
+            let mut socket = acknowledged(&gw).await;
+            send(&mut socket, bad.clone()).await;
+            let (code, _, _) = closed(&mut socket).await;
+            assert_eq!(code, 4400, "{bad}");
+        }
+
+        // Larger than the limit: 1009.
+        let mut socket = acknowledged(&gw).await;
+        let huge = "x".repeat(300 * 1024);
+        socket.send(Message::text(huge)).await.unwrap();
+        let (code, reason, _) = closed(&mut socket).await;
+        assert_eq!(code, 1009, "{reason}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pings_completes_and_errors_follow_the_protocol() {
+        let gw = common::start(Backend::Sqlite).await.unwrap();
+        let mut socket = acknowledged(&gw).await;
+        send(
+            &mut socket,
+            json!({ "type": "ping", "payload": { "n": 1 } }),
+        )
+        .await;
+        let pong: Value =
+            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        assert_eq!(pong, json!({ "type": "pong", "payload": { "n": 1 } }));
+
+        // A query runs once, then completes.
+        send(
+            &mut socket,
+            json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ me { name } }" } }),
+        )
+        .await;
+        let next: Value =
+            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        assert_eq!(next["type"], "next", "{next}");
+        assert_eq!(next["payload"]["data"]["me"]["name"], "Dana Primary");
+        let complete: Value =
+            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        assert_eq!(complete, json!({ "id": "q", "type": "complete" }));
+
+        // A document that does not validate: one `error` message, no complete.
+        send(
+            &mut socket,
+            json!({ "id": "e", "type": "subscribe", "payload": { "query": "subscription { nope }" } }),
+        )
+        .await;
+        let error: Value =
+            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        assert_eq!(error["type"], "error", "{error}");
+        assert_eq!(error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+        // The id is free again, and a client's complete stops the stream.
+        send(&mut socket, subscribe("e")).await;
+        send(&mut socket, json!({ "id": "e", "type": "complete" })).await;
+        send(&mut socket, json!({ "type": "ping" })).await;
+        let pong: Value =
+            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        assert_eq!(pong["type"], "pong", "nothing else came first: {pong}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_legacy_protocol_says_why_before_closing() {
+        let gw = common::start(Backend::Sqlite).await.unwrap();
+        let mut socket = connect(&gw, "graphql-ws").await;
+        send(&mut socket, init("not-a-token")).await;
+        let (code, reason, before) = closed(&mut socket).await;
+        assert_eq!(code, 4403, "{reason}");
+        assert_eq!(before[0]["type"], "connection_error", "{before:?}");
+        assert!(
+            before[0]["payload"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not valid")
+        );
+    }
+}

@@ -1,0 +1,467 @@
+//! One WebSocket connection, from `connection_init` to its close: one task
+//! reads the client's messages, runs its operations and writes their
+//! results, so an idle connection costs a socket, its buffers and this
+//! state, nothing more.
+//!
+//! The rules are graphql-transport-ws's (the legacy protocol gets the same
+//! close codes): no `connection_init` within
+//! `server.connection_init_timeout_ms` closes 4408,
+//! a second one 4429, a refused one 4403 with the reason; `subscribe`
+//! before the acknowledgement closes 4401, a running id reused 4409, a
+//! malformed message 4400, one over the size limit 1009. When the token
+//! expires, every operation completes and the socket closes 4401 "token
+//! expired". Queries and mutations are bound by the request timeout.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Data, Request as GqlRequest, Response as GqlResponse};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::http::HeaderMap;
+use futures::stream::{AbortHandle, BoxStream, SelectAll, SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Map, Value};
+
+use super::protocol::{ClientMessage, Protocol, Writer, close, close_reason, parse};
+use crate::auth::{AuthError, Caller, bearer};
+use crate::graphql::errors::Code;
+use crate::graphql::loaders::Loaders;
+use crate::server::AppState;
+use crate::server::graphql_http::{errors_body, is_request_error, response_body};
+
+/// How often the server pings an otherwise quiet connection (load
+/// balancers drop idle ones).
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
+
+/// Where the connection's credentials may come from besides the
+/// `connection_init` payload.
+pub struct Credentials {
+    /// The upgrade request's bearer token.
+    pub header_token: Option<String>,
+    /// The upgrade request's headers, when an operator's session cookie
+    /// may authenticate (checked to come from the gateway's own origin).
+    pub session_headers: Option<HeaderMap>,
+}
+
+/// What an acknowledged connection runs its operations as.
+struct Session {
+    data: Arc<Data>,
+    /// When the token expires (seconds since the epoch).
+    expires_at: u64,
+}
+
+/// One step of an operation's results (the response itself is moved along,
+/// not copied: boxing it would cost an allocation per event).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "steps pass by value through one stream; boxing each result costs more"
+)]
+enum Step {
+    Result(GqlResponse),
+    TimedOut,
+    Panicked,
+    Done,
+}
+
+/// What the loop does next.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Serves one upgraded connection until either side ends it.
+pub async fn serve(
+    socket: WebSocket,
+    protocol: Protocol,
+    state: AppState,
+    credentials: Credentials,
+) {
+    let (sink, incoming) = socket.split();
+    let connection = Connection {
+        state,
+        writer: Writer(protocol),
+        sink,
+        credentials: Some(credentials),
+        session: None,
+        running: HashMap::new(),
+        results: SelectAll::new(),
+    };
+    connection.run(incoming).await;
+}
+
+struct Connection {
+    state: AppState,
+    writer: Writer,
+    sink: SplitSink<WebSocket, Message>,
+    /// Taken by the first `connection_init`.
+    credentials: Option<Credentials>,
+    session: Option<Session>,
+    /// Running operations by id.
+    running: HashMap<Arc<str>, AbortHandle>,
+    /// Their results, as they come.
+    results: SelectAll<BoxStream<'static, (Arc<str>, Step)>>,
+}
+
+/// What woke the loop.
+enum Wake {
+    Incoming(Option<Result<Message, axum::Error>>),
+    Step(Arc<str>, Step),
+    InitTimeout,
+    Expired,
+    KeepAlive,
+}
+
+impl Connection {
+    async fn run(mut self, mut incoming: SplitStream<WebSocket>) {
+        let init_timeout =
+            Duration::from_millis(self.state.config.server.connection_init_timeout_ms);
+        let init_deadline = tokio::time::sleep(init_timeout);
+        tokio::pin!(init_deadline);
+        // Set when the connection is acknowledged.
+        let expiry = tokio::time::sleep(Duration::from_secs(365 * 86_400));
+        tokio::pin!(expiry);
+        let mut keep_alive =
+            tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
+        loop {
+            let acknowledged = self.session.is_some();
+            let wake = tokio::select! {
+                message = incoming.next() => Wake::Incoming(message),
+                Some((id, step)) = self.results.next(), if !self.results.is_empty() => {
+                    Wake::Step(id, step)
+                }
+                () = &mut init_deadline, if !acknowledged && self.credentials.is_some() => {
+                    Wake::InitTimeout
+                }
+                () = &mut expiry, if acknowledged => Wake::Expired,
+                _ = keep_alive.tick() => Wake::KeepAlive,
+            };
+            let flow = match wake {
+                Wake::Incoming(message) => self.on_incoming(message).await,
+                Wake::Step(id, step) => self.on_step(id, step).await,
+                Wake::InitTimeout => {
+                    self.close(close::INIT_TIMEOUT, "Connection initialisation timeout")
+                        .await
+                }
+                Wake::Expired => self.expire().await,
+                Wake::KeepAlive => {
+                    let text = self.writer.keep_alive();
+                    self.send(text).await
+                }
+            };
+            if !acknowledged && let Some(session) = &self.session {
+                let left = until(session.expires_at);
+                expiry.as_mut().reset(tokio::time::Instant::now() + left);
+            }
+            if matches!(flow, Flow::Stop) {
+                break;
+            }
+        }
+        for (_, handle) in self.running.drain() {
+            handle.abort();
+        }
+    }
+
+    async fn on_incoming(&mut self, message: Option<Result<Message, axum::Error>>) -> Flow {
+        match message {
+            None | Some(Ok(Message::Close(_))) => Flow::Stop,
+            Some(Err(error)) => {
+                if too_big(error) {
+                    let reason = format!(
+                        "Message too big: the limit is {} bytes",
+                        super::MAX_MESSAGE_BYTES
+                    );
+                    self.close(close::TOO_BIG, &reason).await
+                } else {
+                    Flow::Stop
+                }
+            }
+            Some(Ok(Message::Text(text))) => match parse(self.writer.0, text.as_str()) {
+                Ok(message) => self.on_message(message).await,
+                Err(reason) => self.close(close::BAD_REQUEST, &reason).await,
+            },
+            Some(Ok(Message::Binary(_))) => {
+                self.close(
+                    close::BAD_REQUEST,
+                    "Invalid message received: the protocol is text frames only",
+                )
+                .await
+            }
+            // The WebSocket layer answers pings itself.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
+        }
+    }
+
+    async fn on_message(&mut self, message: ClientMessage) -> Flow {
+        match message {
+            ClientMessage::Init(payload) => self.init(payload).await,
+            ClientMessage::Subscribe { id, payload } => self.subscribe(id, payload).await,
+            ClientMessage::Complete { id } => {
+                if let Some(handle) = self.running.remove(id.as_str()) {
+                    handle.abort();
+                }
+                Flow::Continue
+            }
+            ClientMessage::Ping(payload) => {
+                let text = self.writer.pong(payload.as_ref());
+                self.send(text).await
+            }
+            ClientMessage::Pong => Flow::Continue,
+            ClientMessage::Terminate => self.close(close::NORMAL, "terminated").await,
+        }
+    }
+
+    /// `connection_init`: authenticates, then acknowledges or refuses.
+    async fn init(&mut self, payload: Value) -> Flow {
+        let Some(credentials) = self.credentials.take() else {
+            return self
+                .close(close::TOO_MANY_INITS, "Too many initialisation requests")
+                .await;
+        };
+        match authenticate(&self.state, &payload, credentials).await {
+            Ok(caller) => {
+                let expires_at = caller.expires_at;
+                let mut data = Data::default();
+                data.insert(Loaders::new(&self.state.ports, &caller, false));
+                data.insert(caller);
+                self.session = Some(Session {
+                    data: Arc::new(data),
+                    expires_at,
+                });
+                let text = self.writer.ack();
+                self.send(text).await
+            }
+            Err((code, reason)) => {
+                if let Some(text) = self.writer.connection_error(&reason)
+                    && matches!(self.send(text).await, Flow::Stop)
+                {
+                    return Flow::Stop;
+                }
+                self.close(code, &reason).await
+            }
+        }
+    }
+
+    /// `subscribe`: starts operation `id`.
+    async fn subscribe(&mut self, id: String, payload: Map<String, Value>) -> Flow {
+        let Some(session) = &self.session else {
+            return self.close(close::UNAUTHORIZED, "Unauthorized").await;
+        };
+        if self.running.contains_key(id.as_str()) {
+            let reason = format!("Subscriber for {id} already exists");
+            return self.close(close::DUPLICATE_ID, &reason).await;
+        }
+        let request: GqlRequest = match serde_json::from_value(Value::Object(payload)) {
+            Ok(request) => request,
+            Err(e) => {
+                let reason = format!("Invalid message received: {e}");
+                return self.close(close::BAD_REQUEST, &reason).await;
+            }
+        };
+        let subscription = operation_type(&request) == Some(OperationType::Subscription);
+        let results = self
+            .state
+            .schema
+            .execute_stream_with_session_data(request, session.data.clone());
+        let results = AssertUnwindSafe(results).catch_unwind();
+        let steps: BoxStream<'static, Step> = if subscription {
+            // A panic ends the stream (and the operation, in on_step).
+            results
+                .map(|result| result.map_or(Step::Panicked, Step::Result))
+                .boxed()
+        } else {
+            // One result, bound by the request timeout like over HTTP.
+            let timeout = self.state.request_timeout();
+            futures::stream::once(async move {
+                match tokio::time::timeout(timeout, results.into_future()).await {
+                    Ok((Some(Ok(response)), _)) => Step::Result(response),
+                    Ok((Some(Err(_)), _)) => Step::Panicked,
+                    Ok((None, _)) => Step::Done,
+                    Err(_) => Step::TimedOut,
+                }
+            })
+            .boxed()
+        };
+        let (steps, handle) =
+            futures::stream::abortable(steps.chain(futures::stream::once(async { Step::Done })));
+        let id: Arc<str> = id.into();
+        self.running.insert(id.clone(), handle);
+        self.results
+            .push(steps.map(move |step| (id.clone(), step)).boxed());
+        Flow::Continue
+    }
+
+    async fn on_step(&mut self, id: Arc<str>, step: Step) -> Flow {
+        if !self.running.contains_key(&id) {
+            // Completed by the client, or refused already.
+            return Flow::Continue;
+        }
+        let writer = self.writer;
+        let text = match step {
+            Step::Result(response) if is_request_error(&response) => {
+                if let Some(handle) = self.running.remove(&id) {
+                    handle.abort();
+                }
+                let errors = response_body(response)
+                    .get("errors")
+                    .cloned()
+                    .unwrap_or(Value::Array(Vec::new()));
+                writer.error(&id, &errors.to_string())
+            }
+            Step::Result(response) => writer.next(&id, &response_body(response).to_string()),
+            Step::TimedOut => {
+                let limit = self.state.request_timeout();
+                tracing::warn!(
+                    timeout_ms = limit.as_millis() as u64,
+                    "a WebSocket operation timed out"
+                );
+                let message = format!("the request took longer than {limit:?} and was stopped");
+                writer.next(
+                    &id,
+                    &errors_body(Code::BackendUnavailable, &message).to_string(),
+                )
+            }
+            Step::Panicked => {
+                tracing::error!("a WebSocket operation panicked");
+                if let Some(handle) = self.running.remove(&id) {
+                    handle.abort();
+                }
+                let errors = errors_body(Code::Internal, "internal error");
+                writer.error(&id, &errors["errors"].to_string())
+            }
+            Step::Done => {
+                self.running.remove(&id);
+                writer.complete(&id)
+            }
+        };
+        self.send(text).await
+    }
+
+    /// The token expired: every operation completes, then the socket
+    /// closes 4401 (the client reconnects with a new token).
+    async fn expire(&mut self) -> Flow {
+        let ids: Vec<Arc<str>> = self.running.keys().cloned().collect();
+        for id in ids {
+            if let Some(handle) = self.running.remove(&id) {
+                handle.abort();
+            }
+            let text = self.writer.complete(&id);
+            if matches!(self.send(text).await, Flow::Stop) {
+                return Flow::Stop;
+            }
+        }
+        self.close(close::UNAUTHORIZED, "token expired").await
+    }
+
+    async fn send(&mut self, text: String) -> Flow {
+        match self.sink.send(Message::Text(text.into())).await {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        }
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) -> Flow {
+        let frame = CloseFrame {
+            code,
+            reason: close_reason(reason).into(),
+        };
+        let _ = self.sink.send(Message::Close(Some(frame))).await;
+        Flow::Stop
+    }
+}
+
+/// The caller `connection_init` names: its payload's token, else the
+/// upgrade request's, else an operator's session cookie. The error is the
+/// close code and reason.
+async fn authenticate(
+    state: &AppState,
+    payload: &Value,
+    credentials: Credentials,
+) -> Result<Caller, (u16, String)> {
+    let token = token_in(payload).or(credentials.header_token);
+    let caller = match (token, credentials.session_headers) {
+        (Some(token), _) => state.callers.authenticate(&token).await,
+        (None, Some(headers)) => state
+            .sessions
+            .operator(&state.callers, &headers)
+            .await
+            .and_then(|caller| caller.ok_or(AuthError::Missing)),
+        (None, None) => {
+            return Err((
+                close::FORBIDDEN,
+                "Forbidden: connection_init needs {\"Authorization\": \"Bearer …\"}".into(),
+            ));
+        }
+    };
+    caller.map_err(|e| match e {
+        AuthError::Unavailable => (close::TRY_AGAIN_LATER, e.to_string()),
+        other => (close::FORBIDDEN, format!("Forbidden: {other}")),
+    })
+}
+
+/// The bearer token in a `connection_init` payload:
+/// `{"Authorization": "Bearer …"}` or `{"token": "…"}`.
+pub fn token_in(payload: &Value) -> Option<String> {
+    let object = payload.as_object()?;
+    for key in ["Authorization", "authorization"] {
+        if let Some(token) = object.get(key).and_then(Value::as_str).and_then(bearer) {
+            return Some(token.to_string());
+        }
+    }
+    object
+        .get("token")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// The type of the operation `request` runs, if its document parses.
+fn operation_type(request: &GqlRequest) -> Option<OperationType> {
+    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    doc.operations
+        .iter()
+        .find(|(name, _)| match &request.operation_name {
+            Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+            None => true,
+        })
+        .map(|(_, op)| op.node.ty)
+}
+
+/// Whether a read failed because the message was over the size limit.
+fn too_big(error: axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    error
+        .into_inner()
+        .downcast::<Error>()
+        .is_ok_and(|e| matches!(*e, Error::Capacity(_)))
+}
+
+/// How long until `at` (seconds since the epoch).
+fn until(at: u64) -> Duration {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Duration::from_secs(at).saturating_sub(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_in;
+    use serde_json::json;
+
+    #[test]
+    fn tokens_are_found_in_connection_init() {
+        assert_eq!(
+            token_in(&json!({"Authorization": "Bearer abc"})).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            token_in(&json!({"authorization": "bearer abc"})).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(token_in(&json!({"token": "abc"})).as_deref(), Some("abc"));
+        assert_eq!(token_in(&json!({})), None);
+        assert_eq!(token_in(&json!(null)), None);
+    }
+}

@@ -1,0 +1,109 @@
+//! Subscriptions (and queries and mutations) over WebSocket on `/graphql`:
+//! graphql-transport-ws and the legacy graphql-ws subprotocol. The token
+//! comes in the `connection_init` payload (`{"Authorization": "Bearer …"}`
+//! or `{"token": "…"}`), or in the upgrade request's `Authorization`
+//! header. Without a token, an operator's GraphiQL session cookie
+//! authenticates, but only when the upgrade comes from the gateway's own
+//! origin (browsers send cookies on cross-site WebSocket upgrades, and no
+//! CORS rule applies).
+
+mod connection;
+pub mod protocol;
+
+use axum::extract::WebSocketUpgrade;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::graphql_http::{Media, error_response, extract};
+use super::session::Sessions;
+use crate::auth::bearer;
+use crate::graphql::errors::Code;
+use connection::Credentials;
+use protocol::Protocol;
+
+/// The largest message a client may send.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// The read buffer of a connection. Client messages are small (a
+/// subscription document); larger ones are read in several steps.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Upgrades the connection and serves it.
+pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
+    let header_token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
+        .map(str::to_string);
+    let session_headers = if header_token.is_none() && Sessions::has_cookie(&parts.headers) {
+        if !same_origin(&state, &parts.headers) {
+            return error_response(
+                Media::Json,
+                StatusCode::FORBIDDEN,
+                Code::CsrfRejected,
+                "a WebSocket authenticated by the session cookie must come from the gateway's own origin",
+            );
+        }
+        Some(parts.headers.clone())
+    } else {
+        None
+    };
+    let Some(protocol) = parts
+        .headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Protocol::offered)
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "offer the WebSocket subprotocol graphql-transport-ws (or the legacy graphql-ws)",
+        )
+            .into_response();
+    };
+    let upgrade = match extract::<WebSocketUpgrade>(parts).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let credentials = Credentials {
+        header_token,
+        session_headers,
+    };
+    upgrade
+        .protocols(Protocol::NAMES)
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| connection::serve(socket, protocol, state, credentials))
+}
+
+/// Whether the request's `Origin` is the gateway's public origin.
+fn same_origin(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let public = state.config.public_url();
+    headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|origin| origin_of(&public) == origin.trim_end_matches('/'))
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(path) => &url[..after_scheme + path],
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn origins_drop_the_path() {
+        assert_eq!(origin_of("https://gw.example/api"), "https://gw.example");
+        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+    }
+}
