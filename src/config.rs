@@ -9,7 +9,9 @@
 //!   `server.batch_requests`, `server.mode` (`development` or
 //!   `production`), `server.graphiql` and `server.introspection` (`off`,
 //!   `open` or `operators`; `true`/`false` mean `open`/`off`),
-//!   `server.graphiql_assets`, `server.connection_init_timeout_ms`.
+//!   `server.graphiql_assets`, `server.connection_init_timeout_ms`,
+//!   `server.sign_in_as`, `server.documents` (`any` or `persisted-only`),
+//!   `server.document_manifests`, `server.automatic_persisted_queries`.
 //! - `operator_login.issuer`, `operator_login.client_id`,
 //!   `operator_login.client_secret`, `operator_login.redirect_url`,
 //!   `operator_login.scopes`, `operator_login.session_ttl_secs`.
@@ -63,6 +65,7 @@ const NOT_CONFIG: &[&str] = &[
     "require_postgres",
     "require_oidc",
     "require_graphiql",
+    "require_clients",
     "config",
 ];
 
@@ -140,6 +143,31 @@ pub struct ServerConfig {
     pub trust_forwarded_for: bool,
     /// How long a WebSocket client has to send `connection_init`.
     pub connection_init_timeout_ms: u64,
+    /// GraphiQL's "sign in as" for the demo users (a cookie session minted
+    /// by the embedded issuer). Unset: on in development mode when the
+    /// listener is on a loopback address and demo data is on; never in
+    /// production mode.
+    pub sign_in_as: Option<bool>,
+    /// Which documents run: `any`, or `persisted-only` (ids from the
+    /// manifests, or their exact text; operators' GraphiQL excepted).
+    pub documents: Documents,
+    /// Persisted-query manifests a frontend build produced (Apollo's
+    /// `apollo-persisted-query-manifest` format, or a flat `{id: text}`).
+    pub document_manifests: Vec<PathBuf>,
+    /// Automatic persisted queries: clients may register a document by its
+    /// SHA-256 and then send only the hash (never in `persisted-only`).
+    pub automatic_persisted_queries: bool,
+}
+
+/// Which documents the gateway runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Documents {
+    /// Any valid document.
+    #[default]
+    Any,
+    /// Only the documents of the configured manifests.
+    PersistedOnly,
 }
 
 /// How the gateway is deployed.
@@ -336,6 +364,10 @@ impl Default for ServerConfig {
             graphiql_assets: PathBuf::from("web/graphiql/node_modules"),
             trust_forwarded_for: false,
             connection_init_timeout_ms: 10_000,
+            sign_in_as: None,
+            documents: Documents::Any,
+            document_manifests: Vec::new(),
+            automatic_persisted_queries: true,
         }
     }
 }
@@ -795,6 +827,20 @@ impl Config {
                 "`server.public_url` must start with http:// or https://, got `{url}`"
             )));
         }
+        if self.server.mode == Mode::Production && self.server.sign_in_as == Some(true) {
+            return Err(ConfigError(
+                "`server.sign_in_as` cannot be on in production mode: it lets anyone \
+                 sign in as a demo user"
+                    .into(),
+            ));
+        }
+        if self.server.documents == Documents::PersistedOnly
+            && self.server.document_manifests.is_empty()
+        {
+            return Err(ConfigError(
+                "`server.documents = \"persisted-only\"` needs `server.document_manifests`".into(),
+            ));
+        }
         if self.auth.audience.trim().is_empty() {
             return Err(ConfigError("`auth.audience` cannot be empty".into()));
         }
@@ -844,6 +890,18 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// Whether GraphiQL offers "sign in as" for the demo users: never in
+    /// production; as configured; else in development on a loopback
+    /// listener with demo data.
+    pub fn sign_in_as(&self) -> bool {
+        self.server.mode == Mode::Development
+            && self.graphiql_access() != Access::Off
+            && self
+                .server
+                .sign_in_as
+                .unwrap_or(self.server.listen.ip().is_loopback() && self.demo_data())
     }
 
     /// Who may use GraphiQL: as configured, else by mode.

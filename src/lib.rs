@@ -177,7 +177,12 @@ impl App {
             graphiql: Arc::new(server::graphiql::Assets::load(
                 &config.server.graphiql_assets,
             )),
-            sessions: Arc::new(server::session::Sessions::new(&config, store.clone())?),
+            documents: Arc::new(server::documents::Documents::load(&config.server)?),
+            sessions: Arc::new(server::session::Sessions::new(
+                &config,
+                store.clone(),
+                demo_users(),
+            )?),
             servicenow_hook,
             config: Arc::new(config),
         };
@@ -197,6 +202,28 @@ impl App {
             .await?;
         Ok(())
     }
+}
+
+/// The demo dataset's users, as GraphiQL's "sign in as" lists them.
+fn demo_users() -> Vec<server::session::DemoUser> {
+    let customers = seed::DEMO_USERS.iter().map(|u| {
+        let roles: Vec<String> = u
+            .entitlements
+            .iter()
+            .map(|(account, role)| format!("{} on {account}", role.as_str()))
+            .collect();
+        server::session::DemoUser {
+            email: u.email.to_string(),
+            label: format!("{} ({})", u.name, roles.join(", ")),
+        }
+    });
+    let operators = seed::DEMO_OPERATORS
+        .iter()
+        .map(|(email, name)| server::session::DemoUser {
+            email: email.to_string(),
+            label: format!("{name} (OPERATOR)"),
+        });
+    customers.chain(operators).collect()
 }
 
 /// The configured system status source: the database (operators' writes

@@ -621,3 +621,27 @@ async fn a_callback_from_another_browser_is_refused() {
     assert_eq!(response.status(), 400);
     assert!(set_cookie(response.headers(), "__Host-switchboard_session").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_signs_in_from_a_real_browser() {
+    if !common::clients::available(true) {
+        return;
+    }
+    let Some(gw) = start_login(false, Some("graphiql-secret")).await else {
+        return;
+    };
+    // Chromium follows the redirects, fills the provider's login and
+    // consent pages, lands on GraphiQL with a session and runs a query.
+    let seen = common::clients::run("graphiql.mjs", &[&gw.base, "operator", "olive"]).await;
+    assert!(
+        seen["banner"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Signed in as {OPERATOR}")),
+        "{seen}"
+    );
+    assert!(
+        seen["result"].as_str().unwrap().contains(OPERATOR),
+        "{seen}"
+    );
+}

@@ -32,6 +32,16 @@ pub enum Code {
     /// The backend serving the domain cannot do this; `extensions.backend`
     /// names it.
     NotSupported,
+    /// An automatic persisted query's hash is not known yet: send the
+    /// document with it (message `PersistedQueryNotFound`, HTTP 200).
+    PersistedQueryNotFound,
+    /// Automatic persisted queries are off: stop sending hashes alone
+    /// (message `PersistedQueryNotSupported`, HTTP 200).
+    PersistedQueryNotSupported,
+    /// No persisted document has this id (HTTP 404).
+    PersistedQueryNotInList,
+    /// Only persisted documents run here (HTTP 403).
+    QueryNotInSafelist,
 }
 
 impl Code {
@@ -49,6 +59,10 @@ impl Code {
             Code::NotSupported => "NOT_SUPPORTED",
             Code::Internal => "INTERNAL",
             Code::CsrfRejected => "CSRF_REJECTED",
+            Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Code::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            Code::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
+            Code::QueryNotInSafelist => "QUERY_NOT_IN_SAFELIST",
         }
     }
 }

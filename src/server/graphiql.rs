@@ -18,7 +18,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use super::AppState;
-use super::session;
+use super::session::{self, DemoUser};
 use crate::config::Access;
 
 const JS: &str = "text/javascript; charset=utf-8";
@@ -148,11 +148,12 @@ impl Assets {
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let session = state
         .sessions
-        .operator(&state.callers, &headers)
+        .caller(&state.callers, &headers)
         .await
         .unwrap_or_default();
     let access = state.config.graphiql_access();
-    if access == Access::Operators && session.is_none() {
+    let operator = session.as_ref().is_some_and(|c| c.principal.operator);
+    if access == Access::Operators && !operator {
         return if state.sessions.login_enabled() {
             session::redirect("/graphiql/login")
         } else {
@@ -176,25 +177,68 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
             );
         }
     };
-    let html = render(files, session.as_ref().map(|c| c.actor.email.as_str()));
+    let bar = match &session {
+        Some(caller) => Bar::SignedIn(&caller.actor.email),
+        None if !state.sessions.demo_users().is_empty() => {
+            Bar::SignInAs(state.sessions.demo_users())
+        }
+        None => Bar::Nothing,
+    };
+    let html = render(files, &bar);
     with_policy(&state, (StatusCode::OK, html).into_response())
 }
 
-/// The page: our style and the packages' files, then our script.
-fn render(files: &[Asset], operator: Option<&str>) -> String {
-    let tags: Vec<String> = files.iter().map(Asset::tag).collect();
-    let (session, bar) = match operator {
-        Some(email) => (
-            "cookie",
-            format!(
+/// What the bar above GraphiQL offers.
+enum Bar<'a> {
+    /// The session's user, and signing out.
+    SignedIn(&'a str),
+    /// "Sign in as" one of the demo users.
+    SignInAs(&'a [DemoUser]),
+    /// No bar: paste a token.
+    Nothing,
+}
+
+impl Bar<'_> {
+    fn html(&self) -> String {
+        match self {
+            Bar::SignedIn(email) => format!(
                 "<header><span>Signed in as {}</span><form method=\"post\" \
                  action=\"/graphiql/logout\"><button type=\"submit\">Sign out</button></form>\
                  </header>",
                 session::escape(email)
             ),
-        ),
-        None => ("none", String::new()),
+            Bar::SignInAs(users) => {
+                let options: String = users
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "<option value=\"{}\">{}</option>",
+                            session::escape(&u.email),
+                            session::escape(&u.label)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "<header><span>Development: no token needed.</span><form class=\"sign-in-as\" \
+                     method=\"post\" action=\"/graphiql/sign-in-as\"><label>Sign in as \
+                     <select name=\"email\">{options}</select></label> <button \
+                     type=\"submit\">Sign in</button></form></header>"
+                )
+            }
+            Bar::Nothing => String::new(),
+        }
+    }
+}
+
+/// The page: our style and the packages' files, then our script.
+fn render(files: &[Asset], bar: &Bar<'_>) -> String {
+    let tags: Vec<String> = files.iter().map(Asset::tag).collect();
+    let session = if matches!(bar, Bar::SignedIn(_)) {
+        "cookie"
+    } else {
+        "none"
     };
+    let bar = bar.html();
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <title>switchboard GraphiQL</title>\n{}\n</head>\n<body>\n{bar}\n\
@@ -249,7 +293,9 @@ pub(super) fn with_policy(state: &AppState, mut response: Response) -> Response 
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Not `no-referrer`: browsers then send `Origin: null` on the
+        // page's own form posts, which the sign-in forms check.
+        HeaderValue::from_static("same-origin"),
     );
     response
 }

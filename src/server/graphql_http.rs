@@ -14,9 +14,10 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::AppState;
+use super::documents::DocumentError;
 use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
 use crate::graphql::loaders::Loaders;
@@ -145,7 +146,7 @@ pub async fn authenticate_with_session(
     media: Media,
 ) -> Result<(Caller, bool), Response> {
     if !headers.contains_key(header::AUTHORIZATION) {
-        match state.sessions.operator(&state.callers, headers).await {
+        match state.sessions.caller(&state.callers, headers).await {
             Ok(Some(caller)) => return Ok((caller, true)),
             Ok(None) => {}
             Err(e) => return Err(auth_failure(media, e)),
@@ -239,6 +240,9 @@ pub async fn post(
             );
         }
     };
+    // Operators' GraphiQL may run any document, whatever the mode.
+    let trusted = by_cookie && caller.as_ref().is_ok_and(|c| c.principal.operator);
+    let documents = &state.documents;
     let batch = if multipart {
         let options = MultipartOptions::default()
             .max_file_size(server.upload_limit_bytes)
@@ -267,14 +271,24 @@ pub async fn post(
             ),
         })
     } else {
-        parse_json(&bytes).map_err(|message| {
-            error_response(media, StatusCode::BAD_REQUEST, Code::BadUserInput, &message)
-        })
+        parse_json(&bytes, |request| documents.resolve_object(request, trusted))
+            .map_err(|rejection| rejection.response(media))
     };
-    let batch = match batch {
+    let mut batch = match batch {
         Ok(batch) => batch,
         Err(response) => return response,
     };
+    if multipart {
+        let requests = match &mut batch {
+            BatchRequest::Single(request) => std::slice::from_mut(request),
+            BatchRequest::Batch(requests) => requests.as_mut_slice(),
+        };
+        for request in requests {
+            if let Err(e) = documents.resolve_request(request, trusted) {
+                return document_response(media, &e);
+            }
+        }
+    }
     let (caller, batch) = match (caller, batch) {
         (Ok(caller), batch) => (caller, batch),
         (Err(_), BatchRequest::Single(request)) if !event_stream && is_public(&request) => {
@@ -308,22 +322,83 @@ pub async fn post(
     }
 }
 
-fn parse_json(bytes: &Bytes) -> Result<BatchRequest, String> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("the body is not valid JSON: {e}"))?;
-    let check = |v: &Value| -> Result<(), String> {
-        match v.get("query") {
-            Some(Value::String(_)) => Ok(()),
-            Some(_) => Err("`query` must be a string".into()),
-            None => Err("the request has no `query`".into()),
+/// Why a request body was refused.
+enum Rejection {
+    /// Not a GraphQL request; the message says why.
+    Malformed(String),
+    /// Its document cannot run (persisted documents).
+    Document(DocumentError),
+}
+
+impl Rejection {
+    fn response(self, media: Media) -> Response {
+        match self {
+            Rejection::Malformed(message) => {
+                error_response(media, StatusCode::BAD_REQUEST, Code::BadUserInput, &message)
+            }
+            Rejection::Document(e) => document_response(media, &e),
+        }
+    }
+}
+
+/// Parses a JSON body (one request or a batch), letting `resolve` fill
+/// each request's document (`documentId`, persisted-query hashes).
+fn parse_json(
+    bytes: &Bytes,
+    resolve: impl Fn(&mut Map<String, Value>) -> Result<(), DocumentError>,
+) -> Result<BatchRequest, Rejection> {
+    let mut value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Rejection::Malformed(format!("the body is not valid JSON: {e}")))?;
+    let prepare = |v: &mut Value| -> Result<(), Rejection> {
+        match v {
+            Value::Object(request) => resolve(request).map_err(Rejection::Document),
+            _ => Err(Rejection::Malformed(
+                "each request must be a GraphQL request object".into(),
+            )),
         }
     };
-    match &value {
-        Value::Object(_) => check(&value)?,
-        Value::Array(items) if !items.is_empty() => items.iter().try_for_each(check)?,
-        _ => return Err("the body must be a GraphQL request object".into()),
+    match &mut value {
+        Value::Object(_) => prepare(&mut value)?,
+        Value::Array(items) if !items.is_empty() => items.iter_mut().try_for_each(prepare)?,
+        _ => {
+            return Err(Rejection::Malformed(
+                "the body must be a GraphQL request object".into(),
+            ));
+        }
     }
-    serde_json::from_value(value).map_err(|e| format!("the request is malformed: {e}"))
+    serde_json::from_value(value)
+        .map_err(|e| Rejection::Malformed(format!("the request is malformed: {e}")))
+}
+
+/// The answer to a request whose document cannot run. Automatic persisted
+/// query answers are never cached (the client sends the document next).
+pub(super) fn document_response(media: Media, e: &DocumentError) -> Response {
+    let mut response = error_response(media, e.status, e.code, &e.message);
+    if e.is_apq_answer() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, must-revalidate"),
+        );
+    }
+    response
+}
+
+/// The request a GET carries in its query string (`query` or `documentId`,
+/// `operationName`, and `variables` and `extensions` as JSON).
+fn parse_query_string(query: &str) -> Result<Map<String, Value>, String> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|e| format!("malformed query string: {e}"))?;
+    let mut request = Map::new();
+    for (key, value) in pairs {
+        let value = match key.as_str() {
+            "query" | "operationName" | "documentId" => Value::String(value),
+            "variables" | "extensions" => serde_json::from_str(&value)
+                .map_err(|e| format!("`{key}` is not valid JSON: {e}"))?,
+            _ => continue,
+        };
+        request.insert(key, value);
+    }
+    Ok(request)
 }
 
 /// `GET /graphql`: a WebSocket upgrade, or a query in the URL.
@@ -340,30 +415,27 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
     let Some(media) = negotiate(&parts.headers) else {
         return not_acceptable();
     };
-    let caller = match authenticate_with_session(&state, &parts.headers, media).await {
-        Ok((caller, _)) => caller,
+    let (caller, by_cookie) = match authenticate_with_session(&state, &parts.headers, media).await {
+        Ok(authenticated) => authenticated,
         Err(response) => return response,
     };
-    let query = parts.uri.query().unwrap_or("");
-    let request = match async_graphql::http::parse_query_string(query) {
-        Ok(request) => request,
-        Err(e) => {
-            return error_response(
-                media,
-                StatusCode::BAD_REQUEST,
-                Code::BadUserInput,
-                &format!("malformed query string: {e}"),
-            );
+    let mut fields = match parse_query_string(parts.uri.query().unwrap_or("")) {
+        Ok(fields) => fields,
+        Err(message) => {
+            return error_response(media, StatusCode::BAD_REQUEST, Code::BadUserInput, &message);
         }
     };
-    if request.query.is_empty() {
-        return error_response(
-            media,
-            StatusCode::BAD_REQUEST,
-            Code::BadUserInput,
-            "the request has no `query`",
-        );
+    let trusted = by_cookie && caller.principal.operator;
+    if let Err(e) = state.documents.resolve_object(&mut fields, trusted) {
+        return document_response(media, &e);
     }
+    let request: GqlRequest = match serde_json::from_value(Value::Object(fields)) {
+        Ok(request) => request,
+        Err(e) => {
+            let message = format!("the request is malformed: {e}");
+            return error_response(media, StatusCode::BAD_REQUEST, Code::BadUserInput, &message);
+        }
+    };
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let selected = doc
             .operations
@@ -573,17 +645,38 @@ mod tests {
 
     #[test]
     fn request_bodies_are_checked() {
-        assert!(parse_json(&Bytes::from_static(b"{")).is_err());
-        assert!(parse_json(&Bytes::from_static(b"{\"variables\":{}}")).is_err());
-        assert!(parse_json(&Bytes::from_static(b"{\"query\":1}")).is_err());
-        assert!(parse_json(&Bytes::from_static(b"[]")).is_err());
+        let documents =
+            super::super::documents::Documents::load(&crate::config::ServerConfig::default())
+                .unwrap();
+        let parse = |body: &'static [u8]| {
+            parse_json(&Bytes::from_static(body), |r| {
+                documents.resolve_object(r, false)
+            })
+        };
+        assert!(parse(b"{").is_err());
+        assert!(parse(b"{\"variables\":{}}").is_err());
+        assert!(parse(b"{\"query\":1}").is_err());
+        assert!(parse(b"[]").is_err());
+        assert!(parse(b"[1]").is_err());
         assert!(matches!(
-            parse_json(&Bytes::from_static(b"{\"query\":\"{me{id}}\"}")),
+            parse(b"{\"query\":\"{me{id}}\"}"),
             Ok(BatchRequest::Single(_))
         ));
         assert!(matches!(
-            parse_json(&Bytes::from_static(b"[{\"query\":\"{a}\"}]")),
+            parse(b"[{\"query\":\"{a}\"}]"),
             Ok(BatchRequest::Batch(_))
         ));
+    }
+
+    #[test]
+    fn get_parameters_become_a_request() {
+        let fields = parse_query_string(
+            "documentId=sha256%3Aab&variables=%7B%22a%22%3A1%7D&extensions=%7B%7D&other=x",
+        )
+        .unwrap();
+        assert_eq!(fields["documentId"], "sha256:ab");
+        assert_eq!(fields["variables"]["a"], 1);
+        assert!(!fields.contains_key("other"));
+        assert!(parse_query_string("variables=%7B").is_err());
     }
 }

@@ -1,11 +1,13 @@
 //! The HTTP server: routes, middleware, and the state they share.
 
 mod billing_downloads;
+pub mod documents;
 mod downloads;
 pub mod graphiql;
 mod graphql_http;
 mod health;
 pub mod session;
+mod sign_in_as;
 mod sse;
 pub mod webhooks;
 mod ws;
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::header;
 use axum::routing::{get, post};
 use switchboard_sql::Db;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -40,6 +43,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// GraphiQL's files.
     pub graphiql: Arc<graphiql::Assets>,
+    /// Persisted documents and which documents may run.
+    pub documents: Arc<documents::Documents>,
     /// Operators' GraphiQL sessions and sign-in.
     pub sessions: Arc<session::Sessions>,
     /// The ServiceNow webhook receiver, when cases live in ServiceNow and
@@ -80,9 +85,41 @@ pub fn router(state: AppState) -> Router {
             .route("/graphiql/login", get(session::login))
             .route("/graphiql/callback", get(session::callback))
             .route("/graphiql/logout", post(session::logout));
+        if !state.sessions.demo_users().is_empty() {
+            router = router.route("/graphiql/sign-in-as", post(sign_in_as::sign_in_as));
+        }
     }
     router
         .with_state(state)
         .layer(CatchPanicLayer::custom(graphql_http::panic_response))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Whether the request's `Origin` is the gateway's public origin.
+pub(crate) fn same_origin(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let public = state.config.public_url();
+    headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|origin| origin_of(&public) == origin.trim_end_matches('/'))
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(path) => &url[..after_scheme + path],
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn origins_drop_the_path() {
+        assert_eq!(origin_of("https://gw.example/api"), "https://gw.example");
+        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+    }
 }

@@ -50,6 +50,18 @@ const LOGIN_TTL_SECS: i64 = 600;
 pub struct Sessions {
     store: SqlStore,
     login: Option<Login>,
+    /// The demo users GraphiQL's "sign in as" offers (empty when it is
+    /// off); their sessions are not operators'.
+    demo_users: Vec<DemoUser>,
+}
+
+/// A user "sign in as" offers.
+#[derive(Debug, Clone)]
+pub struct DemoUser {
+    /// Their login email.
+    pub email: String,
+    /// What the menu shows: name and roles.
+    pub label: String,
 }
 
 /// The configured OpenID Provider.
@@ -73,13 +85,13 @@ struct PendingLogin {
 }
 
 /// Why a sign-in failed, as the page tells the operator.
-struct Failure {
+pub(super) struct Failure {
     status: StatusCode,
     message: String,
 }
 
 impl Failure {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
@@ -100,8 +112,18 @@ impl Failure {
 }
 
 impl Sessions {
-    /// Sessions in `store`; sign-in is offered when `config` names an issuer.
-    pub fn new(config: &Config, store: SqlStore) -> anyhow::Result<Self> {
+    /// Sessions in `store`; sign-in is offered when `config` names an
+    /// issuer, and "sign in as" for `demo_users` when `config` allows it.
+    pub fn new(
+        config: &Config,
+        store: SqlStore,
+        demo_users: Vec<DemoUser>,
+    ) -> anyhow::Result<Self> {
+        let demo_users = if config.sign_in_as() {
+            demo_users
+        } else {
+            Vec::new()
+        };
         let login = match &config.operator_login.issuer {
             None => None,
             Some(issuer) => Some(Login {
@@ -115,7 +137,16 @@ impl Sessions {
                 metadata: Mutex::new(None),
             }),
         };
-        Ok(Self { store, login })
+        Ok(Self {
+            store,
+            login,
+            demo_users,
+        })
+    }
+
+    /// The users "sign in as" offers (none when it is off).
+    pub fn demo_users(&self) -> &[DemoUser] {
+        &self.demo_users
     }
 
     /// Whether operators can sign in here.
@@ -128,9 +159,10 @@ impl Sessions {
         cookie(headers, SESSION_COOKIE).is_some()
     }
 
-    /// The operator whose session cookie the request carries: `None`
-    /// without one, an error when it names no live operator session.
-    pub async fn operator(
+    /// The caller whose session cookie the request carries: `None`
+    /// without one, an error when it names no live session. Sessions are
+    /// operators', or demo users' while "sign in as" is on.
+    pub async fn caller(
         &self,
         callers: &Callers,
         headers: &HeaderMap,
@@ -146,7 +178,7 @@ impl Sessions {
             .map_err(|_| AuthError::Unavailable)?
             .ok_or_else(ended)?;
         let caller = callers.authenticate(&session.access_token).await?;
-        if !caller.principal.operator {
+        if !caller.principal.operator && self.demo_users.is_empty() {
             return Err(ended());
         }
         Ok(Some(caller))
@@ -272,7 +304,13 @@ async fn finish_login(
             "GraphiQL sign-in is for operators; your account does not have the OPERATOR role",
         ));
     }
-    let (id, ttl) = open_session(sessions, login, &caller, access_token).await?;
+    let (id, ttl) = open_session(
+        sessions,
+        &caller,
+        access_token,
+        login.config.session_ttl_secs,
+    )
+    .await?;
     tracing::info!(user.id = %caller.actor.user_id, "an operator signed in to GraphiQL");
     // A page, not a redirect: a SameSite=Strict cookie set at the end of a
     // cross-site redirect chain would not be sent on the next hop.
@@ -345,16 +383,17 @@ async fn redeem(
     Ok(token.access_token().secret().clone())
 }
 
-/// Stores a new session; answers the cookie's id and lifetime in seconds.
+/// Stores a new session for `caller` lasting at most `max_ttl_secs`;
+/// answers the cookie's id and lifetime in seconds.
 async fn open_session(
     sessions: &Sessions,
-    login: &Login,
     caller: &Caller,
     access_token: String,
+    max_ttl_secs: u64,
 ) -> Result<(String, i64), Failure> {
     let now = Utc::now();
     let token_left = caller.expires_at as i64 - now.timestamp();
-    let ttl = token_left.min(login.config.session_ttl_secs as i64);
+    let ttl = token_left.min(max_ttl_secs as i64);
     if ttl <= 0 {
         return Err(Failure::bad_request("the access token has already expired"));
     }
@@ -384,6 +423,29 @@ async fn open_session(
     Ok((id, ttl))
 }
 
+/// Opens a session for a demo user "sign in as" named, and answers with
+/// its cookie and a redirect to GraphiQL.
+pub(super) async fn demo_session(
+    sessions: &Sessions,
+    caller: &Caller,
+    access_token: String,
+) -> Response {
+    let ttl = caller
+        .expires_at
+        .saturating_sub(Utc::now().timestamp().max(0) as u64);
+    match open_session(sessions, caller, access_token, ttl).await {
+        Ok((id, ttl)) => {
+            let mut response = redirect("/graphiql");
+            set_cookie(
+                &mut response,
+                &cookie_header(SESSION_COOKIE, &id, ttl, "Strict"),
+            );
+            response
+        }
+        Err(failure) => failure_page(failure),
+    }
+}
+
 /// `POST /graphiql/logout`: ends the session and clears the cookie.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(id) = cookie(&headers, SESSION_COOKIE)
@@ -399,7 +461,11 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
     let mut response = html_page(
         StatusCode::OK,
         "Signed out",
-        "<p>Signed out. <a href=\"/graphiql/login\">Sign in again</a>.</p>",
+        if state.sessions.login_enabled() {
+            "<p>Signed out. <a href=\"/graphiql/login\">Sign in again</a>.</p>"
+        } else {
+            "<p>Signed out. <a href=\"/graphiql\">Back to GraphiQL</a>.</p>"
+        },
     );
     set_cookie(
         &mut response,
@@ -415,7 +481,7 @@ fn not_configured() -> Failure {
     )
 }
 
-fn failure_page(failure: Failure) -> Response {
+pub(super) fn failure_page(failure: Failure) -> Response {
     let body = format!(
         "<p>{}</p><p><a href=\"/graphiql/login\">Start again</a></p>",
         escape(&failure.message)

@@ -23,7 +23,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::http::HeaderMap;
 use futures::stream::{AbortHandle, BoxStream, SelectAll, SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::protocol::{ClientMessage, Protocol, Writer, close, close_reason, parse};
 use crate::auth::{AuthError, Caller, bearer};
@@ -49,6 +49,8 @@ pub struct Credentials {
 /// What an acknowledged connection runs its operations as.
 struct Session {
     data: Arc<Data>,
+    /// An operator's GraphiQL session: any document may run.
+    trusted: bool,
     /// When the token expires (seconds since the epoch).
     expires_at: u64,
 }
@@ -221,13 +223,15 @@ impl Connection {
                 .await;
         };
         match authenticate(&self.state, &payload, credentials).await {
-            Ok(caller) => {
+            Ok((caller, by_cookie)) => {
                 let expires_at = caller.expires_at;
+                let trusted = by_cookie && caller.principal.operator;
                 let mut data = Data::default();
                 data.insert(Loaders::new(&self.state.ports, &caller, false));
                 data.insert(caller);
                 self.session = Some(Session {
                     data: Arc::new(data),
+                    trusted,
                     expires_at,
                 });
                 let text = self.writer.ack();
@@ -245,13 +249,23 @@ impl Connection {
     }
 
     /// `subscribe`: starts operation `id`.
-    async fn subscribe(&mut self, id: String, payload: Map<String, Value>) -> Flow {
+    async fn subscribe(&mut self, id: String, mut payload: Map<String, Value>) -> Flow {
         let Some(session) = &self.session else {
             return self.close(close::UNAUTHORIZED, "Unauthorized").await;
         };
         if self.running.contains_key(id.as_str()) {
             let reason = format!("Subscriber for {id} already exists");
             return self.close(close::DUPLICATE_ID, &reason).await;
+        }
+        if let Err(e) = self
+            .state
+            .documents
+            .resolve_object(&mut payload, session.trusted)
+        {
+            let error =
+                json!([{ "message": e.message, "extensions": { "code": e.code.as_str() } }]);
+            let text = self.writer.error(&id, &error.to_string());
+            return self.send(text).await;
         }
         let request: GqlRequest = match serde_json::from_value(Value::Object(payload)) {
             Ok(request) => request,
@@ -373,21 +387,22 @@ impl Connection {
 }
 
 /// The caller `connection_init` names: its payload's token, else the
-/// upgrade request's, else an operator's session cookie. The error is the
-/// close code and reason.
+/// upgrade request's, else an operator's session cookie (the flag says
+/// so). The error is the close code and reason.
 async fn authenticate(
     state: &AppState,
     payload: &Value,
     credentials: Credentials,
-) -> Result<Caller, (u16, String)> {
+) -> Result<(Caller, bool), (u16, String)> {
     let token = token_in(payload).or(credentials.header_token);
     let caller = match (token, credentials.session_headers) {
-        (Some(token), _) => state.callers.authenticate(&token).await,
+        (Some(token), _) => state.callers.authenticate(&token).await.map(|c| (c, false)),
         (None, Some(headers)) => state
             .sessions
-            .operator(&state.callers, &headers)
+            .caller(&state.callers, &headers)
             .await
-            .and_then(|caller| caller.ok_or(AuthError::Missing)),
+            .and_then(|caller| caller.ok_or(AuthError::Missing))
+            .map(|c| (c, true)),
         (None, None) => {
             return Err((
                 close::FORBIDDEN,

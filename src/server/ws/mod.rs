@@ -39,7 +39,7 @@ pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
         .and_then(bearer)
         .map(str::to_string);
     let session_headers = if header_token.is_none() && Sessions::has_cookie(&parts.headers) {
-        if !same_origin(&state, &parts.headers) {
+        if !super::same_origin(&state, &parts.headers) {
             return error_response(
                 Media::Json,
                 StatusCode::FORBIDDEN,
@@ -77,33 +77,4 @@ pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .on_upgrade(move |socket| connection::serve(socket, protocol, state, credentials))
-}
-
-/// Whether the request's `Origin` is the gateway's public origin.
-fn same_origin(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
-    let public = state.config.public_url();
-    headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|origin| origin_of(&public) == origin.trim_end_matches('/'))
-}
-
-/// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(path) => &url[..after_scheme + path],
-        None => url,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::origin_of;
-
-    #[test]
-    fn origins_drop_the_path() {
-        assert_eq!(origin_of("https://gw.example/api"), "https://gw.example");
-        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
-    }
 }
