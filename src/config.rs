@@ -135,9 +135,10 @@ pub struct ServerConfig {
     /// Who gets answers to introspection queries (`__schema`, `__type`);
     /// the mode decides when unset.
     pub introspection: Option<Access>,
-    /// The folder holding GraphiQL's npm packages (`npm ci` in
-    /// `web/graphiql` fills `web/graphiql/node_modules`).
-    pub graphiql_assets: PathBuf,
+    /// A folder holding GraphiQL's npm packages to serve instead of those
+    /// built into the binary (`npm ci` in `web/graphiql` fills
+    /// `web/graphiql/node_modules`, which a build embeds).
+    pub graphiql_assets: Option<PathBuf>,
     /// Take the client address from `X-Forwarded-For` (set only behind a
     /// proxy that writes it); otherwise the connection's peer address.
     pub trust_forwarded_for: bool,
@@ -361,7 +362,7 @@ impl Default for ServerConfig {
             mode: Mode::Development,
             graphiql: None,
             introspection: None,
-            graphiql_assets: PathBuf::from("web/graphiql/node_modules"),
+            graphiql_assets: None,
             trust_forwarded_for: false,
             connection_init_timeout_ms: 10_000,
             sign_in_as: None,

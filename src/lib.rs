@@ -11,6 +11,7 @@ pub mod graphql;
 pub mod server;
 pub mod telemetry;
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -175,7 +176,7 @@ impl App {
             issuer: Arc::new(issuer),
             db: store.db().clone(),
             graphiql: Arc::new(server::graphiql::Assets::load(
-                &config.server.graphiql_assets,
+                config.server.graphiql_assets.as_deref(),
             )),
             documents: Arc::new(server::documents::Documents::load(&config.server)?),
             sessions: Arc::new(server::session::Sessions::new(
@@ -339,13 +340,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
-            println!("switchboard is listening on {public}");
-            println!(
-                "  GraphQL:  {public}/graphql (POST, GET for queries, WebSocket for subscriptions)"
+            // The banner is a courtesy: a closed stdout must not stop the
+            // gateway (println! would panic on it).
+            let banner = format!(
+                "switchboard is listening on {public}\n  \
+                 GraphQL:  {public}/graphql (POST, GET for queries, WebSocket for subscriptions)\n  \
+                 GraphiQL: {public}/graphiql\n  \
+                 get a token: {token_hint}\n  \
+                 (the README lists every demo user)\n"
             );
-            println!("  GraphiQL: {public}/graphiql");
-            println!("  get a token: {token_hint}");
-            println!("  (the README lists every demo user)");
+            let mut stdout = std::io::stdout();
+            let _ = stdout
+                .write_all(banner.as_bytes())
+                .and_then(|()| stdout.flush());
             app.serve(listener, shutdown_signal()).await
         }
         Command::Migrate => {

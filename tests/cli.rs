@@ -206,3 +206,137 @@ fn bad_configuration_names_the_key() {
         text(&out.stderr)
     );
 }
+
+/// A free loopback port (bound, then released for the gateway).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the child when the test ends, whatever happens.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_binary_serves_graphiql_and_its_banner_mints_working_tokens() {
+    use std::io::BufRead;
+    if !switchboard::server::graphiql::embedded() {
+        assert_ne!(
+            std::env::var("SWITCHBOARD_REQUIRE_GRAPHIQL").as_deref(),
+            Ok("1"),
+            "GraphiQL's files were not built into the binary: run `npm ci --prefix web/graphiql` \
+             before building"
+        );
+        eprintln!("skipping: GraphiQL's files were not built in");
+        return;
+    }
+    // The binary alone, in a folder of its own, run from there.
+    let dir = TempDir::new("copied");
+    let binary = dir.0.join("switchboard");
+    std::fs::copy(env!("CARGO_BIN_EXE_switchboard"), &binary).unwrap();
+    let port = free_port();
+    let child = Command::new(&binary)
+        .current_dir(&dir.0)
+        .env_remove("DATABASE_URL")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env("SWITCHBOARD_LOG__FILTER", "warn")
+        .env("SWITCHBOARD_DATABASE__DEMO_CASES", "40")
+        .args(["--data-dir", "state", "serve", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut gateway = Running(child);
+    let mut banner = std::io::BufReader::new(gateway.0.stdout.take().unwrap()).lines();
+    let mut hint = None;
+    for line in banner.by_ref() {
+        let line = line.unwrap();
+        if let Some(command) = line.trim().strip_prefix("get a token: ") {
+            hint = Some(command.to_string());
+            break;
+        }
+    }
+    // Keep reading what the gateway prints, so its pipe stays open.
+    std::thread::spawn(move || banner.for_each(drop));
+    let hint = hint.expect("the banner prints a token command");
+    let data_dir = dir.0.join("state");
+    assert!(
+        hint.contains(&format!("--data-dir {}", data_dir.display())),
+        "the hint names the data folder: {hint}"
+    );
+
+    // The printed command, run from elsewhere, mints a token the gateway takes.
+    let words: Vec<&str> = hint.split_whitespace().collect();
+    let minted = Command::new(words[0])
+        .current_dir(std::env::temp_dir())
+        .env("SWITCHBOARD_LOG__FILTER", "warn")
+        .args(&words[1..])
+        .output()
+        .unwrap();
+    assert!(minted.status.success(), "{}", text(&minted.stderr));
+    let token = text(&minted.stdout).trim().to_string();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let me = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "query": "{ me { name } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(me["data"]["me"]["name"], "Pat Primary", "{me}");
+
+    // GraphiQL and its files come from the binary itself.
+    let page = http.get(format!("{base}/graphiql")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.unwrap();
+    let asset = page
+        .split('"')
+        .find(|part| part.starts_with("/graphiql/assets/") && part.ends_with("graphiql.min.js"))
+        .expect("the page loads GraphiQL's script");
+    let script = http.get(format!("{base}{asset}")).send().await.unwrap();
+    assert_eq!(script.status().as_u16(), 200);
+    assert!(script.bytes().await.unwrap().len() > 100_000);
+
+    // A token from another data folder says why it is refused.
+    let other = TempDir::new("other-data");
+    let seeded = switchboard(
+        &other.0,
+        &["--data-dir", "d", "seed", "--accounts", "2", "--cases", "5"],
+    );
+    assert!(seeded.status.success(), "{}", text(&seeded.stderr));
+    let foreign = switchboard(
+        &other.0,
+        &[
+            "--data-dir",
+            "d",
+            "token",
+            "pat.primary@harborfreight.example",
+        ],
+    );
+    assert!(foreign.status.success(), "{}", text(&foreign.stderr));
+    let refused = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth(text(&foreign.stdout).trim())
+        .json(&serde_json::json!({ "query": "{ me { name } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("another data folder"), "{message}");
+}

@@ -153,7 +153,7 @@ async fn the_page_loads_only_same_origin_files() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_files_get_a_clear_page() {
     let gw = common::start_with(common::Backend::Sqlite, |c| {
-        c.server.graphiql_assets = "no/such/node_modules".into();
+        c.server.graphiql_assets = Some("no/such/node_modules".into());
     })
     .await
     .unwrap();

@@ -3,10 +3,13 @@
 //! page load nothing from another origin.
 //!
 //! GraphiQL's and React's browser files come from their npm packages,
-//! installed by `npm ci` in `web/graphiql` (`server.graphiql_assets` names
-//! the `node_modules` folder). They are read once at start-up and served
-//! under URLs that carry a digest of their content, so browsers may cache
-//! them for good. The page's own script and style are ours, below.
+//! installed by `npm ci` in `web/graphiql`. When they are there at build
+//! time they are built into the binary (see `build.rs`), so a copied binary
+//! serves GraphiQL from any folder; otherwise, or when
+//! `server.graphiql_assets` names a `node_modules` folder, they are read
+//! once at start-up. They are served under URLs that carry a digest of
+//! their content, so browsers may cache them for good. The page's own
+//! script and style are ours, below.
 
 use std::path::Path;
 
@@ -107,28 +110,56 @@ impl Asset {
     }
 }
 
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/graphiql_assets.rs"));
+}
+
+/// Whether GraphiQL's files were built into this binary.
+pub fn embedded() -> bool {
+    embedded::EMBEDDED.is_some()
+}
+
+/// Where GraphiQL's files are read from when none are configured or
+/// embedded (relative to the working directory).
+const DEFAULT_NODE_MODULES: &str = "web/graphiql/node_modules";
+
 /// GraphiQL's files, or why they are missing.
 pub struct Assets {
     files: Result<Vec<Asset>, String>,
 }
 
 impl Assets {
-    /// Reads the packages' files from `node_modules` (and adds our own).
-    pub fn load(node_modules: &Path) -> Self {
-        let files = PACKAGE_FILES
-            .iter()
-            .map(|(name, path, content_type)| {
-                let path = node_modules.join(path);
-                std::fs::read(&path)
-                    .map(|body| Asset::new(name, content_type, Bytes::from(body)))
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(|mut files| {
-                files.push(Asset::new("switchboard-graphiql.css", CSS, BOOT_CSS.into()));
-                files.push(Asset::new("switchboard-graphiql.js", JS, BOOT_JS.into()));
-                files
-            });
+    /// The packages' files (and our own): from `node_modules` when one is
+    /// configured, else those built into the binary, else read from
+    /// `web/graphiql/node_modules`.
+    pub fn load(node_modules: Option<&Path>) -> Self {
+        match (node_modules, embedded::EMBEDDED) {
+            (None, Some(files)) => Self::from(PACKAGE_FILES.iter().map(|(name, path, ct)| {
+                let body = files
+                    .iter()
+                    .find(|(embedded, _)| embedded == path)
+                    .map(|(_, body)| Bytes::from_static(body))
+                    .ok_or_else(|| format!("{path} was not embedded"))?;
+                Ok(Asset::new(name, ct, body))
+            })),
+            (folder, _) => {
+                let folder = folder.unwrap_or(Path::new(DEFAULT_NODE_MODULES));
+                Self::from(PACKAGE_FILES.iter().map(|(name, path, content_type)| {
+                    let path = folder.join(path);
+                    std::fs::read(&path)
+                        .map(|body| Asset::new(name, content_type, Bytes::from(body)))
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                }))
+            }
+        }
+    }
+
+    fn from(packages: impl Iterator<Item = Result<Asset, String>>) -> Self {
+        let files = packages.collect::<Result<Vec<_>, _>>().map(|mut files| {
+            files.push(Asset::new("switchboard-graphiql.css", CSS, BOOT_CSS.into()));
+            files.push(Asset::new("switchboard-graphiql.js", JS, BOOT_JS.into()));
+            files
+        });
         if let Err(why) = &files {
             tracing::warn!(%why, "GraphiQL's files are missing; run `npm ci` in web/graphiql");
         }
@@ -172,8 +203,9 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
                 StatusCode::SERVICE_UNAVAILABLE,
                 "GraphiQL is not installed",
                 "<p>GraphiQL's files are missing on this gateway. Run <code>npm ci</code> in \
-                 <code>web/graphiql</code>, or set <code>server.graphiql_assets</code> to the \
-                 folder holding its <code>node_modules</code>, then restart.</p>",
+                 <code>web/graphiql</code> and build again (the build embeds them), or set \
+                 <code>server.graphiql_assets</code> to the folder holding its \
+                 <code>node_modules</code>, then restart.</p>",
             );
         }
     };
@@ -331,7 +363,7 @@ mod tests {
 
     #[test]
     fn missing_packages_are_reported() {
-        let assets = Assets::load(Path::new("/nonexistent/node_modules"));
+        let assets = Assets::load(Some(Path::new("/nonexistent/node_modules")));
         assert!(assets.files.is_err());
         assert!(assets.find("0", "graphiql.min.js").is_none());
     }
