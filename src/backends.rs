@@ -52,9 +52,17 @@ impl Backends {
                         config.cases.servicenow.as_ref(),
                     )?;
                     let ledger: Arc<dyn WriteLedger> = local.clone();
-                    let adapter = ServiceNow::connect(settings, ledger)
-                        .await
-                        .context("cannot start the ServiceNow case backend")?;
+                    let url = settings.instance_url.clone();
+                    let adapter =
+                        ServiceNow::connect(settings, ledger)
+                            .await
+                            .with_context(|| {
+                                format!(
+                                    "cannot start the ServiceNow case backend at {url} \
+                             (cases.servicenow.instance_url): check that the instance is up and \
+                             reachable from here, and the integration user's credentials"
+                                )
+                            })?;
                     tracing::info!(
                         adapter.name = "servicenow",
                         "cases are served by ServiceNow"
@@ -71,10 +79,18 @@ impl Backends {
                         "directory.okta",
                         config.directory.okta.as_ref(),
                     )?;
+                    let url = settings.org_url.clone();
                     let okta = Arc::new(
                         Okta::new(settings, accounts.clone(), local.clone())
                             .context("cannot start the Okta directory backend")?,
                     );
+                    okta.check().await.with_context(|| {
+                        format!(
+                            "cannot reach the Okta org at {url} (directory.okta.org_url): check \
+                             that it is reachable from here and the API token or service app's \
+                             credentials"
+                        )
+                    })?;
                     tracing::info!(
                         adapter.name = "okta",
                         "users and identity are served by Okta"

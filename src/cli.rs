@@ -58,4 +58,40 @@ pub enum Command {
         /// The user's login email.
         email: String,
     },
+    /// Try the ServiceNow and Okta modes without an instance: starts their
+    /// fakes with the demo data in this process, on free ports, and serves
+    /// with them (data in `data-<mode>` unless `--data-dir` says).
+    #[cfg(feature = "demo")]
+    Demo {
+        /// Which systems the fakes stand in for.
+        #[arg(value_enum)]
+        mode: DemoMode,
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+}
+
+/// What `switchboard demo` runs against.
+#[cfg(feature = "demo")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoMode {
+    /// Cases, accounts, locations, products and contacts in ServiceNow.
+    Servicenow,
+    /// Users, entitlements, factors and passwords in Okta.
+    Okta,
+    /// Both.
+    Mixed,
+}
+
+#[cfg(feature = "demo")]
+impl DemoMode {
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            DemoMode::Servicenow => "servicenow",
+            DemoMode::Okta => "okta",
+            DemoMode::Mixed => "mixed",
+        }
+    }
 }

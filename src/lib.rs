@@ -7,6 +7,8 @@ pub mod auth;
 pub mod backends;
 pub mod cli;
 pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod graphql;
 pub mod server;
 pub mod telemetry;
@@ -67,6 +69,9 @@ impl App {
     /// configured so), issuer, ports, schema and router state.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_database(&config).await?;
+        // External backends first: one that cannot be reached stops
+        // start-up, naming its URL, before anything is written.
+        let backends = backends::Backends::connect(&config, &store).await?;
         if config.demo_data()
             && seed::is_empty(&store)
                 .await
@@ -105,7 +110,6 @@ impl App {
         let verifier = Verifier::new(trusted, config.auth.leeway_secs);
         verifier.warm_up();
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
-        let backends = backends::Backends::connect(&config, &store).await?;
         // Toll-free requests stay in the database; their cases live with the others.
         let tollfree_store = match &backends.request_cases {
             Some(cases) => store.clone().with_request_cases(cases.clone()),
@@ -141,6 +145,15 @@ impl App {
             })
         });
         let status_bus = switchboard_core::status::StatusBus::default();
+        let status = status_source(&config, &store, &status_bus)?;
+        let feeds = Arc::new(graphql::feed::Feeds::new(
+            bus.clone(),
+            cases.clone(),
+            tollfree_bus.clone(),
+            tollfree.clone(),
+            status_bus.clone(),
+            status.clone(),
+        ));
         let ports = Ports {
             cases,
             accounts: backends.accounts,
@@ -158,7 +171,8 @@ impl App {
                 config.library_extras(),
             )),
             inventory: backends.inventory,
-            status: status_source(&config, &store, &status_bus)?,
+            status,
+            feeds,
             status_bus,
             tollfree,
             tollfree_bus,
@@ -170,6 +184,7 @@ impl App {
             config.introspection_access(),
         );
         let state = AppState {
+            fanout: Arc::new(server::ws::fanout::Fanout::new(schema.clone())),
             schema,
             ports,
             callers,
@@ -293,6 +308,7 @@ pub fn token_command(global: &cli::GlobalArgs, config: &Config, email: &str) -> 
     };
     let mut command = program;
     if let Some(file) = &global.config {
+        let file = std::path::absolute(file).unwrap_or(file.clone());
         command.push_str(&format!(
             " --config {}",
             shell_word(&file.display().to_string())
@@ -318,6 +334,39 @@ fn shell_word(word: &str) -> String {
     }
 }
 
+/// Builds the gateway from `config` and serves until a shutdown signal,
+/// after printing where to go (and `notes`).
+pub async fn serve(
+    config: Config,
+    global: &cli::GlobalArgs,
+    notes: &[String],
+) -> anyhow::Result<()> {
+    let token_hint = token_command(global, &config, "pat.primary@harborfreight.example");
+    let listen = config.server.listen;
+    let public = config.public_url();
+    let app = App::build(config).await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    // The banner is a courtesy: a closed stdout must not stop the gateway
+    // (println! would panic on it).
+    let mut banner = format!(
+        "switchboard is listening on {public}\n  \
+         GraphQL:  {public}/graphql (POST, GET for queries, WebSocket for subscriptions)\n  \
+         GraphiQL: {public}/graphiql\n  \
+         get a token: {token_hint}\n  \
+         (the README lists every demo user)\n"
+    );
+    for note in notes {
+        banner.push_str(&format!("  {note}\n"));
+    }
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    app.serve(listener, shutdown_signal()).await
+}
+
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let listen = match &cli.command {
@@ -331,30 +380,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.global.config.as_deref(), &overrides)?;
     telemetry::init(&config.log);
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
-        Command::Serve { .. } => {
-            let token_hint =
-                token_command(&cli.global, &config, "pat.primary@harborfreight.example");
-            let listen = config.server.listen;
-            let public = config.public_url();
-            let app = App::build(config).await?;
-            let listener = TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            // The banner is a courtesy: a closed stdout must not stop the
-            // gateway (println! would panic on it).
-            let banner = format!(
-                "switchboard is listening on {public}\n  \
-                 GraphQL:  {public}/graphql (POST, GET for queries, WebSocket for subscriptions)\n  \
-                 GraphiQL: {public}/graphiql\n  \
-                 get a token: {token_hint}\n  \
-                 (the README lists every demo user)\n"
-            );
-            let mut stdout = std::io::stdout();
-            let _ = stdout
-                .write_all(banner.as_bytes())
-                .and_then(|()| stdout.flush());
-            app.serve(listener, shutdown_signal()).await
-        }
+        Command::Serve { .. } => serve(config, &cli.global, &[]).await,
+        #[cfg(feature = "demo")]
+        Command::Demo { mode, listen } => demo::run(&cli.global, mode, listen).await,
         Command::Migrate => {
             let store = open_database(&config).await?;
             drop(store);

@@ -228,7 +228,6 @@ impl Drop for Running {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copied_binary_serves_graphiql_and_its_banner_mints_working_tokens() {
-    use std::io::BufRead;
     if !switchboard::server::graphiql::embedded() {
         assert_ne!(
             std::env::var("SWITCHBOARD_REQUIRE_GRAPHIQL").as_deref(),
@@ -244,30 +243,12 @@ async fn a_copied_binary_serves_graphiql_and_its_banner_mints_working_tokens() {
     let binary = dir.0.join("switchboard");
     std::fs::copy(env!("CARGO_BIN_EXE_switchboard"), &binary).unwrap();
     let port = free_port();
-    let child = Command::new(&binary)
-        .current_dir(&dir.0)
-        .env_remove("DATABASE_URL")
-        .env_remove("CARGO_MANIFEST_DIR")
-        .env("SWITCHBOARD_LOG__FILTER", "warn")
-        .env("SWITCHBOARD_DATABASE__DEMO_CASES", "40")
-        .args(["--data-dir", "state", "serve", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut gateway = Running(child);
-    let mut banner = std::io::BufReader::new(gateway.0.stdout.take().unwrap()).lines();
-    let mut hint = None;
-    for line in banner.by_ref() {
-        let line = line.unwrap();
-        if let Some(command) = line.trim().strip_prefix("get a token: ") {
-            hint = Some(command.to_string());
-            break;
-        }
-    }
-    // Keep reading what the gateway prints, so its pipe stays open.
-    std::thread::spawn(move || banner.for_each(drop));
-    let hint = hint.expect("the banner prints a token command");
+    let listen = format!("127.0.0.1:{port}");
+    let (_gateway, hint, _) = start_and_read_banner(
+        &binary,
+        &dir.0,
+        &["--data-dir", "state", "serve", "--listen", &listen],
+    );
     let data_dir = dir.0.join("state");
     assert!(
         hint.contains(&format!("--data-dir {}", data_dir.display())),
@@ -275,13 +256,7 @@ async fn a_copied_binary_serves_graphiql_and_its_banner_mints_working_tokens() {
     );
 
     // The printed command, run from elsewhere, mints a token the gateway takes.
-    let words: Vec<&str> = hint.split_whitespace().collect();
-    let minted = Command::new(words[0])
-        .current_dir(std::env::temp_dir())
-        .env("SWITCHBOARD_LOG__FILTER", "warn")
-        .args(&words[1..])
-        .output()
-        .unwrap();
+    let minted = run_printed(&hint, &std::env::temp_dir());
     assert!(minted.status.success(), "{}", text(&minted.stderr));
     let token = text(&minted.stdout).trim().to_string();
     let http = reqwest::Client::new();
@@ -339,4 +314,162 @@ async fn a_copied_binary_serves_graphiql_and_its_banner_mints_working_tokens() {
         .unwrap();
     let message = refused["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("another data folder"), "{message}");
+}
+
+/// Starts `switchboard <args>` in `dir` and reads its banner up to the
+/// token command; answers the running gateway and that command.
+fn start_and_read_banner(
+    binary: &Path,
+    dir: &Path,
+    args: &[&str],
+) -> (Running, String, Vec<String>) {
+    use std::io::BufRead;
+    let child = Command::new(binary)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env("SWITCHBOARD_LOG__FILTER", "warn")
+        .env("SWITCHBOARD_DATABASE__DEMO_CASES", "40")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut gateway = Running(child);
+    let mut banner = std::io::BufReader::new(gateway.0.stdout.take().unwrap()).lines();
+    let mut lines = Vec::new();
+    let mut hint = None;
+    for line in banner.by_ref() {
+        let line = line.unwrap();
+        if let Some(command) = line.trim().strip_prefix("get a token: ") {
+            hint = Some(command.to_string());
+        }
+        lines.push(line);
+        // The banner ends with the demo's notes, or with the token command.
+        let demo = args.contains(&"demo");
+        if (demo && line_is(&lines, "  configuration: ")) || (!demo && hint.is_some()) {
+            break;
+        }
+    }
+    std::thread::spawn(move || banner.for_each(drop));
+    let hint = hint.unwrap_or_else(|| panic!("no token command in {lines:?}"));
+    (gateway, hint, lines)
+}
+
+fn line_is(lines: &[String], prefix: &str) -> bool {
+    lines.last().is_some_and(|l| l.starts_with(prefix))
+}
+
+/// Runs a printed command line (words split on spaces) from `dir`.
+fn run_printed(command: &str, dir: &Path) -> Output {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    Command::new(words[0])
+        .current_dir(dir)
+        .env("SWITCHBOARD_LOG__FILTER", "warn")
+        .args(&words[1..])
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_each_mode_against_its_fakes_in_one_command() {
+    let dir = TempDir::new("demo");
+    for mode in ["servicenow", "okta", "mixed"] {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let (gateway, hint, lines) = start_and_read_banner(
+            Path::new(env!("CARGO_BIN_EXE_switchboard")),
+            &dir.0,
+            &["demo", mode, "--listen", &listen],
+        );
+        let banner = lines.join("\n");
+        assert!(
+            banner.contains(&format!("http://{listen}/graphql")),
+            "{banner}"
+        );
+        let data = dir.0.join(format!("data-{mode}"));
+        assert!(
+            hint.contains(&format!("--data-dir {}", data.display()))
+                && hint.contains(&format!(
+                    "--config {}",
+                    data.join(format!("demo-{mode}.toml")).display()
+                )),
+            "{hint}"
+        );
+        assert_eq!(
+            banner.contains("fake ServiceNow: http://127.0.0.1:"),
+            mode != "okta",
+            "{banner}"
+        );
+        assert_eq!(
+            banner.contains("fake Okta: http://127.0.0.1:"),
+            mode != "servicenow"
+        );
+
+        // The printed token command works from anywhere while the demo runs.
+        let minted = run_printed(&hint, &std::env::temp_dir());
+        assert!(minted.status.success(), "{mode}: {}", text(&minted.stderr));
+        let token = text(&minted.stdout).trim().to_string();
+        let body = reqwest::Client::new()
+            .post(format!("http://{listen}/graphql"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "query": "{ me { name } cases(first: 1) { totalCount nodes { number } } }"
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        assert_eq!(body["data"]["me"]["name"], "Pat Primary", "{mode}: {body}");
+        assert!(
+            body["data"]["cases"]["totalCount"].as_u64().unwrap() > 0,
+            "{mode}: {body}"
+        );
+        drop(gateway);
+    }
+}
+
+#[test]
+fn an_unreachable_backend_is_named_before_anything_is_written() {
+    let dir = TempDir::new("unreachable");
+    let closed = free_port();
+    std::fs::write(
+        dir.0.join("servicenow.toml"),
+        format!(
+            "[cases]\nbackend = \"servicenow\"\n\n[cases.servicenow]\n\
+             instance_url = \"http://127.0.0.1:{closed}\"\n\
+             auth = {{ method = \"basic\", username = \"u\", password = \"p\" }}\n\
+             retries = 0\ntimeout_ms = 2000\n"
+        ),
+    )
+    .unwrap();
+    let out = switchboard(
+        &dir.0,
+        &["--config", "servicenow.toml", "--data-dir", "d", "serve"],
+    );
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(
+        error.contains(&format!("http://127.0.0.1:{closed}"))
+            && error.contains("cases.servicenow.instance_url")
+            && error.contains("check"),
+        "{error}"
+    );
+    // Nothing was seeded: the database holds no demo user.
+    let token = switchboard(
+        &dir.0,
+        &[
+            "--data-dir",
+            "d",
+            "token",
+            "pat.primary@harborfreight.example",
+        ],
+    );
+    assert!(!token.status.success());
+    assert!(
+        text(&token.stderr).contains("no user"),
+        "{}",
+        text(&token.stderr)
+    );
 }

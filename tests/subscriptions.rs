@@ -409,3 +409,110 @@ mod close_codes {
         );
     }
 }
+
+/// The statements one comment costs while `n` users' subscriptions on its
+/// account receive it.
+async fn statements_for_an_event(gw: &common::Gateway, n: usize) -> u64 {
+    let users = [
+        common::PRIMARY_A,
+        common::STANDARD_A,
+        "alex.alternate@harborfreight.example",
+    ];
+    let mut subscribers = Vec::new();
+    for i in 0..n {
+        let token = gw.token(users[i % users.len()]).await;
+        subscribers.push(
+            gw.subscribe(
+                "graphql-transport-ws",
+                &token,
+                "subscription { caseEvents { kind case { number title } } }",
+                json!({}),
+            )
+            .await,
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let token = gw.token(common::PRIMARY_A).await;
+    let list = gw
+        .data(
+            &token,
+            "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let id = list["cases"]["nodes"][0]["id"].clone();
+    let before = gw.app_state.db.statements_run();
+    gw.data(
+        &token,
+        "mutation($id: ID!) { addCaseComment(caseId: $id, body: \"fan out\") { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    for sub in &mut subscribers {
+        let event = sub.next_event().await;
+        assert_eq!(event["data"]["caseEvents"]["kind"], "COMMENT_ADDED");
+    }
+    gw.app_state.db.statements_run() - before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_costs_the_same_reads_for_one_subscriber_or_forty() {
+    let gw = common::start(Backend::Sqlite).await.unwrap();
+    // Warm the principals' cache and the case's first read path.
+    statements_for_an_event(&gw, 3).await;
+    let one = statements_for_an_event(&gw, 1).await;
+    let forty = statements_for_an_event(&gw, 40).await;
+    assert_eq!(
+        one, forty,
+        "one subscriber cost {one} statements, forty cost {forty}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_subscriptions_refuse_alike_and_outlive_a_leaving_member() {
+    let gw = common::start(Backend::Sqlite).await.unwrap();
+    let token = gw.token(PRIMARY_B).await;
+    // Another customer's account: every identical subscription hears the
+    // refusal, however late it joined the shared execution.
+    let foreign = "subscription { caseEvents(accountId: \"1234567890\") { kind } }";
+    let mut refused = Vec::new();
+    for _ in 0..6 {
+        refused.push(
+            gw.subscribe("graphql-transport-ws", &token, foreign, json!({}))
+                .await,
+        );
+    }
+    for sub in &mut refused {
+        let message = sub.next_message().await.expect("an answer");
+        assert_eq!(message["type"], "next", "{message}");
+        assert_eq!(
+            message["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{message}"
+        );
+        let message = sub.next_message().await.expect("the end");
+        assert_eq!(message["type"], "complete", "{message}");
+    }
+
+    // Two members of one execution: the first leaves, the second goes on.
+    let mut first = gw
+        .subscribe("graphql-transport-ws", &token, EVENTS, json!({}))
+        .await;
+    let mut second = gw
+        .subscribe("graphql-transport-ws", &token, EVENTS, json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    comment_on_first_case_of_b(&gw).await;
+    for sub in [&mut first, &mut second] {
+        assert_eq!(
+            sub.next_event().await["data"]["caseEvents"]["kind"],
+            "COMMENT_ADDED"
+        );
+    }
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    comment_on_first_case_of_b(&gw).await;
+    assert_eq!(
+        second.next_event().await["data"]["caseEvents"]["kind"],
+        "COMMENT_ADDED"
+    );
+}

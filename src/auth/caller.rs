@@ -94,7 +94,14 @@ pub struct Callers {
     accounts: Arc<dyn AccountStore>,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Arc<Principal>)>>,
+    /// Directory reads in flight, by cache key: callers asking for the same
+    /// principal at once (every subscriber of an event when the cache
+    /// entry has just expired) share one read.
+    in_flight: Mutex<HashMap<String, Arc<DirectoryRead>>>,
 }
+
+/// One directory read, awaited by everyone who asked for it meanwhile.
+type DirectoryRead = tokio::sync::OnceCell<Result<Arc<Principal>, AuthError>>;
 
 impl Callers {
     /// Resolves users through `directory` (or their tokens' claims, as each
@@ -112,6 +119,7 @@ impl Callers {
             accounts,
             ttl,
             cache: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -195,15 +203,29 @@ impl Callers {
         if let Some(principal) = self.cached(key) {
             return Ok(principal);
         }
-        let found = if by_email {
-            self.directory.principal_by_email(id).await
-        } else {
-            self.directory.principal_by_id(id).await
+        let read = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            in_flight.entry(key.to_string()).or_default().clone()
         };
-        let principal = found
-            .map_err(|_| AuthError::Unavailable)?
-            .ok_or(AuthError::UnknownUser)?;
-        Ok(self.remember(key, principal))
+        let result = read
+            .get_or_init(|| async {
+                let found = if by_email {
+                    self.directory.principal_by_email(id).await
+                } else {
+                    self.directory.principal_by_id(id).await
+                };
+                let principal = found
+                    .map_err(|_| AuthError::Unavailable)?
+                    .ok_or(AuthError::UnknownUser)?;
+                Ok(self.remember(key, principal))
+            })
+            .await
+            .clone();
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if in_flight.get(key).is_some_and(|r| Arc::ptr_eq(r, &read)) {
+            in_flight.remove(key);
+        }
+        result
     }
 
     /// Names the principal's accounts through the account store (accounts

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod depth;
 pub mod directory;
 pub mod errors;
+pub mod feed;
 pub mod guards;
 pub mod introspection;
 pub mod inventory;
@@ -70,6 +71,8 @@ pub struct Ports {
     pub status: Arc<dyn switchboard_core::StatusSource>,
     /// Status changes, for `systemStatusChanged`.
     pub status_bus: switchboard_core::status::StatusBus,
+    /// The subscriptions' events, each read once for every subscriber.
+    pub feeds: Arc<feed::Feeds>,
 }
 
 /// The root query.

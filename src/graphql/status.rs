@@ -232,22 +232,16 @@ impl StatusSubscription {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = SystemStatusNode> + use<>> {
         let (caller, ports, _) = request(ctx)?;
-        let ports = ports.clone();
+        let writable = ports.status.admin().is_some();
         let lifetime = Duration::from_secs(caller.expires_at.saturating_sub(unix_now()));
         Ok(ports
-            .status_bus
+            .feeds
+            .status
             .subscribe()
-            .filter_map(move |_| {
-                let ports = ports.clone();
-                async move {
-                    match system_status(&ports).await {
-                        Ok(node) => Some(node),
-                        Err(error) => {
-                            tracing::warn!(error = %error.message, "cannot read the status for a subscriber");
-                            None
-                        }
-                    }
-                }
+            .filter_map(move |shared| async move {
+                // Read once for every subscriber of the change.
+                let summary = shared.record().await?.clone();
+                Some(SystemStatusNode { summary, writable })
             })
             .take_until(tokio::time::sleep(lifetime)))
     }

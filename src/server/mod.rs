@@ -10,7 +10,7 @@ pub mod session;
 mod sign_in_as;
 mod sse;
 pub mod webhooks;
-mod ws;
+pub mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +45,8 @@ pub struct AppState {
     pub graphiql: Arc<graphiql::Assets>,
     /// Persisted documents and which documents may run.
     pub documents: Arc<documents::Documents>,
+    /// Identical WebSocket subscriptions, run once each.
+    pub fanout: Arc<ws::fanout::Fanout>,
     /// Operators' GraphiQL sessions and sign-in.
     pub sessions: Arc<session::Sessions>,
     /// The ServiceNow webhook receiver, when cases live in ServiceNow and

@@ -5,7 +5,9 @@
 //!   with `Retry-After`, stalls, dropped connections).
 //! - [`servicenow`]: the Table and Attachment APIs over a CSM dataset.
 //! - [`okta`]: the Users, Factors and lifecycle management API.
+//! - [`demo`]: both, with the demo dataset.
 
+pub mod demo;
 pub mod faults;
 pub mod okta;
 pub mod servicenow;

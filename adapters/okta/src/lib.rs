@@ -172,6 +172,18 @@ impl Okta {
         })
     }
 
+    /// Asks the org for one user: whether it answers and takes the
+    /// credentials (checked at start-up, before anything is written).
+    pub async fn check(&self) -> Result<()> {
+        let client = &self.inner.client;
+        let url = client.url(&["users"], &[("limit", "1")]);
+        client
+            .get::<serde_json::Value>(url)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.into_core("the org"))
+    }
+
     /// Unlocks a LOCKED_OUT user (`lifecycle/unlock`): an administrator's
     /// action, not part of public recovery. An unknown user is
     /// [`Error::NotFound`]; a user who is not locked out is

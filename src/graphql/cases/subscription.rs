@@ -51,10 +51,10 @@ impl CaseSubscription {
             Some(n) => Some(ports.cases.case_by_number(scope, &n).await.gql()?.number),
             None => None,
         };
-        let store = ports.cases.clone();
         let callers = ports.callers.clone();
         let caller = caller.clone();
-        let events = ports.bus.subscribe().filter(move |e| {
+        let events = ports.feeds.cases.subscribe().filter(move |shared| {
+            let e = &shared.event;
             let wanted = account_id
                 .as_ref()
                 .is_none_or(|a| a.as_str() == e.account_id)
@@ -64,8 +64,8 @@ impl CaseSubscription {
         // The stream ends when the token expires; the client reconnects with a new one.
         let lifetime = Duration::from_secs(caller.expires_at.saturating_sub(unix_now()));
         Ok(events
-            .filter_map(move |event| {
-                let (store, callers, caller) = (store.clone(), callers.clone(), caller.clone());
+            .filter_map(move |shared| {
+                let (callers, caller) = (callers.clone(), caller.clone());
                 async move {
                     // Access is checked again for every event: entitlements may
                     // have been withdrawn since the subscription started.
@@ -76,16 +76,12 @@ impl CaseSubscription {
                             return None;
                         }
                     };
+                    let event = &shared.event;
                     if !scope.contains(&event.account_id) {
                         return None;
                     }
-                    let case = match store.cases_by_ids(&scope, std::slice::from_ref(&event.case_id)).await {
-                        Ok(mut cases) => cases.pop()?,
-                        Err(error) => {
-                            tracing::warn!(%error, case.number = %event.case_number, "cannot read a case for its event");
-                            return None;
-                        }
-                    };
+                    // Read once for every subscriber of the event.
+                    let case = shared.record().await?.clone();
                     Some(CaseEvent {
                         kind: event.kind.into(),
                         at: event.at,

@@ -49,10 +49,10 @@ impl TollFreeSubscription {
                 ))));
             }
         }
-        let store = ports.tollfree.clone();
         let callers = ports.callers.clone();
         let caller = caller.clone();
-        let events = ports.tollfree_bus.subscribe().filter(move |e| {
+        let events = ports.feeds.tollfree.subscribe().filter(move |shared| {
+            let e = &shared.event;
             let wanted = request_id
                 .as_ref()
                 .is_none_or(|r| r.as_str() == e.request_id)
@@ -64,8 +64,8 @@ impl TollFreeSubscription {
         // The stream ends when the token expires; the client reconnects with a new one.
         let lifetime = Duration::from_secs(caller.expires_at.saturating_sub(unix_now()));
         Ok(events
-            .filter_map(move |event| {
-                let (store, callers, caller) = (store.clone(), callers.clone(), caller.clone());
+            .filter_map(move |shared| {
+                let (callers, caller) = (callers.clone(), caller.clone());
                 async move {
                     // Entitlements may have been withdrawn since the subscription started.
                     let scope = match callers.current_scope(&caller).await {
@@ -75,16 +75,12 @@ impl TollFreeSubscription {
                             return None;
                         }
                     };
+                    let event = &shared.event;
                     if !scope.contains(&event.account_id) {
                         return None;
                     }
-                    let request = match store.change_requests(&scope, std::slice::from_ref(&event.request_id)).await {
-                        Ok(mut found) => found.pop()?,
-                        Err(error) => {
-                            tracing::warn!(%error, tollfree.request = %event.request_id, "cannot read a ring-to request for its event");
-                            return None;
-                        }
-                    };
+                    // Read once for every subscriber of the event.
+                    let request = shared.record().await?.clone();
                     Some(RingToChangeEvent {
                         status: event.status.into(),
                         at: event.at,

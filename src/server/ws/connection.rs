@@ -21,10 +21,11 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Request as GqlRequest, Response as GqlResponse};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::http::HeaderMap;
-use futures::stream::{AbortHandle, BoxStream, SelectAll, SplitSink, SplitStream};
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
+use futures::stream::{AbortHandle, BoxStream, SelectAll};
 use serde_json::{Map, Value, json};
 
+use super::fanout::{Item, Key};
 use super::protocol::{ClientMessage, Protocol, Writer, close, close_reason, parse};
 use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
@@ -48,6 +49,8 @@ pub struct Credentials {
 
 /// What an acknowledged connection runs its operations as.
 struct Session {
+    /// Who the connection runs as.
+    caller: Caller,
     data: Arc<Data>,
     /// An operator's GraphiQL session: any document may run.
     trusted: bool,
@@ -55,14 +58,11 @@ struct Session {
     expires_at: u64,
 }
 
-/// One step of an operation's results (the response itself is moved along,
-/// not copied: boxing it would cost an allocation per event).
-#[expect(
-    clippy::large_enum_variant,
-    reason = "steps pass by value through one stream; boxing each result costs more"
-)]
+/// One step of an operation's results.
 enum Step {
     Result(GqlResponse),
+    /// A result of a shared subscription, serialised already.
+    Shared(Item),
     TimedOut,
     Panicked,
     Done,
@@ -81,23 +81,23 @@ pub async fn serve(
     state: AppState,
     credentials: Credentials,
 ) {
-    let (sink, incoming) = socket.split();
     let connection = Connection {
         state,
         writer: Writer(protocol),
-        sink,
+        socket,
         credentials: Some(credentials),
         session: None,
         running: HashMap::new(),
         results: SelectAll::new(),
     };
-    connection.run(incoming).await;
+    connection.run().await;
 }
 
 struct Connection {
     state: AppState,
     writer: Writer,
-    sink: SplitSink<WebSocket, Message>,
+    /// Read and written by this one task (no split, no lock between halves).
+    socket: WebSocket,
     /// Taken by the first `connection_init`.
     credentials: Option<Credentials>,
     session: Option<Session>,
@@ -117,7 +117,7 @@ enum Wake {
 }
 
 impl Connection {
-    async fn run(mut self, mut incoming: SplitStream<WebSocket>) {
+    async fn run(mut self) {
         let init_timeout =
             Duration::from_millis(self.state.config.server.connection_init_timeout_ms);
         let init_deadline = tokio::time::sleep(init_timeout);
@@ -130,7 +130,7 @@ impl Connection {
         loop {
             let acknowledged = self.session.is_some();
             let wake = tokio::select! {
-                message = incoming.next() => Wake::Incoming(message),
+                message = self.socket.next() => Wake::Incoming(message),
                 Some((id, step)) = self.results.next(), if !self.results.is_empty() => {
                     Wake::Step(id, step)
                 }
@@ -226,10 +226,9 @@ impl Connection {
             Ok((caller, by_cookie)) => {
                 let expires_at = caller.expires_at;
                 let trusted = by_cookie && caller.principal.operator;
-                let mut data = Data::default();
-                data.insert(Loaders::new(&self.state.ports, &caller, false));
-                data.insert(caller);
+                let data = session_data(&self.state, caller.clone());
                 self.session = Some(Session {
+                    caller,
                     data: Arc::new(data),
                     trusted,
                     expires_at,
@@ -275,17 +274,23 @@ impl Connection {
             }
         };
         let subscription = operation_type(&request) == Some(OperationType::Subscription);
-        let results = self
-            .state
-            .schema
-            .execute_stream_with_session_data(request, session.data.clone());
-        let results = AssertUnwindSafe(results).catch_unwind();
         let steps: BoxStream<'static, Step> = if subscription {
-            // A panic ends the stream (and the operation, in on_step).
-            results
-                .map(|result| result.map_or(Step::Panicked, Step::Result))
+            // Shared with every identical subscription (see fanout).
+            let key = Key::of(&session.caller, &request);
+            let state = self.state.clone();
+            self.state
+                .fanout
+                .join(key, &session.caller, request, &move |runner| {
+                    session_data(&state, runner)
+                })
+                .map(Step::Shared)
                 .boxed()
         } else {
+            let results = self
+                .state
+                .schema
+                .execute_stream_with_session_data(request, session.data.clone());
+            let results = AssertUnwindSafe(results).catch_unwind();
             // One result, bound by the request timeout like over HTTP.
             let timeout = self.state.request_timeout();
             futures::stream::once(async move {
@@ -325,6 +330,13 @@ impl Connection {
                 writer.error(&id, &errors.to_string())
             }
             Step::Result(response) => writer.next(&id, &response_body(response).to_string()),
+            Step::Shared(Item::Next(payload)) => writer.next(&id, &payload),
+            Step::Shared(Item::Refused(errors)) => {
+                if let Some(handle) = self.running.remove(&id) {
+                    handle.abort();
+                }
+                writer.error(&id, &errors)
+            }
             Step::TimedOut => {
                 let limit = self.state.request_timeout();
                 tracing::warn!(
@@ -370,7 +382,7 @@ impl Connection {
     }
 
     async fn send(&mut self, text: String) -> Flow {
-        match self.sink.send(Message::Text(text.into())).await {
+        match self.socket.send(Message::Text(text.into())).await {
             Ok(()) => Flow::Continue,
             Err(_) => Flow::Stop,
         }
@@ -381,9 +393,18 @@ impl Connection {
             code,
             reason: close_reason(reason).into(),
         };
-        let _ = self.sink.send(Message::Close(Some(frame))).await;
+        let _ = self.socket.send(Message::Close(Some(frame))).await;
         Flow::Stop
     }
+}
+
+/// What operations run with: the caller, and loaders that do not cache
+/// (the connection may outlive many changes).
+fn session_data(state: &AppState, caller: Caller) -> Data {
+    let mut data = Data::default();
+    data.insert(Loaders::new(&state.ports, &caller, false));
+    data.insert(caller);
+    data
 }
 
 /// The caller `connection_init` names: its payload's token, else the

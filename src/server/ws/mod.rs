@@ -8,6 +8,7 @@
 //! CORS rule applies).
 
 mod connection;
+pub mod fanout;
 pub mod protocol;
 
 use axum::extract::WebSocketUpgrade;
@@ -28,7 +29,7 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
 /// The read buffer of a connection. Client messages are small (a
 /// subscription document); larger ones are read in several steps.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// Upgrades the connection and serves it.
 pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
