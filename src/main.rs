@@ -5,6 +5,7 @@ use clap::Parser;
 /// mimalloc rather than the system allocator: under steady load glibc's
 /// malloc fragments and resident memory creeps (examples/soak.rs measures
 /// it); mimalloc returns freed pages and keeps it flat.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

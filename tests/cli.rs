@@ -207,6 +207,19 @@ fn bad_configuration_names_the_key() {
     );
 }
 
+/// POSTs `query` to the gateway at `base` with `token`; the JSON answer.
+async fn ask(http: &reqwest::Client, base: &str, token: &str, query: &str) -> serde_json::Value {
+    http.post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A free loopback port (bound, then released for the gateway).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -261,16 +274,7 @@ async fn a_copied_binary_serves_graphiql_and_its_banner_mints_working_tokens() {
     let token = text(&minted.stdout).trim().to_string();
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let me = http
-        .post(format!("{base}/graphql"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "query": "{ me { name } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+    let me = ask(&http, &base, &token, "{ me { name } }").await;
     assert_eq!(me["data"]["me"]["name"], "Pat Primary", "{me}");
 
     // GraphiQL and its files come from the binary itself.
@@ -302,16 +306,13 @@ async fn a_copied_binary_serves_graphiql_and_its_banner_mints_working_tokens() {
         ],
     );
     assert!(foreign.status.success(), "{}", text(&foreign.stderr));
-    let refused = http
-        .post(format!("{base}/graphql"))
-        .bearer_auth(text(&foreign.stdout).trim())
-        .json(&serde_json::json!({ "query": "{ me { name } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+    let refused = ask(
+        &http,
+        &base,
+        text(&foreign.stdout).trim(),
+        "{ me { name } }",
+    )
+    .await;
     let message = refused["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("another data folder"), "{message}");
 }
@@ -409,18 +410,13 @@ async fn demo_runs_each_mode_against_its_fakes_in_one_command() {
         let minted = run_printed(&hint, &std::env::temp_dir());
         assert!(minted.status.success(), "{mode}: {}", text(&minted.stderr));
         let token = text(&minted.stdout).trim().to_string();
-        let body = reqwest::Client::new()
-            .post(format!("http://{listen}/graphql"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({
-                "query": "{ me { name } cases(first: 1) { totalCount nodes { number } } }"
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap();
+        let body = ask(
+            &reqwest::Client::new(),
+            &format!("http://{listen}"),
+            &token,
+            "{ me { name } cases(first: 1) { totalCount nodes { number } } }",
+        )
+        .await;
         assert_eq!(body["data"]["me"]["name"], "Pat Primary", "{mode}: {body}");
         assert!(
             body["data"]["cases"]["totalCount"].as_u64().unwrap() > 0,

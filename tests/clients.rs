@@ -9,25 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::clients::{self, Streaming};
-use common::{ACCOUNT_A, Backend, Gateway, PRIMARY_A, PRIMARY_B};
+use common::{ACCOUNT_A, Backend, PRIMARY_A, PRIMARY_B};
 use serde_json::{Value, json};
 use switchboard::config::{Documents, Mode};
-
-/// The first open case of the caller's accounts: (id, number).
-async fn open_case(gw: &Gateway, token: &str) -> (String, String) {
-    let list = gw
-        .data(
-            token,
-            "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id number } } }",
-            json!({}),
-        )
-        .await;
-    let case = &list["cases"]["nodes"][0];
-    (
-        case["id"].as_str().unwrap().to_string(),
-        case["number"].as_str().unwrap().to_string(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_renders_lists_the_schema_runs_a_query_and_uploads_from_the_browser() {
@@ -36,7 +20,7 @@ async fn graphiql_renders_lists_the_schema_runs_a_query_and_uploads_from_the_bro
     }
     let gw = common::start(Backend::Sqlite).await.unwrap();
     let token = gw.token(PRIMARY_A).await;
-    let (case_id, number) = open_case(&gw, &token).await;
+    let (case_id, number) = gw.open_case(&token).await;
     let seen = clients::run("graphiql.mjs", &[&gw.base, "token", &token, &case_id]).await;
 
     let docs = seen["docs"].as_str().unwrap();
@@ -408,7 +392,7 @@ async fn the_graphql_ws_client_receives_events_and_hears_refusals() {
     let mut client = Streaming::start("subscribe.mjs", &[&ws, &token, query, "1"]);
     assert_eq!(client.next().await, json!({ "connected": true }));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (case_id, number) = open_case(&gw, &token).await;
+    let (case_id, number) = gw.open_case(&token).await;
     gw.data(
         &token,
         "mutation($id: ID!) { addCaseComment(caseId: $id, body: \"from a test\") { id } }",

@@ -497,17 +497,7 @@ fn form_data(boundary: &str, case_id: &str, file: &[u8]) -> Vec<u8> {
 async fn uploads_keep_the_boundary_as_browsers_write_it() {
     let gw = common::start(common::Backend::Sqlite).await.unwrap();
     let token = gw.token(PRIMARY_A).await;
-    let list = gw
-        .data(
-            &token,
-            "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
-    let case_id = list["cases"]["nodes"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (case_id, _) = gw.open_case(&token).await;
     for boundary in [
         // Chromium and Safari.
         "----WebKitFormBoundary7MA4YWxkTrZu0gW",

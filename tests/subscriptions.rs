@@ -16,14 +16,7 @@ const MULTI: &str = "morgan.multi@partner.example";
 
 async fn comment_on_first_case_of_b(gw: &common::Gateway) {
     let token = gw.token(PRIMARY_B).await;
-    let list = gw
-        .data(
-            &token,
-            "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
-    let id = &list["cases"]["nodes"][0]["id"];
+    let (id, _) = gw.open_case(&token).await;
     gw.data(
         &token,
         "mutation($id: ID!) { addCaseComment(caseId: $id, body: \"ping\") { id } }",
@@ -232,6 +225,12 @@ mod close_codes {
         tokio_tungstenite::connect_async(request).await.unwrap().0
     }
 
+    /// The next message, as JSON.
+    async fn read(socket: &mut Socket) -> Value {
+        let message = socket.next().await.unwrap().unwrap();
+        serde_json::from_str(message.to_text().unwrap()).unwrap()
+    }
+
     async fn send(socket: &mut Socket, message: Value) {
         socket
             .send(Message::text(message.to_string()))
@@ -355,8 +354,7 @@ mod close_codes {
             json!({ "type": "ping", "payload": { "n": 1 } }),
         )
         .await;
-        let pong: Value =
-            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        let pong: Value = read(&mut socket).await;
         assert_eq!(pong, json!({ "type": "pong", "payload": { "n": 1 } }));
 
         // A query runs once, then completes.
@@ -365,12 +363,10 @@ mod close_codes {
             json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ me { name } }" } }),
         )
         .await;
-        let next: Value =
-            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        let next: Value = read(&mut socket).await;
         assert_eq!(next["type"], "next", "{next}");
         assert_eq!(next["payload"]["data"]["me"]["name"], "Dana Primary");
-        let complete: Value =
-            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        let complete: Value = read(&mut socket).await;
         assert_eq!(complete, json!({ "id": "q", "type": "complete" }));
 
         // A document that does not validate: one `error` message, no complete.
@@ -379,8 +375,7 @@ mod close_codes {
             json!({ "id": "e", "type": "subscribe", "payload": { "query": "subscription { nope }" } }),
         )
         .await;
-        let error: Value =
-            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        let error: Value = read(&mut socket).await;
         assert_eq!(error["type"], "error", "{error}");
         assert_eq!(error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
 
@@ -388,8 +383,7 @@ mod close_codes {
         send(&mut socket, subscribe("e")).await;
         send(&mut socket, json!({ "id": "e", "type": "complete" })).await;
         send(&mut socket, json!({ "type": "ping" })).await;
-        let pong: Value =
-            serde_json::from_str(socket.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        let pong: Value = read(&mut socket).await;
         assert_eq!(pong["type"], "pong", "nothing else came first: {pong}");
     }
 
@@ -433,14 +427,7 @@ async fn statements_for_an_event(gw: &common::Gateway, n: usize) -> u64 {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let token = gw.token(common::PRIMARY_A).await;
-    let list = gw
-        .data(
-            &token,
-            "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
-    let id = list["cases"]["nodes"][0]["id"].clone();
+    let (id, _) = gw.open_case(&token).await;
     let before = gw.app_state.db.statements_run();
     gw.data(
         &token,

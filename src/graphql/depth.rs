@@ -1,5 +1,5 @@
 //! How deep a document may nest, checked once it is parsed (before
-//! validation), on every transport.
+//! validation), on every transport (by `limits::LimitDocument`).
 //!
 //! Ordinary fields may nest `limits.max_depth` deep. Introspection
 //! (`__schema`, `__type`) is measured on its own terms, so the query tools
@@ -18,13 +18,9 @@
 //! itself expensive; cycles are left for validation to refuse.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::Name;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Pos, ServerResult, Variables};
-
-use super::errors::{Code, error};
 
 /// The deepest an introspection subtree may nest.
 pub const MAX_INTROSPECTION_DEPTH: usize = 20;
@@ -35,37 +31,6 @@ pub const MAX_INTROSPECTION_ROOTS: usize = 10;
 
 /// The fields of `__Type` that list other types' parts.
 const FANNING_LISTS: [&str; 4] = ["fields", "inputFields", "interfaces", "possibleTypes"];
-
-/// Refuses documents nested deeper than the limits above allow.
-pub struct LimitDepth {
-    /// The deepest ordinary fields may nest (`limits.max_depth`).
-    pub max_depth: usize,
-}
-
-impl ExtensionFactory for LimitDepth {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitDepthExtension(self.max_depth))
-    }
-}
-
-struct LimitDepthExtension(usize);
-
-#[async_trait::async_trait]
-impl Extension for LimitDepthExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if let Some(message) = check(&doc, self.0) {
-            return Err(error(Code::BadUserInput, message).into_server_error(Pos::default()));
-        }
-        Ok(doc)
-    }
-}
 
 /// Why `doc` is refused, if it is.
 pub fn check(doc: &ExecutableDocument, max_depth: usize) -> Option<String> {
@@ -269,30 +234,32 @@ mod tests {
         );
     }
 
-    #[test]
-    fn fragment_bombs_and_cycles_are_cheap_to_measure() {
-        let mut doc = String::from("{ __schema { ...F0 } }");
+    /// `{start}` then 41 fragments, each spreading the next twice: 2^40
+    /// paths through `leaf`.
+    fn doubling(start: &str, on: &str, leaf: &str) -> String {
+        let mut doc = format!("{start} ");
         for i in 0..40 {
+            let next = i + 1;
             doc.push_str(&format!(
-                " fragment F{i} on __Schema {{ ...F{} ...F{} }}",
-                i + 1,
-                i + 1
+                "fragment F{i} on {on} {{ ...F{next} ...F{next} }} "
             ));
         }
-        doc.push_str(" fragment F40 on __Schema { types { name } }");
-        assert_eq!(refusal(&doc, 12), None);
+        doc.push_str(&format!("fragment F40 on {on} {{ {leaf} }}"));
+        doc
+    }
+
+    #[test]
+    fn fragment_bombs_and_cycles_are_cheap_to_measure() {
+        let schema = doubling("{ __schema { ...F0 } }", "__Schema", "types { name }");
+        assert_eq!(refusal(&schema, 12), None);
         let roots = "{ ...A } fragment A on Query { __schema { types { name } } ...B } \
                      fragment B on Query { ...A ...A }";
         assert_eq!(refusal(roots, 12), None);
-        let mut bomb = String::from("{ ...R0 }");
-        for i in 0..40 {
-            bomb.push_str(&format!(
-                " fragment R{i} on Query {{ ...R{} ...R{} }}",
-                i + 1,
-                i + 1
-            ));
-        }
-        bomb.push_str(" fragment R40 on Query { __typename __type(name: \"Query\") { name } }");
+        let bomb = doubling(
+            "{ ...F0 }",
+            "Query",
+            "__typename __type(name: \"Query\") { name }",
+        );
         assert!(refusal(&bomb, 12).unwrap().contains("introspection"));
     }
 }

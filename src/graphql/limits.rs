@@ -1,6 +1,7 @@
 //! Guards on execution, for every transport: a panic in a resolver becomes
 //! an INTERNAL error on that field (its siblings still resolve), and a
-//! document with too many aliases is refused before it is validated.
+//! document with too many aliases, or nested too deep, is refused before it
+//! is validated.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -54,19 +55,24 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
         .saturating_mul(child_complexity.max(1))
 }
 
-/// Refuses documents with more than `max` aliased fields.
-pub struct LimitAliases(pub usize);
+/// Refuses documents with more than `max_aliases` aliased fields, or
+/// nested deeper than [`super::depth`] allows, once they are parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitDocument {
+    /// `limits.max_aliases`.
+    pub max_aliases: usize,
+    /// `limits.max_depth`.
+    pub max_depth: usize,
+}
 
-impl ExtensionFactory for LimitAliases {
+impl ExtensionFactory for LimitDocument {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitAliasesExtension(self.0))
+        Arc::new(*self)
     }
 }
 
-struct LimitAliasesExtension(usize);
-
 #[async_trait::async_trait]
-impl Extension for LimitAliasesExtension {
+impl Extension for LimitDocument {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -75,11 +81,20 @@ impl Extension for LimitAliasesExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        if count_aliases(&doc) > self.0 {
-            let message = format!("the query uses more than {} aliases", self.0);
-            return Err(error(Code::BadUserInput, message).into_server_error(Pos::default()));
+        let refusal = if count_aliases(&doc) > self.max_aliases {
+            Some(format!(
+                "the query uses more than {} aliases",
+                self.max_aliases
+            ))
+        } else {
+            super::depth::check(&doc, self.max_depth)
+        };
+        match refusal {
+            Some(message) => {
+                Err(error(Code::BadUserInput, message).into_server_error(Pos::default()))
+            }
+            None => Ok(doc),
         }
-        Ok(doc)
     }
 }
 
@@ -148,7 +163,10 @@ mod tests {
     #[tokio::test]
     async fn documents_with_too_many_aliases_are_refused() {
         let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
-            .extension(LimitAliases(1))
+            .extension(LimitDocument {
+                max_aliases: 1,
+                max_depth: 12,
+            })
             .finish();
         assert!(schema.execute("{ a: fine }").await.errors.is_empty());
         let response = schema.execute("{ a: fine b: fine }").await;

@@ -123,8 +123,8 @@ pub fn build(
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(64)
     .extension(limits::CatchPanics)
-    .extension(limits::LimitAliases(limits.max_aliases))
-    .extension(depth::LimitDepth {
+    .extension(limits::LimitDocument {
+        max_aliases: limits.max_aliases,
         max_depth: limits.max_depth,
     });
     match introspection {

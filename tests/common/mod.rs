@@ -218,6 +218,20 @@ impl Gateway {
         self.app_state.issuer.mint(&principal.user, 600).unwrap()
     }
 
+    /// The first NEW or OPEN case of the caller's accounts: (id, number).
+    pub async fn open_case(&self, token: &str) -> (String, String) {
+        let list = self
+            .data(
+                token,
+                "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id number } } }",
+                json!({}),
+            )
+            .await;
+        let case = &list["cases"]["nodes"][0];
+        let text = |v: &Value| v.as_str().expect("an open case").to_string();
+        (text(&case["id"]), text(&case["number"]))
+    }
+
     /// POSTs a GraphQL request; returns the status and the JSON body.
     pub async fn post(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
         let response = self
