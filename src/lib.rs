@@ -211,8 +211,15 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        use axum::serve::ListenerExt as _;
         let router = server::router(self.state);
         let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        // Small writes (WebSocket events, short answers) go out at once.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await?;
