@@ -21,7 +21,8 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use super::AppState;
-use super::session::{self, DemoUser};
+use super::pages;
+use super::session::DemoUser;
 use crate::config::Access;
 
 const JS: &str = "text/javascript; charset=utf-8";
@@ -186,9 +187,9 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
     let operator = session.as_ref().is_some_and(|c| c.principal.operator);
     if access == Access::Operators && !operator {
         return if state.sessions.login_enabled() {
-            session::redirect("/graphiql/login")
+            pages::redirect("/graphiql/login")
         } else {
-            session::html_page(
+            pages::html_page(
                 StatusCode::FORBIDDEN,
                 "GraphiQL is for operators",
                 "<p>Operators sign in through the configured OpenID Provider, but \
@@ -199,7 +200,7 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
     let files = match &state.graphiql.files {
         Ok(files) => files,
         Err(_) => {
-            return session::html_page(
+            return pages::html_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "GraphiQL is not installed",
                 "<p>GraphiQL's files are missing on this gateway. Run <code>npm ci</code> in \
@@ -237,7 +238,7 @@ impl Bar<'_> {
                 "<header><span>Signed in as {}</span><form method=\"post\" \
                  action=\"/graphiql/logout\"><button type=\"submit\">Sign out</button></form>\
                  </header>",
-                session::escape(email)
+                pages::escape(email)
             ),
             Bar::SignInAs(users) => {
                 let options: String = users
@@ -245,8 +246,8 @@ impl Bar<'_> {
                     .map(|u| {
                         format!(
                             "<option value=\"{}\">{}</option>",
-                            session::escape(&u.email),
-                            session::escape(&u.label)
+                            pages::escape(&u.email),
+                            pages::escape(&u.label)
                         )
                     })
                     .collect();

@@ -6,6 +6,7 @@ mod downloads;
 pub mod graphiql;
 mod graphql_http;
 mod health;
+mod pages;
 pub mod session;
 mod sign_in_as;
 mod sse;

@@ -1,0 +1,142 @@
+//! Running one operation: with the caller and fresh caching loaders, under
+//! the request timeout and a panic guard; and the body every answer
+//! carries, each error with its code.
+
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+
+use async_graphql::{Request as GqlRequest, Response as GqlResponse};
+use axum::http::StatusCode;
+use axum::response::Response;
+use futures::FutureExt;
+use serde_json::{Value, json};
+
+use super::media::{Media, error_response, json_response};
+use crate::auth::Caller;
+use crate::graphql::errors::Code;
+use crate::graphql::loaders::Loaders;
+use crate::server::AppState;
+
+/// Runs `request` and answers it in `media`.
+pub(super) async fn execute(
+    state: &AppState,
+    caller: Option<&Caller>,
+    media: Media,
+    request: GqlRequest,
+) -> Response {
+    let (request_error, mut body) = run(state, caller, request).await;
+    let status = match (media, &request_error) {
+        (Media::GraphqlResponseJson, Some(status)) => {
+            if let Value::Object(map) = &mut body {
+                map.remove("data");
+            }
+            *status
+        }
+        (Media::Json, Some(status)) if *status != StatusCode::BAD_REQUEST => *status,
+        _ => StatusCode::OK,
+    };
+    json_response(media, status, &body)
+}
+
+/// Runs one operation; returns the status a request error deserves (none
+/// when it executed) and the response body.
+#[tracing::instrument(
+    name = "graphql",
+    skip_all,
+    fields(
+        graphql.operation = request.operation_name.as_deref().unwrap_or(""),
+        user.id = caller.map_or("anonymous", |c| c.actor.user_id.as_str()),
+    )
+)]
+pub(super) async fn run(
+    state: &AppState,
+    caller: Option<&Caller>,
+    request: GqlRequest,
+) -> (Option<StatusCode>, Value) {
+    let started = std::time::Instant::now();
+    let request = match caller {
+        Some(caller) => request
+            .data(caller.clone())
+            .data(Loaders::new(&state.ports, caller, true)),
+        None => request,
+    };
+    let execution = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
+    let response = match tokio::time::timeout(state.request_timeout(), execution).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(panic)) => {
+            tracing::error!(panic = %panic_message(&*panic), "a request panicked");
+            return (
+                Some(StatusCode::INTERNAL_SERVER_ERROR),
+                errors_body(Code::Internal, "internal error"),
+            );
+        }
+        Err(_) => {
+            let limit = state.request_timeout();
+            tracing::warn!(timeout_ms = limit.as_millis() as u64, "a request timed out");
+            let message = format!("the request took longer than {limit:?} and was stopped");
+            return (
+                Some(StatusCode::GATEWAY_TIMEOUT),
+                errors_body(Code::BackendUnavailable, &message),
+            );
+        }
+    };
+    let request_error = is_request_error(&response).then_some(StatusCode::BAD_REQUEST);
+    tracing::info!(
+        duration_ms = started.elapsed().as_millis() as u64,
+        graphql.errors = response.errors.len(),
+        "graphql request"
+    );
+    (request_error, response_body(response))
+}
+
+/// A request error: nothing executed (parse or validation failure).
+pub(crate) fn is_request_error(response: &GqlResponse) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Serialises a response, giving every error a code: our resolvers always
+/// set one; errors raised by the GraphQL engine itself (parse, validation,
+/// argument coercion) are the client's and get BAD_USER_INPUT.
+pub(crate) fn response_body(response: GqlResponse) -> Value {
+    let mut body = serde_json::to_value(&response)
+        .unwrap_or_else(|_| errors_body(Code::Internal, "internal error"));
+    if let Some(Value::Array(errors)) = body.get_mut("errors") {
+        for error in errors {
+            let extensions = error
+                .as_object_mut()
+                .map(|e| e.entry("extensions").or_insert_with(|| json!({})));
+            if let Some(Value::Object(ext)) = extensions {
+                ext.entry("code")
+                    .or_insert_with(|| Value::from(Code::BadUserInput.as_str()));
+            }
+        }
+    }
+    body
+}
+
+/// The body of an answer holding one error.
+pub(crate) fn errors_body(code: Code, message: &str) -> Value {
+    json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
+}
+
+/// What a caught panic said.
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The response for a panic outside GraphQL execution.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!(panic = %panic_message(&*panic), "a handler panicked");
+    error_response(
+        Media::Json,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Internal,
+        "internal error",
+    )
+}
