@@ -1008,6 +1008,27 @@ mod tests {
     }
 
     #[test]
+    fn sign_in_as_is_for_local_development_only() {
+        let mut c = Config::default();
+        assert!(c.sign_in_as(), "development, loopback, demo data");
+        c.server.listen = "0.0.0.0:8080".parse().unwrap();
+        assert!(!c.sign_in_as(), "off by default off loopback");
+        c.server.sign_in_as = Some(true);
+        assert!(c.sign_in_as(), "on when asked, in development");
+        c.server.mode = Mode::Production;
+        assert!(!c.sign_in_as(), "never in production");
+        assert!(
+            c.check()
+                .unwrap_err()
+                .to_string()
+                .contains("server.sign_in_as")
+        );
+        let mut c = Config::default();
+        c.database.url = Some("postgres://db/switchboard".into());
+        assert!(!c.sign_in_as(), "no demo data, no demo users");
+    }
+
+    #[test]
     fn library_entries_load_from_toml_and_need_http_links() {
         Jail::expect_with(|jail| {
             jail.create_file(
