@@ -22,11 +22,11 @@ use switchboard_core::billing::{BillingStore, ChargeLine, Invoice};
 use switchboard_core::directory::Account;
 use switchboard_core::{Error, PageRequest, Scope};
 
-use super::cases::Download;
+use super::context::{Ports, request};
 use super::directory::AccountNode;
 use super::errors::{IntoGql, to_gql};
 use super::guards::{Require, Rule, permitted_accounts};
-use super::{Ports, request};
+use super::pagination::Download;
 use crate::auth::Caller;
 pub use connection::{InvoiceConnection, UsageConnection};
 pub use inputs::{

@@ -5,12 +5,12 @@ use switchboard_core::Role as CoreRole;
 use switchboard_core::directory::{Account, Contact, Location, Product};
 
 use super::billing::AccountBilling;
+use super::context::request;
 use super::errors::IntoGql;
 use super::guards::{Require, Rule};
 use super::inventory::{
     self, AssetConnection, AssetNode, InventoryFilterInput, ServiceConnection, ServiceNode,
 };
-use super::request;
 
 /// A user's role on an account.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

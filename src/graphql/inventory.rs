@@ -13,10 +13,10 @@ use chrono::NaiveDate;
 use switchboard_core::inventory::{Asset, Inventory, InventoryFilter, Service};
 use switchboard_core::{Error, Page, PageRequest, Scope};
 
-use super::cases::PageInfo;
+use super::context::{Ports, request};
 use super::directory::LocationNode;
 use super::errors::{IntoGql, to_gql};
-use super::{Ports, request};
+use super::pagination::PageInfo;
 use crate::auth::Caller;
 
 /// The longest search text a filter takes.

@@ -15,10 +15,11 @@ use switchboard_core::identity::{
 };
 use switchboard_core::{Actor, Error, PageRequest, Scope};
 
-use super::cases::{CaseNode, PageInfo};
+use super::cases::CaseNode;
+use super::context::{Ports, request};
 use super::errors::{Code, IntoGql, error};
 use super::guards::{Require, Rule};
-use super::{Ports, request};
+use super::pagination::PageInfo;
 
 pub use limiter::RateLimiter;
 pub use nodes::*;

@@ -5,9 +5,9 @@
 use async_graphql::{Context, ID, Object, Result};
 use switchboard_core::resources::{App, CategoryResources, Resource};
 
+use super::context::request;
 use super::errors::IntoGql;
 use super::guards::Require;
-use super::request;
 
 /// A category of the resource library with the resources the account sees.
 pub struct ResourceCategoryNode(pub CategoryResources);

@@ -22,9 +22,9 @@ use switchboard_core::cases::NewCase;
 use switchboard_core::status::{Incident, StatusAdmin};
 
 use super::cases::CaseNode;
+use super::context::{Ports, request};
 use super::errors::IntoGql;
 use super::guards::{Require, Rule};
-use super::{Ports, request};
 pub use nodes::{
     ComponentNode, ComponentStatus, IncidentImpact, IncidentNode, IncidentStatus,
     PostIncidentInput, StatusIndicator, SystemStatusNode,

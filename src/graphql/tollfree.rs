@@ -15,10 +15,10 @@ use switchboard_core::tollfree::{
 };
 use switchboard_core::{Error, PageRequest};
 
-use super::cases::PageInfo;
+use super::context::{Ports, request};
 use super::errors::{IntoGql, to_gql};
 use super::guards::{Require, Rule};
-use super::{Ports, request};
+use super::pagination::PageInfo;
 use crate::auth::Caller;
 pub use nodes::{
     ChangeStatus, LineErrorCode, Network, NumberStatus, PerMinuteRate, RingToChangeEvent,

@@ -7,9 +7,9 @@ use switchboard_core::{Page, PageRequest, Scope};
 
 use super::inputs::{UsageFilterInput, UsageOrderInput};
 use super::nodes::{InvoiceNode, UsageRecordNode, UsageTotalsNode};
-use crate::graphql::cases::PageInfo;
+use crate::graphql::context::request;
 use crate::graphql::errors::IntoGql;
-use crate::graphql::request;
+use crate::graphql::pagination::PageInfo;
 
 /// An invoice with its cursor.
 #[derive(SimpleObject)]

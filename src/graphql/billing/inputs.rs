@@ -9,8 +9,8 @@ use switchboard_core::billing::{
 };
 use switchboard_core::{Error, validate};
 
-use crate::graphql::cases::{DateRangeInput, OrderDirection};
 use crate::graphql::errors::to_gql;
+use crate::graphql::pagination::{DateRangeInput, OrderDirection};
 
 /// The longest number fragment a usage filter takes.
 const MAX_NUMBER_DIGITS: usize = 20;

@@ -11,8 +11,8 @@ use switchboard_core::billing::{
 
 use super::connection::UsageConnection;
 use super::inputs::{UsageFilterInput, UsageKind, UsageOrderInput};
+use crate::graphql::context::request;
 use crate::graphql::errors::IntoGql;
-use crate::graphql::request;
 
 /// An exact amount of money: never a float.
 pub struct MoneyNode(pub Money);

@@ -93,12 +93,3 @@ impl From<Catalog> for CaseCatalog {
         }
     }
 }
-
-/// A file the client fetches with an authorized GET.
-#[derive(SimpleObject)]
-pub struct Download {
-    /// Where to GET it (send the same bearer token).
-    pub url: String,
-    /// Its media type.
-    pub content_type: String,
-}

@@ -5,33 +5,9 @@ use switchboard_core::Scope;
 use switchboard_core::cases::{self as core, Activity, Case};
 
 use super::nodes::{ActivityNode, CaseNode, prefetch};
+use crate::graphql::context::request;
 use crate::graphql::errors::IntoGql;
-use crate::graphql::request;
-
-/// Pagination state of a connection.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct PageInfo {
-    /// Whether more items follow.
-    pub has_next_page: bool,
-    /// Always false: lists page forward only.
-    pub has_previous_page: bool,
-    /// The first item's cursor.
-    pub start_cursor: Option<String>,
-    /// The last item's cursor (pass it as `after`).
-    pub end_cursor: Option<String>,
-}
-
-impl PageInfo {
-    /// The pagination state of a forward-only page.
-    pub fn of<T>(page: &switchboard_core::Page<T>) -> Self {
-        Self {
-            has_next_page: page.has_next_page,
-            has_previous_page: false,
-            start_cursor: page.items.first().map(|(c, _)| c.clone()),
-            end_cursor: page.end_cursor().map(str::to_string),
-        }
-    }
-}
+use crate::graphql::pagination::PageInfo;
 
 /// A case with its cursor.
 #[derive(SimpleObject)]

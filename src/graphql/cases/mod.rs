@@ -10,15 +10,15 @@ mod query;
 mod subscription;
 
 use async_graphql::{Enum, ID, InputObject, Result};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use switchboard_core::cases::{self as core, CaseOrderField as CoreField, Direction, TimeRange};
 use switchboard_core::{Error, validate};
 
 use super::errors::to_gql;
+use super::pagination::{DateRangeInput, OrderDirection};
 
-pub use catalog::{CaseCatalog, CatalogEntry, Download};
-pub use connection::{ActivityConnection, CaseConnection, PageInfo};
+pub use catalog::{CaseCatalog, CatalogEntry};
+pub use connection::{ActivityConnection, CaseConnection};
 pub use mutation::{CaseMutation, CreateCaseInput, CreateCasePayload};
 pub use nodes::{ActivityNode, AttachmentNode, CaseNode, WatchListEntry};
 pub use query::CaseQuery;
@@ -70,16 +70,6 @@ pub enum CaseOrderField {
     State,
     /// Priority (CRITICAL first).
     Priority,
-}
-
-/// Sort direction.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OrderDirection {
-    /// Smallest first.
-    Asc,
-    /// Largest first.
-    Desc,
 }
 
 /// Kinds of activity entry.
@@ -135,16 +125,6 @@ map_enum!(core::ActivityKind => ActivityKind { Comment, System, StateChange, Att
 map_enum!(switchboard_core::CaseEventKind => CaseEventKind {
     Created, Updated, CommentAdded, AttachmentAdded, AttachmentRemoved, WatchListChanged, Canceled
 });
-
-/// A time range; either end may be left open.
-#[derive(InputObject, Clone, Debug, Default, Serialize, Deserialize)]
-#[graphql(name = "DateRange")]
-pub struct DateRangeInput {
-    /// Inclusive start.
-    pub from: Option<DateTime<Utc>>,
-    /// Exclusive end.
-    pub to: Option<DateTime<Utc>>,
-}
 
 /// Most values one filter list may hold.
 pub const MAX_FILTER_VALUES: usize = 100;

@@ -9,9 +9,9 @@ use switchboard_core::{Error, validate};
 
 use super::Priority;
 use super::nodes::{ActivityNode, AttachmentNode, CaseNode};
+use crate::graphql::context::request;
 use crate::graphql::errors::{IntoGql, to_gql};
 use crate::graphql::guards::Require;
-use crate::graphql::request;
 
 /// What a customer supplies to open a case.
 #[derive(InputObject)]

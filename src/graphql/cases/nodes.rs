@@ -8,10 +8,10 @@ use switchboard_core::{Error, PageRequest};
 use super::catalog::catalog_entry;
 use super::connection::ActivityConnection;
 use super::{ActivityKind, CaseState, CatalogEntry, Priority};
+use crate::graphql::context::request;
 use crate::graphql::directory::{AccountNode, ContactNode, LocationNode, ProductNode};
 use crate::graphql::errors::IntoGql;
 use crate::graphql::loaders::{distinct_ids, related};
-use crate::graphql::request;
 
 /// A support case.
 pub struct CaseNode(pub Case);

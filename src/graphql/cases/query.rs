@@ -4,13 +4,14 @@ use async_graphql::{Context, ID, Object, Result};
 use switchboard_core::cases::{self as core, Catalog};
 use switchboard_core::{Error, PageRequest, validate};
 
-use super::catalog::{CaseCatalog, Download};
+use super::catalog::CaseCatalog;
 use super::connection::{ActivityConnection, CaseConnection};
 use super::nodes::{CaseNode, catalog};
 use super::{CaseFilterInput, CaseOrderInput};
+use crate::graphql::context::request;
 use crate::graphql::errors::{IntoGql, to_gql};
 use crate::graphql::guards::Require;
-use crate::graphql::request;
+use crate::graphql::pagination::Download;
 
 /// Case queries. The fields that read the case backend are nullable: when
 /// it fails (a ServiceNow outage), only they are null, with a

@@ -9,9 +9,9 @@ use switchboard_core::Error;
 
 use super::CaseEventKind;
 use super::nodes::CaseNode;
+use crate::graphql::context::request;
 use crate::graphql::errors::{IntoGql, to_gql};
 use crate::graphql::guards::Require;
-use crate::graphql::request;
 
 /// An event about a case the subscriber may see.
 #[derive(SimpleObject)]

@@ -7,8 +7,8 @@ use switchboard_core::identity::{
     TeamMember,
 };
 
-use crate::graphql::cases::PageInfo;
 use crate::graphql::directory::Role;
+use crate::graphql::pagination::PageInfo;
 
 /// Declares a GraphQL enum mirroring a core enum variant for variant.
 macro_rules! mirror_enum {

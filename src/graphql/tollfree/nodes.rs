@@ -5,7 +5,7 @@ use async_graphql::{ComplexObject, Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 use switchboard_core::tollfree::{self as core, ChangeRequest, Rate, TollFreeNumber};
 
-use crate::graphql::cases::PageInfo;
+use crate::graphql::pagination::PageInfo;
 
 /// Where a ring-to number's calls are terminated.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use futures::{Stream, StreamExt};
 use switchboard_core::Error;
 
 use super::nodes::RingToChangeEvent;
+use crate::graphql::context::request;
 use crate::graphql::errors::to_gql;
 use crate::graphql::guards::Require;
-use crate::graphql::request;
 
 /// Toll-free subscriptions.
 #[derive(Default)]
