@@ -212,27 +212,45 @@ async fn run(
             Ok(None) => break,
             Err(_) => {}
         }
-        // Its own clone is not a member.
+        // Its own clone is not a member. Members join under the map's
+        // lock, so once no member is left under it, none can come.
         if sender.receiver_count() == 0 {
-            break;
+            let map = groups.lock().unwrap_or_else(|e| e.into_inner());
+            if sender.receiver_count() == 0 {
+                close(&group, &key, map);
+                return;
+            }
         }
     }
     // Members who joined after a lone result still hear it.
     if count == 1 {
         *group.last_word.lock().unwrap_or_else(|e| e.into_inner()) = first;
     }
-    let mut map = groups.lock().unwrap_or_else(|e| e.into_inner());
+    close(
+        &group,
+        &key,
+        groups.lock().unwrap_or_else(|e| e.into_inner()),
+    );
+}
+
+/// Forgets the group (under the map's lock, held in `map`) and drops its
+/// sender, which ends every membership.
+fn close(
+    group: &Arc<Group>,
+    key: &Key,
+    mut map: std::sync::MutexGuard<'_, HashMap<Key, Weak<Group>>>,
+) {
     if map
-        .get(&key)
-        .is_some_and(|g| std::ptr::eq(g.as_ptr(), Arc::as_ptr(&group)))
+        .get(key)
+        .is_some_and(|g| std::ptr::eq(g.as_ptr(), Arc::as_ptr(group)))
     {
-        map.remove(&key);
+        map.remove(key);
     }
-    // The last senders go: members see the end (and no one joins anew).
+    // The group's sender goes (the runner's clone with the runner): members
+    // see the end, and no one joins anew.
     group
         .sender
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take();
-    drop(sender);
 }
