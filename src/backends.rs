@@ -3,8 +3,6 @@
 //! SQL or ServiceNow, users and identity on SQL or Okta. Every other
 //! domain stays on SQL, so a mixed deployment runs in one process.
 
-mod locations;
-
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -17,7 +15,7 @@ use switchboard_servicenow::ServiceNow;
 use switchboard_sql::SqlStore;
 
 use crate::config::{CasesBackend, Config, DirectoryBackend, adapter_settings};
-pub use locations::BridgedInventory;
+pub use switchboard_core::inventory::BridgedInventory;
 
 /// The configured backends of the external-capable domains.
 pub struct Backends {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use switchboard_core::cases::prelude::*;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -142,7 +143,6 @@ fn seeding_is_deterministic() {
             .build()
             .unwrap();
         rt.block_on(async {
-            use switchboard_core::CaseStore;
             use switchboard_core::cases::{CaseFilter, CaseOrder, CaseOrderField, Direction};
             let db = switchboard_sql::Db::connect(
                 data.join("switchboard.db").to_str().unwrap(),

@@ -1,6 +1,7 @@
 //! The [`Publishing`] decorator publishes one event per successful write.
 
 use std::sync::Arc;
+use switchboard_core::cases::prelude::*;
 
 use bytes::Bytes;
 use futures::FutureExt;

@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use crate::cases::{
-    Activity, Attachment, ByteStream, Case, CaseFilter, CaseOrder, CaseStore, Catalog, Created,
-    NewAttachment, NewCase, NewComment, WatchEntry,
+    Activity, Attachment, ByteStream, Case, CaseActivity, CaseFiles, CaseFilter, CaseOrder,
+    CaseReads, CaseStore, CaseWrites, Catalog, Created, NewAttachment, NewCase, NewComment,
+    WatchEntry, WatchLists,
 };
 use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Page, PageRequest, Result, Scope};
 
@@ -57,7 +58,7 @@ impl Publishing {
 }
 
 #[async_trait]
-impl CaseStore for Publishing {
+impl CaseReads for Publishing {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
@@ -87,7 +88,10 @@ impl CaseStore for Publishing {
     async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case> {
         self.inner.case_by_number(scope, number).await
     }
+}
 
+#[async_trait]
+impl CaseWrites for Publishing {
     async fn create_case(
         &self,
         scope: &Scope,
@@ -119,6 +123,24 @@ impl CaseStore for Publishing {
         Ok(created)
     }
 
+    async fn cancel_case(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        reason: Option<&str>,
+    ) -> Result<Case> {
+        let case = self
+            .inner
+            .cancel_case(scope, actor, case_id, reason)
+            .await?;
+        self.publish(CaseEventKind::Canceled, &case);
+        Ok(case)
+    }
+}
+
+#[async_trait]
+impl CaseActivity for Publishing {
     async fn activity(
         &self,
         scope: &Scope,
@@ -135,7 +157,10 @@ impl CaseStore for Publishing {
     async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {
         self.inner.recent_updates(scope, page).await
     }
+}
 
+#[async_trait]
+impl WatchLists for Publishing {
     async fn watch_lists(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<WatchEntry>> {
         self.inner.watch_lists(scope, case_ids).await
     }
@@ -171,22 +196,10 @@ impl CaseStore for Publishing {
             .await;
         Ok(list)
     }
+}
 
-    async fn cancel_case(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        case_id: &str,
-        reason: Option<&str>,
-    ) -> Result<Case> {
-        let case = self
-            .inner
-            .cancel_case(scope, actor, case_id, reason)
-            .await?;
-        self.publish(CaseEventKind::Canceled, &case);
-        Ok(case)
-    }
-
+#[async_trait]
+impl CaseFiles for Publishing {
     async fn attachments(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Attachment>> {
         self.inner.attachments(scope, case_ids).await
     }

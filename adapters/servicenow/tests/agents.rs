@@ -5,10 +5,11 @@ mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
+use switchboard_core::cases::prelude::*;
 
 use common::{home, open_case};
 use futures::StreamExt;
-use switchboard_core::cases::{ActivityKind, CaseStore};
+use switchboard_core::cases::ActivityKind;
 use switchboard_core::ledger::InMemoryLedger;
 use switchboard_core::{CaseEventKind, Error, EventBus, InProcessBus, PageRequest, Result};
 use switchboard_fakes::servicenow::{DEMO_AGENTS, Dataset, FakeOptions, FakeServiceNow};

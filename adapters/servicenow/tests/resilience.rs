@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use switchboard_core::cases::prelude::*;
 
 use reqwest::Method;
-use switchboard_core::cases::{CaseFilter, CaseOrder, CaseStore, NewCase, Priority};
+use switchboard_core::cases::{CaseFilter, CaseOrder, NewCase, Priority};
 use switchboard_core::ledger::InMemoryLedger;
 use switchboard_core::{AccountStore, Actor, Error, PageRequest, Result, Scope};
 use switchboard_fakes::faults::{Fault, Rule};

@@ -7,10 +7,11 @@ mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
+use switchboard_core::cases::prelude::*;
 
 use bytes::Bytes;
 use common::{home, open_case};
-use switchboard_core::cases::{ActivityKind, CaseStore};
+use switchboard_core::cases::ActivityKind;
 use switchboard_core::cases::{NewAttachment, NewComment};
 use switchboard_core::ledger::{InMemoryLedger, WriteLedger};
 use switchboard_core::{Actor, Error, PageRequest, Result};

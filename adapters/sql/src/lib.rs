@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod status;
 pub mod testing;
 pub mod tollfree;
+mod tx;
 mod write_keys;
 
 use std::sync::Arc;

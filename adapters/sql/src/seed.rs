@@ -6,7 +6,8 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::{Connection, ExpressionMethods, QueryDsl};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use switchboard_core::cases::{ActivityKind, CaseState, CaseStore, Priority};
+use switchboard_core::cases::prelude::*;
+use switchboard_core::cases::{ActivityKind, CaseState, Priority};
 use switchboard_core::{Error, Result, Role};
 
 use crate::models::*;

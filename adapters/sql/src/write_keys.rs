@@ -9,11 +9,10 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use sha2::{Digest, Sha256};
 use switchboard_core::cases::{Activity, Attachment};
 use switchboard_core::{Actor, Error, Result, Scope, validate};
 
-use crate::models::{ActivityRow, AttachmentRow, WriteKeyRow, case_not_found, hex};
+use crate::models::{ActivityRow, AttachmentRow, WriteKeyRow, case_not_found};
 use crate::schema::{attachments, case_activities, cases, write_keys};
 use crate::{SqlStore, db_error, with_conn};
 
@@ -49,12 +48,6 @@ pub(crate) fn checked_key(key: Option<&str>) -> Result<Option<&str>> {
         validate::idempotency_key("idempotencyKey", key)?;
     }
     Ok(key)
-}
-
-/// A digest of a write's normalised input; a retry must match it exactly.
-pub(crate) fn input_hash(parts: &[&str]) -> String {
-    // Debug quotes and escapes every part, so no two inputs share a text.
-    hex(&Sha256::digest(format!("{parts:?}").as_bytes()))
 }
 
 /// The row recording that `actor` made `record_id` on `case_id` under `key`.
@@ -176,17 +169,5 @@ impl SqlStore {
                 earlier.record_id
             ))
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn input_hashes_do_not_collide_across_part_boundaries() {
-        assert_ne!(input_hash(&["1", "ab"]), input_hash(&["1a", "b"]));
-        assert_ne!(input_hash(&["1", "a\", \"b"]), input_hash(&["1", "a", "b"]));
-        assert_eq!(input_hash(&["1", "ab"]), input_hash(&["1", "ab"]));
     }
 }

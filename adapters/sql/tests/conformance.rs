@@ -98,6 +98,7 @@ conformance! {
         count_agrees_with_walk,
         create_validates_and_stores,
         idempotent_create,
+        create_with_files_is_retry_safe,
         idempotent_comment,
         idempotent_attachment,
         concurrent_keyed_writes,

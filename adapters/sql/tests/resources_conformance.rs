@@ -1,5 +1,6 @@
 //! The resource library and inventory behaviours of the conformance suite
-//! on SQLite and PostgreSQL, each on a freshly seeded database.
+//! on SQLite and PostgreSQL, each on a freshly seeded database; the
+//! inventory's also through [`BridgedInventory`].
 //!
 //! Settings read: those of [`switchboard_sql::testing`].
 
@@ -7,6 +8,7 @@ use std::sync::Arc;
 
 use switchboard_conformance::{InventoryFixture, ResourcesFixture, inventory, resources};
 use switchboard_core::Result;
+use switchboard_core::inventory::BridgedInventory;
 use switchboard_sql::SqlStore;
 use switchboard_sql::seed::DEMO_ACCOUNTS;
 use switchboard_sql::testing::TestDb;
@@ -40,6 +42,14 @@ impl Harness {
             },
             _db: db,
         }))
+    }
+
+    /// The store's inventory behind [`BridgedInventory`], with the store's
+    /// directory on both sides: every id crosses the bridge and must come
+    /// back as the same location.
+    fn bridged(&self) -> BridgedInventory {
+        let store = Arc::new(self.store.clone());
+        BridgedInventory::new(store.clone(), store.clone(), store)
     }
 }
 
@@ -75,4 +85,9 @@ conformance!(
     location_filter_matches_the_batch => |h| inventory::location_filter_matches_the_batch(&h.store, &h.inventory),
     search_matches_names_and_identifiers => |h| inventory::search_matches_names_and_identifiers(&h.store, &h.inventory),
     locations_are_the_directorys => |h| inventory::locations_are_the_directorys(&h.store, &h.store, &h.inventory),
+    bridged_scoping_hides_other_accounts => |h| inventory::scoping_hides_other_accounts(&h.bridged(), &h.inventory),
+    bridged_pages_cover_the_list_once => |h| inventory::pages_cover_the_list_once(&h.bridged(), &h.inventory),
+    bridged_location_filter_matches_the_batch => |h| inventory::location_filter_matches_the_batch(&h.bridged(), &h.inventory),
+    bridged_search_matches_names_and_identifiers => |h| inventory::search_matches_names_and_identifiers(&h.bridged(), &h.inventory),
+    bridged_locations_are_the_directorys => |h| inventory::locations_are_the_directorys(&h.bridged(), &h.store, &h.inventory),
 );

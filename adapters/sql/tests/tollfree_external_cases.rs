@@ -8,6 +8,7 @@
 //! Settings read: those of [`switchboard_sql::testing`].
 
 use std::sync::{Arc, Mutex};
+use switchboard_core::cases::prelude::*;
 
 use async_trait::async_trait;
 use switchboard_conformance::{TollFreeFixture, tollfree};
@@ -17,7 +18,7 @@ use switchboard_core::tollfree::{
     ChangeStatus, Decision, NewChangeRequest, NewRequestCase, NumberStatus, Rates, RequestCase,
     RequestCases, RingToChange, TollFreeFilter, TollFreeNumber,
 };
-use switchboard_core::{Actor, CaseStore, Error, PageRequest, Result, Scope, TollFreeStore};
+use switchboard_core::{Actor, Error, PageRequest, Result, Scope, TollFreeStore};
 use switchboard_sql::SqlStore;
 use switchboard_sql::seed::DEMO_ACCOUNTS;
 use switchboard_sql::testing::{TestDb, actor};

@@ -3,9 +3,8 @@
 use std::io::Read;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject, Upload};
-use sha2::{Digest, Sha256};
-use switchboard_core::cases::{NewAttachment, NewCase, NewComment};
-use switchboard_core::{Error, validate};
+use switchboard_core::Error;
+use switchboard_core::cases::{NewAttachment, NewCase, NewComment, create_with_files};
 
 use super::Priority;
 use super::nodes::{ActivityNode, AttachmentNode, CaseNode};
@@ -94,29 +93,13 @@ impl CaseMutation {
         input: CreateCaseInput,
     ) -> Result<CreateCasePayload> {
         let (caller, ports, _) = request(ctx)?;
-        let mut files = input
+        let files = input
             .attachments
             .iter()
             .flatten()
             .enumerate()
             .map(|(i, u)| read_upload(ctx, u, &format!("input.attachments[{i}]")))
             .collect::<Result<Vec<_>>>()?;
-        // Check every file before anything is written, so a bad file cannot
-        // leave a case behind without its attachments.
-        for (i, file) in files.iter().enumerate() {
-            validate::file_name(&format!("input.attachments[{i}]"), &file.file_name).gql()?;
-        }
-        // Each file gets a key derived from the case's, so a retried create
-        // attaches what is missing and never attaches a file twice.
-        if let Some(key) = &input.idempotency_key {
-            let digest: String = Sha256::digest(key.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            for (i, file) in files.iter_mut().enumerate() {
-                file.idempotency_key = Some(format!("createCase:{digest}:{i}"));
-            }
-        }
         let new = NewCase {
             account_id: input.account_id.to_string(),
             case_type: input.case_type,
@@ -133,28 +116,13 @@ impl CaseMutation {
             watch_list: input.watch_list,
             idempotency_key: input.idempotency_key,
         };
-        let created = ports
-            .cases
-            .create_case(&caller.scope, &caller.actor, new)
+        let made = create_with_files(&*ports.cases, &caller.scope, &caller.actor, new, files)
             .await
             .gql()?;
-        let mut attachments = Vec::new();
-        for file in files {
-            match ports
-                .cases
-                .add_attachment(&caller.scope, &caller.actor, &created.record.id, file)
-                .await
-            {
-                Ok(added) => attachments.push(AttachmentNode(added.record)),
-                // Replaying a create whose file was deleted since: nothing to return.
-                Err(Error::NotFound { .. }) if created.replayed => {}
-                Err(error) => return Err(to_gql(&error)),
-            }
-        }
         Ok(CreateCasePayload {
-            case: CaseNode(created.record),
-            replayed: created.replayed,
-            attachments,
+            case: CaseNode(made.case.record),
+            replayed: made.case.replayed,
+            attachments: made.attachments.into_iter().map(AttachmentNode).collect(),
         })
     }
 

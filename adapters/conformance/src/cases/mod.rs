@@ -10,6 +10,7 @@ mod ordering;
 mod scoping;
 mod text;
 mod watch_list;
+mod with_files;
 
 pub use activity::{comments, latest_activity, recent_updates};
 pub use attachments::{attachment_file_names, attachments_round_trip};
@@ -25,3 +26,4 @@ pub use ordering::{
 pub use scoping::{scoping_hides_other_accounts, scoping_unknown_and_empty};
 pub use text::text_search;
 pub use watch_list::watch_list;
+pub use with_files::create_with_files_is_retry_safe;

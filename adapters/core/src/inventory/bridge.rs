@@ -1,26 +1,27 @@
-//! Services and assets live in the gateway's database and name the
-//! database's locations; when locations come from another backend
-//! (ServiceNow), [`BridgedInventory`] translates location ids at the
-//! inventory port's boundary, by the customer location id (`UQCD-0004`)
-//! both sides keep. Callers then see one set of location ids, those of the
-//! configured account backend, in results and in filters alike.
+//! An [`Inventory`] decorator for when services and assets live in the
+//! gateway's database and name the database's locations while locations come
+//! from another backend (ServiceNow): [`BridgedInventory`] translates
+//! location ids at the inventory port's boundary, by the customer location id
+//! (`UQCD-0004`) both sides keep. Callers then see one set of location ids,
+//! those of the configured account backend, in results and in filters alike.
 //!
-//! A service's product is translated too: the product of the same account
-//! and name at the counterpart of its location.
+//! A service's product is translated too: the product of the same account and
+//! name at the counterpart of its location.
 //!
-//! A page costs a fixed number of reads whatever its size: the locations
-//! (and products) it names on the database side, and the account's
-//! locations (and products) upstream, not a read per item. A location that has no counterpart keeps its database
-//! id, so its `location` does not resolve; a filter naming only such ids
-//! matches nothing, as a filter naming another account's location does.
+//! A page costs a fixed number of reads whatever its size: the locations (and
+//! products) it names on the database side, and the account's locations (and
+//! products) upstream, not a read per item. A location that has no
+//! counterpart keeps its database id, so its `location` does not resolve; a
+//! filter naming only such ids matches nothing, as a filter naming another
+//! account's location does.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use super::{Asset, Inventory, InventoryFilter, Service};
+use crate::directory::{Location, Product};
+use crate::{AccountStore, Page, PageRequest, Result, Scope};
 use async_trait::async_trait;
-use switchboard_core::directory::{Location, Product};
-use switchboard_core::inventory::{Asset, Inventory, InventoryFilter, Service};
-use switchboard_core::{AccountStore, Page, PageRequest, Result, Scope};
 
 /// A location id no account has: a translated filter that matched nothing.
 const NO_LOCATION: &str = "-";

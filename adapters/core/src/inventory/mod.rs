@@ -3,6 +3,10 @@
 //! through the [`Inventory`] port. Locations are the directory's
 //! ([`crate::directory::Location`]), the same ids cases use.
 
+pub mod bridge;
+
+pub use bridge::BridgedInventory;
+
 use async_trait::async_trait;
 use chrono::NaiveDate;
 

@@ -3,12 +3,13 @@
 //! is carried over).
 
 use std::collections::HashMap;
+use switchboard_core::cases::prelude::*;
 
 use futures::TryStreamExt;
 use switchboard_core::cases::{
     ActivityKind, CaseFilter, CaseOrder, CaseOrderField, CaseState, Direction,
 };
-use switchboard_core::{AccountStore, CaseStore, Error, PageRequest, Scope};
+use switchboard_core::{AccountStore, Error, PageRequest, Scope};
 use switchboard_sql::seed::DEMO_ACCOUNTS;
 
 use super::attachment_api::NewFile;

@@ -4,13 +4,12 @@
 use chrono::Utc;
 use reqwest::Method;
 use serde_json::json;
-use switchboard_core::cases::{Activity, Case, Created, NewComment};
+use switchboard_core::cases::{Activity, Case, Created, NewComment, fingerprint};
 use switchboard_core::ledger::WriteKind;
 use switchboard_core::{Actor, Error, Result, Scope, validate};
 
 use super::activity::Entry;
-use super::keys::{Slot, fingerprint};
-use super::write::{fresh, replayed, writable};
+use super::keys::Slot;
 use crate::http::{HttpError, Req};
 use crate::query::datetime;
 use crate::wire::{Record, s};
@@ -90,7 +89,7 @@ impl Inner {
             validate::idempotency_key("idempotencyKey", key)?;
         }
         let (case, _) = self.scoped_case(scope, case_id).await?;
-        let print = fingerprint(&[&case.id, &body]);
+        let print = fingerprint([&case.id, &body]);
         let since = Utc::now();
         let write = match self
             .claim(
@@ -101,7 +100,7 @@ impl Inner {
             )
             .await?
         {
-            Slot::Done(id) => return Ok(replayed(self.comment_by_id(&case, &id).await?)),
+            Slot::Done(id) => return Ok(Created::replayed(self.comment_by_id(&case, &id).await?)),
             Slot::Resumed(write, since) => {
                 if let Some(entry) = self
                     .find_comment(&case.id, &case.number, &body, since)
@@ -110,7 +109,7 @@ impl Inner {
                     let id = entry.activity.id.trim_start_matches("j:").to_string();
                     self.attribute(&id, actor).await;
                     self.complete(Some(&write), &id).await;
-                    return Ok(replayed(Activity {
+                    return Ok(Created::replayed(Activity {
                         author: actor.name.clone(),
                         ..entry.activity
                     }));
@@ -119,7 +118,7 @@ impl Inner {
             }
             Slot::Fresh(write) => write,
         };
-        if let Err(e) = writable(&case) {
+        if let Err(e) = case.ensure_writable() {
             self.release(write.as_ref()).await;
             return Err(e);
         }
@@ -155,7 +154,7 @@ impl Inner {
         let id = entry.activity.id.trim_start_matches("j:").to_string();
         self.attribute(&id, actor).await;
         self.complete(write.as_ref(), &id).await;
-        Ok(fresh(Activity {
+        Ok(Created::fresh(Activity {
             author: actor.name.clone(),
             ..entry.activity
         }))

@@ -3,12 +3,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use switchboard_core::cases::ActivityKind;
 use switchboard_core::ledger::{Claim, KeyedWrite, LedgerActivity, WriteKind};
 use switchboard_core::{Actor, Error, Result};
 
-use crate::wire::hex;
 use crate::{BACKEND, Inner};
 
 /// How long an in-flight claim is waited for, in 50 ms steps.
@@ -22,18 +20,6 @@ pub(crate) enum Slot {
     Resumed(KeyedWrite, DateTime<Utc>),
     /// An earlier write made this record.
     Done(String),
-}
-
-/// A digest of fields, each length-prefixed so no two inputs collide.
-pub(crate) fn fingerprint(fields: &[&str]) -> String {
-    let mut canonical = String::new();
-    for f in fields {
-        canonical.push_str(&f.len().to_string());
-        canonical.push(':');
-        canonical.push_str(f);
-        canonical.push(';');
-    }
-    hex(&Sha256::digest(canonical.as_bytes()))
 }
 
 impl Inner {

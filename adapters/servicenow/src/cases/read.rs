@@ -3,8 +3,12 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use switchboard_core::cases::{
-    Case, CaseFilter, CaseOrder, CaseOrderField, CaseState, Direction, Priority,
+    Case, CaseFilter, CaseOrder, CaseOrderField, CaseReads, CaseState, Catalog, Direction,
+    Priority, SearchToken, search_tokens,
 };
 use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 
@@ -12,7 +16,7 @@ use crate::cache::Cursor;
 use crate::http::HttpError;
 use crate::query::{ceil_second, clean, datetime, id_list};
 use crate::wire::{Record, date, flag, opt, opt_date, s};
-use crate::{BACKEND, Inner};
+use crate::{BACKEND, Inner, ServiceNow};
 
 /// The case fields every read asks for.
 pub(crate) fn case_fields(inner: &Inner) -> Vec<String> {
@@ -47,28 +51,6 @@ pub(crate) fn case_fields(inner: &Inner) -> Vec<String> {
         f.watch_list.clone(),
     ]);
     out
-}
-
-/// A free-text token.
-enum Token {
-    NumberPrefix(String),
-    Word(String),
-}
-
-fn tokens(text: &str) -> Vec<Token> {
-    text.split_whitespace()
-        .map(|t| {
-            let upper = t.to_ascii_uppercase();
-            if upper.len() > 2
-                && upper.starts_with("CS")
-                && upper[2..].chars().all(|c| c.is_ascii_digit())
-            {
-                Token::NumberPrefix(upper)
-            } else {
-                Token::Word(clean(t))
-            }
-        })
-        .collect()
 }
 
 impl Inner {
@@ -120,13 +102,15 @@ impl Inner {
                 c.push(format!("{field}<{}", datetime(ceil_second(to))));
             }
         }
-        for token in filter.text.as_deref().map(tokens).unwrap_or_default() {
+        for token in search_tokens(filter.text.as_deref().unwrap_or("")) {
             match token {
-                Token::NumberPrefix(prefix) => c.push(format!("numberSTARTSWITH{prefix}")),
-                Token::Word(word) if word.is_empty() => {}
-                Token::Word(word) => c.push(format!(
-                    "short_descriptionLIKE{word}^ORdescriptionLIKE{word}"
-                )),
+                SearchToken::NumberPrefix(prefix) => c.push(format!("numberSTARTSWITH{prefix}")),
+                SearchToken::Word(word) => match clean(word) {
+                    word if word.is_empty() => {}
+                    word => c.push(format!(
+                        "short_descriptionLIKE{word}^ORdescriptionLIKE{word}"
+                    )),
+                },
             }
         }
         Some(c)
@@ -424,4 +408,37 @@ fn ordering_name(order: CaseOrder) -> String {
         Direction::Desc => "DESC",
     };
     format!("{field}_{dir}")
+}
+
+#[async_trait]
+impl CaseReads for ServiceNow {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn catalog(&self) -> Result<Arc<Catalog>> {
+        self.inner.catalog().await
+    }
+
+    async fn list_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<Page<Case>> {
+        self.inner.list_cases(scope, filter, order, page).await
+    }
+
+    async fn count_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<u64> {
+        self.inner.count_cases(scope, filter).await
+    }
+
+    async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {
+        self.inner.cases_by_ids(scope, ids).await
+    }
+
+    async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case> {
+        self.inner.case_by_number(scope, number).await
+    }
 }

@@ -14,13 +14,14 @@
 //! Attachments added inside ServiceNow do not move their case; they show in
 //! the case's activity, and here only when their case is among those read.
 
-use switchboard_core::cases::{Activity, CaseFilter, CaseOrder};
+use async_trait::async_trait;
+use switchboard_core::cases::{Activity, CaseActivity, CaseFilter, CaseOrder};
 use switchboard_core::page::MAX_PAGE_SIZE;
 use switchboard_core::{Page, PageRequest, Result, Scope};
 
 use super::activity::{Entry, cursor_key, paged, sort};
-use crate::Inner;
 use crate::cache::Cursor;
+use crate::{Inner, ServiceNow};
 
 /// The fewest cases read per batch.
 const MIN_BATCH: usize = 10;
@@ -77,5 +78,25 @@ impl Inner {
             }
         }
         paged(entries, "UPDATES", cursor, page.first)
+    }
+}
+
+#[async_trait]
+impl CaseActivity for ServiceNow {
+    async fn activity(
+        &self,
+        scope: &Scope,
+        case_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Activity>> {
+        self.inner.activity(scope, case_id, page).await
+    }
+
+    async fn latest_activity(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Activity>> {
+        self.inner.latest_activity(scope, case_ids).await
+    }
+
+    async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {
+        self.inner.recent_updates(scope, page).await
     }
 }

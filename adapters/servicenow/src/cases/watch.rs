@@ -9,15 +9,16 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use reqwest::Method;
 use serde_json::json;
-use switchboard_core::cases::{Case, WatchEntry};
+use switchboard_core::cases::{Case, WatchEntry, WatchLists};
 use switchboard_core::{Actor, Error, Result, Scope, validate};
 
-use super::write::writable;
-use crate::Inner;
 use crate::http::Req;
 use crate::wire::{one, s};
+use crate::{Inner, ServiceNow};
 
 impl Inner {
     /// Watch-list entries of a case record (sys_user ids resolved to e-mails).
@@ -105,7 +106,7 @@ impl Inner {
         let _turn = lock.lock().await;
         // Read inside the turn: an earlier turn may have just changed it.
         let (case, record) = self.scoped_case(scope, case_id).await?;
-        writable(&case)?;
+        case.ensure_writable()?;
         let field = self.settings.fields.watch_list.clone();
         let raw = s(&record, &field);
         let current = self.watch_entries(&case, &raw).await?;
@@ -182,5 +183,36 @@ impl Inner {
         let mut locks = self.watch_locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.retain(|_, lock| Arc::strong_count(lock) > 1);
         locks.entry(case_id.to_string()).or_default().clone()
+    }
+}
+
+#[async_trait]
+impl WatchLists for ServiceNow {
+    async fn watch_lists(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<WatchEntry>> {
+        self.inner.watch_lists(scope, case_ids).await
+    }
+
+    async fn add_watchers(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        emails: &[String],
+    ) -> Result<Vec<WatchEntry>> {
+        self.inner
+            .change_watchers(scope, actor, case_id, emails, true)
+            .await
+    }
+
+    async fn remove_watchers(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        emails: &[String],
+    ) -> Result<Vec<WatchEntry>> {
+        self.inner
+            .change_watchers(scope, actor, case_id, emails, false)
+            .await
     }
 }

@@ -1,66 +1,23 @@
 //! Writes: create (with `correlation_id` look-ups) and cancel; comments
 //! and watch lists have modules of their own.
 
+use async_trait::async_trait;
 use chrono::Utc;
 use reqwest::Method;
 use serde_json::{Value, json};
-use switchboard_core::cases::{Case, CaseState, Created, NewCase, Priority};
+use switchboard_core::cases::{
+    Activity, Case, CaseState, CaseWrites, Created, NewCase, NewComment, Priority, fingerprint,
+};
 use switchboard_core::ledger::WriteKind;
 use switchboard_core::{Actor, Error, Result, Scope, validate};
 
-use super::keys::{Slot, fingerprint};
+use super::keys::Slot;
 use super::read::case_fields;
 use crate::http::{HttpError, Req};
 use crate::query::encode;
 use crate::wire::{Record, hex, one, s};
-use crate::{AccountRef, BACKEND, Inner};
+use crate::{AccountRef, BACKEND, Inner, ServiceNow};
 use sha2::{Digest, Sha256};
-
-pub(super) fn fresh<T>(record: T) -> Created<T> {
-    Created {
-        record,
-        replayed: false,
-    }
-}
-
-pub(super) fn replayed<T>(record: T) -> Created<T> {
-    Created {
-        record,
-        replayed: true,
-    }
-}
-
-/// Refuses writes to finished cases.
-pub(crate) fn writable(case: &Case) -> Result<()> {
-    match case.state {
-        CaseState::Closed | CaseState::Canceled => Err(Error::Conflict(format!(
-            "case {} is {}; open a new case instead",
-            case.number,
-            case.state.as_str()
-        ))),
-        _ => Ok(()),
-    }
-}
-
-fn create_print(new: &NewCase) -> String {
-    let mut fields: Vec<String> = vec![
-        new.account_id.clone(),
-        new.case_type.clone(),
-        new.support_case_type.clone().unwrap_or_default(),
-        new.category.clone(),
-        new.title.clone().unwrap_or_default(),
-        new.description.clone(),
-        new.priority.map_or(0, |p| p.level()).to_string(),
-        new.location_id.clone().unwrap_or_default(),
-        new.location_not_listed.to_string(),
-        new.product_id.clone().unwrap_or_default(),
-        new.product_not_listed.to_string(),
-        new.contact_id.clone().unwrap_or_default(),
-    ];
-    fields.extend(new.watch_list.iter().cloned());
-    let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-    fingerprint(&refs)
-}
 
 impl Inner {
     fn case_path(&self, id: Option<&str>) -> String {
@@ -179,7 +136,7 @@ impl Inner {
             .scoped_account(scope, &new.account_id)
             .await?
             .ok_or_else(|| Error::not_found(format!("account {}", new.account_id)))?;
-        let print = create_print(&new);
+        let print = new.fingerprint();
         self.check_references(&mut new, &account, actor).await?;
         let key = new.idempotency_key.clone();
         let correlation = {
@@ -187,7 +144,7 @@ impl Inner {
                 Some(k) => k.clone(),
                 None => hex(&rand::random::<[u8; 16]>()),
             };
-            let digest = fingerprint(&[&actor.user_id, &salt]);
+            let digest = fingerprint([&actor.user_id, &salt]);
             format!("switchboard:{}", &digest[..40])
         };
         let write = match self
@@ -200,12 +157,12 @@ impl Inner {
                     .await?
                     .pop()
                     .ok_or_else(|| Error::not_found(format!("case {id}")))?;
-                return Ok(replayed(case));
+                return Ok(Created::replayed(case));
             }
             Slot::Resumed(write, _) => {
                 if let Some(case) = self.by_correlation(scope, &correlation).await? {
                     self.complete(Some(&write), &case.id).await;
-                    return Ok(replayed(case));
+                    return Ok(Created::replayed(case));
                 }
                 Some(write)
             }
@@ -277,7 +234,7 @@ impl Inner {
         };
         self.attribute(&case.id, actor).await;
         self.complete(write.as_ref(), &case.id).await;
-        Ok(fresh(Case {
+        Ok(Created::fresh(Case {
             opened_by: actor.name.clone(),
             ..case
         }))
@@ -415,4 +372,36 @@ pub(crate) fn opened_note(actor: &Actor) -> String {
 /// The hex SHA-256 of `data`.
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
+}
+
+#[async_trait]
+impl CaseWrites for ServiceNow {
+    async fn create_case(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        new: NewCase,
+    ) -> Result<Created<Case>> {
+        self.inner.create_case(scope, actor, new).await
+    }
+
+    async fn add_comment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        comment: NewComment,
+    ) -> Result<Created<Activity>> {
+        self.inner.add_comment(scope, actor, case_id, comment).await
+    }
+
+    async fn cancel_case(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        reason: Option<&str>,
+    ) -> Result<Case> {
+        self.inner.cancel_case(scope, actor, case_id, reason).await
+    }
 }

@@ -1,6 +1,7 @@
 //! What several test files of the ServiceNow adapter share.
 
-use switchboard_core::cases::{Case, CaseFilter, CaseOrder, CaseState, CaseStore};
+use switchboard_core::cases::prelude::*;
+use switchboard_core::cases::{Case, CaseFilter, CaseOrder, CaseState};
 use switchboard_core::{Error, PageRequest, Result, Scope};
 use switchboard_servicenow::ServiceNow;
 

@@ -28,8 +28,8 @@ use diesel_async::RunQueryDsl;
 use super::rows::RequestRow;
 use super::write::{self, already_decided, case_description, case_title};
 use crate::schema::tollfree_change_requests;
-use crate::write_keys::input_hash;
 use crate::{SqlStore, db_error, with_conn};
+use switchboard_core::cases::fingerprint;
 
 /// What a retry hears when its key's case was resolved without a request.
 const SPENT_KEY: &str = "this idempotency key belongs to a ring-to change request that was \
@@ -40,7 +40,7 @@ const SPENT_KEY: &str = "this idempotency key belongs to a ring-to change reques
 pub(super) fn case_key(actor: &Actor, key: &str) -> String {
     format!(
         "tollfree:{}",
-        input_hash(&["tollfree-ring-to", &actor.user_id, key])
+        fingerprint(["tollfree-ring-to", &actor.user_id, key])
     )
 }
 

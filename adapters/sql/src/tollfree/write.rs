@@ -13,7 +13,7 @@
 //! pointing at it and no case; a decision resolves it there first.
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use sha2::{Digest, Sha256};
 use switchboard_core::cases::{ActivityKind, CaseState, Priority};
 use switchboard_core::tollfree::preview::{check_batch, require_valid};
@@ -31,47 +31,11 @@ use crate::models::{NewActivityRow, case_number, hex, now, parse_id};
 use crate::schema::{
     case_activities, cases, tollfree_change_lines, tollfree_change_requests, tollfree_numbers,
 };
-use crate::{Backend, SqlStore, db_error, with_conn};
+use crate::tx::TxError;
+use crate::{Backend, SqlStore, db_error, transaction, with_conn};
 
 /// The longest reason an operator may give.
 const MAX_REASON_CHARS: usize = 1_000;
-
-/// A failure inside a transaction: the database's, or a rule.
-enum Fail {
-    Db(diesel::result::Error),
-    Rule(Error),
-}
-
-impl From<diesel::result::Error> for Fail {
-    fn from(e: diesel::result::Error) -> Self {
-        Fail::Db(e)
-    }
-}
-
-impl From<Error> for Fail {
-    fn from(e: Error) -> Self {
-        Fail::Rule(e)
-    }
-}
-
-fn shared(fail: Fail) -> Error {
-    match fail {
-        Fail::Db(e) => db_error(e),
-        Fail::Rule(e) => e,
-    }
-}
-
-/// Runs `$body` in a write transaction and maps its failure.
-macro_rules! transaction {
-    ($store:expr, |$conn:ident| $body:expr) => {{
-        let _guard = $store.db().write_guard().await;
-        with_conn!($store.db(), |conn| {
-            conn.transaction::<_, Fail, _>(async |$conn| $body)
-                .await
-                .map_err(shared)
-        })
-    }};
-}
 
 /// A digest of what a submit asks for, stable across releases: each part
 /// with its length, so no two inputs share a digest.
@@ -186,7 +150,7 @@ pub(super) async fn insert(
         .filter_map(|c| numbering::normalize(&c.number))
         .collect();
     let postgres = store.db().backend() == Backend::Postgres;
-    let id: i64 = transaction!(store, |conn| {
+    let id: i64 = transaction!(store.db(), |conn| {
         if postgres {
             diesel::sql_query("SELECT id FROM tollfree_numbers WHERE account_id = $1 FOR UPDATE")
                 .bind::<diesel::sql_types::Text, _>(account)
@@ -369,7 +333,7 @@ pub(super) async fn decide(
         }
         None => None,
     };
-    let decided: Result<ChangeRequest> = transaction!(store, |conn| {
+    let decided: Result<ChangeRequest> = transaction!(store.db(), |conn| {
         if postgres {
             diesel::sql_query("SELECT id FROM tollfree_change_requests WHERE id = $1 FOR UPDATE")
                 .bind::<diesel::sql_types::BigInt, _>(key)
@@ -384,7 +348,7 @@ pub(super) async fn decide(
             .optional()?
             .ok_or_else(not_found)?;
         if row.status != ChangeStatus::Pending.as_str() {
-            return Err(Fail::Rule(already_decided(id, &row.status)));
+            return Err(TxError::Domain(already_decided(id, &row.status)));
         }
         let account = row.account_id.clone();
         let case_id = row.case_id;
@@ -458,7 +422,7 @@ pub(super) async fn decide(
             .load(conn)
             .await?;
         let mut requests = with_lines!(conn, rows);
-        requests.pop().ok_or(Fail::Rule(Error::Internal))
+        requests.pop().ok_or(TxError::Domain(Error::Internal))
     });
     if let (Err(Error::Conflict(_)), Some((cases, case_ref))) = (&decided, &external) {
         // Another decision won the race after this one resolved the case:

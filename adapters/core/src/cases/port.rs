@@ -1,0 +1,190 @@
+//! The support-case port, split by capability: [`CaseReads`],
+//! [`CaseWrites`], [`CaseActivity`], [`WatchLists`] and [`CaseFiles`].
+//! [`CaseStore`] is all of them; a backend implements each in its own file
+//! and is a [`CaseStore`] without more.
+
+use async_trait::async_trait;
+
+use super::{
+    Activity, Attachment, ByteStream, Case, CaseFilter, CaseOrder, Catalog, Created, NewAttachment,
+    NewCase, NewComment, WatchEntry,
+};
+use crate::{Actor, Page, PageRequest, Result, Scope};
+
+/// The support-case port: every capability of a case backend.
+///
+/// Guarantees every implementation gives (checked by the conformance suite):
+/// - every method filters by the [`Scope`]; a case outside it is
+///   [`crate::Error::NotFound`], never [`crate::Error::Forbidden`];
+/// - lists are ordered exactly as asked, ties broken by id, and a cursor
+///   from a page resumes right after its item even when rows are added;
+/// - writes append to the activity stream and bump `updated_at`;
+/// - creates, comments and uploads take an optional idempotency key (1 to
+///   [`crate::validate::MAX_IDEMPOTENCY_KEY_CHARS`] characters; otherwise
+///   [`crate::Error::InvalidInput`] on field `idempotencyKey`, or
+///   `input.idempotencyKey` for a create). Keys belong to the actor
+///   (its `user_id`) and to the kind of write: one key may name one case,
+///   one comment and one upload of that actor, and other actors' keys never
+///   interfere. A write whose key the actor already used for that kind:
+///   - with the same input (same case, same normalised content) returns the
+///     first record with `replayed = true` and writes nothing, even if the
+///     case has since stopped accepting writes; when that case is outside
+///     the [`Scope`] it is [`crate::Error::NotFound`], as always;
+///   - with other input is [`crate::Error::Conflict`] and writes nothing.
+///
+///   Concurrent retries under one key make exactly one record: one of them
+///   reports `replayed = false`, the others the same record with
+///   `replayed = true`.
+pub trait CaseStore: CaseReads + CaseWrites + CaseActivity + WatchLists + CaseFiles {}
+
+impl<T> CaseStore for T where T: CaseReads + CaseWrites + CaseActivity + WatchLists + CaseFiles {}
+
+/// Finding cases: the catalog, lists, counts and look-ups. Part of [`CaseStore`], whose rules apply.
+#[async_trait]
+pub trait CaseReads: Send + Sync {
+    /// The backend's name for logs and errors (`sql`, `servicenow`).
+    fn backend(&self) -> &'static str;
+
+    /// The case form's catalog. Backends may cache it briefly; it is shared,
+    /// not copied, by the many fields that name catalog entries.
+    async fn catalog(&self) -> Result<std::sync::Arc<Catalog>>;
+
+    /// One page of cases matching `filter`, in `order`.
+    async fn list_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<Page<Case>>;
+
+    /// How many cases match `filter`.
+    async fn count_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<u64>;
+
+    /// The cases with these ids that are in scope, in any order.
+    async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>>;
+
+    /// The case with this number.
+    async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case>;
+}
+
+/// Opening, commenting on and canceling cases. Part of [`CaseStore`], whose rules apply.
+#[async_trait]
+pub trait CaseWrites: Send + Sync {
+    /// Opens a case. The store validates the input itself (with
+    /// [`crate::validate::new_case`] against its catalog) and checks the
+    /// references (location, product, contact) against the account.
+    async fn create_case(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        new: NewCase,
+    ) -> Result<Created<Case>>;
+
+    /// Adds a customer comment (its body validated with
+    /// [`crate::validate::comment`] on field `body`) to a case that is not
+    /// closed or canceled; see [`CaseStore`]'s idempotency rules.
+    async fn add_comment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        comment: NewComment,
+    ) -> Result<Created<Activity>>;
+
+    /// Cancels a case in a cancelable state; anything else is a conflict.
+    async fn cancel_case(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        reason: Option<&str>,
+    ) -> Result<Case>;
+}
+
+/// Reading activity streams. Part of [`CaseStore`], whose rules apply.
+#[async_trait]
+pub trait CaseActivity: Send + Sync {
+    /// The case's activity stream, newest first.
+    async fn activity(
+        &self,
+        scope: &Scope,
+        case_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Activity>>;
+
+    /// The newest activity entry of each of these cases (none for a case without any).
+    async fn latest_activity(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Activity>>;
+
+    /// Activity across every case in scope, newest first.
+    async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>>;
+}
+
+/// Who is notified of a case's updates. Part of [`CaseStore`], whose rules apply.
+#[async_trait]
+pub trait WatchLists: Send + Sync {
+    /// The watch lists of these cases.
+    async fn watch_lists(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<WatchEntry>>;
+
+    /// Adds addresses to a watch list (already present ones are kept once);
+    /// returns the whole list.
+    async fn add_watchers(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        emails: &[String],
+    ) -> Result<Vec<WatchEntry>>;
+
+    /// Removes addresses from a watch list; returns the whole list.
+    async fn remove_watchers(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        emails: &[String],
+    ) -> Result<Vec<WatchEntry>>;
+}
+
+/// Files attached to cases. Part of [`CaseStore`], whose rules apply.
+#[async_trait]
+pub trait CaseFiles: Send + Sync {
+    /// The attachments of these cases, oldest first.
+    async fn attachments(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Attachment>>;
+
+    /// Stores a file on a case that is not closed or canceled; see
+    /// [`CaseStore`]'s idempotency rules (the input is the case, the file name, the
+    /// media type and the content). A replay whose attachment has since been
+    /// deleted is [`crate::Error::NotFound`]; the file is not stored again.
+    async fn add_attachment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        case_id: &str,
+        file: NewAttachment,
+    ) -> Result<Created<Attachment>>;
+
+    /// Renames an attachment.
+    async fn rename_attachment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        attachment_id: &str,
+        file_name: &str,
+    ) -> Result<Attachment>;
+
+    /// Deletes an attachment; returns what it was.
+    async fn delete_attachment(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        attachment_id: &str,
+    ) -> Result<Attachment>;
+
+    /// An attachment's metadata and its content as a stream.
+    async fn attachment_content(
+        &self,
+        scope: &Scope,
+        attachment_id: &str,
+    ) -> Result<(Attachment, ByteStream)>;
+}

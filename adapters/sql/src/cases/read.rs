@@ -1,0 +1,186 @@
+//! [`CaseReads`] on SQL: the catalog, lists, counts and look-ups.
+
+use super::*;
+
+impl SqlStore {
+    async fn load_catalog(&self) -> Result<Catalog> {
+        let (types, supports, categories) = with_conn!(self.db, |conn| {
+            let types: Vec<(String, String, String, bool)> = case_types::table
+                .order(case_types::position)
+                .select((
+                    case_types::code,
+                    case_types::name,
+                    case_types::description,
+                    case_types::customer_creatable,
+                ))
+                .load(conn)
+                .await
+                .map_err(db_error)?;
+            let supports: Vec<(String, String, String)> = support_case_types::table
+                .order(support_case_types::position)
+                .select((
+                    support_case_types::code,
+                    support_case_types::case_type,
+                    support_case_types::name,
+                ))
+                .load(conn)
+                .await
+                .map_err(db_error)?;
+            let categories: Vec<(String, String, String)> = case_categories::table
+                .order(case_categories::position)
+                .select((
+                    case_categories::support_case_type,
+                    case_categories::code,
+                    case_categories::name,
+                ))
+                .load(conn)
+                .await
+                .map_err(db_error)?;
+            Ok::<_, Error>((types, supports, categories))
+        })?;
+        Ok(Catalog {
+            case_types: types
+                .into_iter()
+                .map(|(code, name, description, customer_creatable)| CaseType {
+                    support_case_types: supports
+                        .iter()
+                        .filter(|(_, parent, _)| *parent == code)
+                        .map(|(scode, _, sname)| SupportCaseType {
+                            code: scode.clone(),
+                            name: sname.clone(),
+                            categories: categories
+                                .iter()
+                                .filter(|(parent, _, _)| parent == scode)
+                                .map(|(_, ccode, cname)| Category {
+                                    code: ccode.clone(),
+                                    name: cname.clone(),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                    code,
+                    name,
+                    description,
+                    customer_creatable,
+                })
+                .collect(),
+        })
+    }
+}
+
+#[async_trait]
+impl CaseReads for SqlStore {
+    fn backend(&self) -> &'static str {
+        crate::BACKEND
+    }
+
+    async fn catalog(&self) -> Result<Arc<Catalog>> {
+        if let Some(catalog) = self.catalog.fresh() {
+            return Ok(catalog);
+        }
+        let catalog = Arc::new(self.load_catalog().await?);
+        self.catalog.store(catalog.clone());
+        Ok(catalog)
+    }
+
+    async fn list_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<Page<Case>> {
+        let ordering = ordering_name(order);
+        let cursor = page
+            .after
+            .as_deref()
+            .map(|raw| Cursor::decode(raw, &ordering))
+            .transpose()?;
+        let accounts = scope.narrow(&filter.accounts);
+        let limit = page.first as i64 + 1;
+        let rows: Vec<CaseRow> = with_conn!(self.db, |conn, DB| {
+            let mut q = filtered_cases!(CaseRow::as_select(), filter, &accounts, DB);
+            let dir = order.direction;
+            match order.field {
+                CaseOrderField::Number => {
+                    let key = cursor.as_ref().map(|c| (c.k.clone(), c.i));
+                    seek!(q, cases::number, dir, key);
+                }
+                CaseOrderField::Opened => {
+                    let key = cursor
+                        .as_ref()
+                        .map(|c| from_micros(c).map(|k| (k, c.i)))
+                        .transpose()?;
+                    seek!(q, cases::opened_at, dir, key);
+                }
+                CaseOrderField::Updated => {
+                    let key = cursor
+                        .as_ref()
+                        .map(|c| from_micros(c).map(|k| (k, c.i)))
+                        .transpose()?;
+                    seek!(q, cases::updated_at, dir, key);
+                }
+                CaseOrderField::State => {
+                    let key = cursor
+                        .as_ref()
+                        .map(|c| c.key_i64().map(|k| (k as i16, c.i)))
+                        .transpose()?;
+                    seek!(q, cases::state, dir, key);
+                }
+                CaseOrderField::Priority => {
+                    let key = cursor
+                        .as_ref()
+                        .map(|c| c.key_i64().map(|k| (k as i16, c.i)))
+                        .transpose()?;
+                    seek!(q, cases::priority, dir, key);
+                }
+            }
+            q.limit(limit).load(conn).await.map_err(db_error)
+        })?;
+        Ok(page_of(
+            rows,
+            page.first,
+            |row| {
+                let cursor = Cursor {
+                    o: ordering.clone(),
+                    k: sort_key(row, order.field),
+                    i: row.id,
+                };
+                cursor.encode()
+            },
+            CaseRow::into_domain,
+        ))
+    }
+
+    async fn count_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<u64> {
+        let accounts = scope.narrow(&filter.accounts);
+        let n: i64 = with_conn!(self.db, |conn, DB| {
+            filtered_cases!(diesel::dsl::count_star(), filter, &accounts, DB)
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {
+        let rows = scoped_rows_in!(self.db, cases, CaseRow, id, ids, scope, cases::id)?;
+        Ok(rows.into_iter().map(CaseRow::into_domain).collect())
+    }
+
+    async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case> {
+        let number = number.trim().to_ascii_uppercase();
+        let row: Option<CaseRow> = with_conn!(self.db, |conn| {
+            cases::table
+                .filter(cases::number.eq(&number))
+                .filter(cases::account_id.eq_any(scope.accounts()))
+                .select(CaseRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })?;
+        row.map(CaseRow::into_domain)
+            .ok_or_else(|| Error::not_found(format!("case {number}")))
+    }
+}
