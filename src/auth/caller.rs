@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use switchboard_core::directory::Principal;
 use switchboard_core::{AccountStore, Actor, Scope, UserDirectory};
 
-use super::mapping::{Identity, Mapping, service_principal};
+use super::mapping::{Mapping, TokenSubject, service_principal};
 use super::settings::EntitlementSource;
 use super::verify::{Verified, peek_issuer};
 use super::{AuthError, Verifier};
@@ -152,7 +152,7 @@ impl Callers {
             .identify(&verified.claims)
             .map_err(AuthError::Invalid)?;
         match identity {
-            Identity::Service(service) => {
+            TokenSubject::Service(service) => {
                 let key = format!(
                     "{}\u{0}service:{}",
                     verified.issuer.issuer, service.client_id
@@ -164,13 +164,15 @@ impl Callers {
                 let may_write = service.scopes.iter().any(|s| s == "write");
                 Ok(Caller::new(principal, &verified, Source::Fixed, may_write))
             }
-            Identity::User { id, by_email } if mapping.source == EntitlementSource::Directory => {
+            TokenSubject::User { id, by_email }
+                if mapping.source == EntitlementSource::Directory =>
+            {
                 let key = format!("{}\u{0}{}", verified.issuer.issuer, id);
                 let principal = self.directory_principal(&key, &id, by_email).await?;
                 let source = Source::Directory { key, id, by_email };
                 Ok(Caller::new(principal, &verified, source, true))
             }
-            Identity::User { id, .. } => {
+            TokenSubject::User { id, .. } => {
                 let principal = mapping.principal_from_claims(&id, &verified.claims);
                 let key = claims_key(&verified.issuer.issuer, &principal);
                 let principal = match self.cached(&key) {

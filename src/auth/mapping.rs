@@ -43,7 +43,7 @@ impl GroupPattern {
 
 /// Who a verified token stands for, before the directory is asked.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Identity {
+pub enum TokenSubject {
     /// A user, named by the configured claim.
     User {
         /// The user claim's value.
@@ -102,7 +102,7 @@ impl Mapping {
 
     /// Who `claims` stand for: a service when the token has no user (no
     /// `sub`, or `sub` is the client id), else the user claim's value.
-    pub fn identify(&self, claims: &Map<String, Value>) -> Result<Identity, String> {
+    pub fn identify(&self, claims: &Map<String, Value>) -> Result<TokenSubject, String> {
         let client = Self::client_of(claims);
         let sub = claims.get("sub").and_then(Value::as_str);
         let machine = match (&client, sub) {
@@ -117,7 +117,7 @@ impl Mapping {
                 .iter()
                 .find(|s| s.client_id == client)
                 .cloned()
-                .map(Identity::Service)
+                .map(TokenSubject::Service)
                 .ok_or_else(|| format!("its client `{client:.80}` is not a configured service"));
         }
         let id = claims
@@ -125,7 +125,7 @@ impl Mapping {
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| format!("it lacks the user claim `{}`", self.user_claim))?;
-        Ok(Identity::User {
+        Ok(TokenSubject::User {
             id: id.to_string(),
             by_email: self.user_claim == "email",
         })
@@ -248,7 +248,7 @@ mod tests {
             json!({ "sub": "u1", "client_id": "portal", "email": "u@x.example",
             "groups": ["acct-1-billing", "ops", "acct-1-standard", "acct-2-standard"] }),
         );
-        let Identity::User { id, by_email } = m.identify(&claims).unwrap() else {
+        let TokenSubject::User { id, by_email } = m.identify(&claims).unwrap() else {
             panic!("a user")
         };
         assert_eq!((id.as_str(), by_email), ("u1", false));
@@ -262,7 +262,7 @@ mod tests {
     fn client_credentials_tokens_are_services_or_refused() {
         let m = mapping();
         let known = map(json!({ "sub": "int", "client_id": "int" }));
-        let Identity::Service(s) = m.identify(&known).unwrap() else {
+        let TokenSubject::Service(s) = m.identify(&known).unwrap() else {
             panic!("a service")
         };
         let p = service_principal(&s);
