@@ -18,6 +18,8 @@
 //!   ordering and keyset pagination, filters and counts, creation,
 //!   activity, watch lists, canceling, attachments, and idempotency keys on
 //!   creates, comments and uploads.
+//! - [`accounts`]: the [`AccountStore`](switchboard_core::AccountStore) port
+//!   (scoped lists and batch look-ups that agree with them).
 //! - [`publishing`]: the [`Publishing`](switchboard_core::publishing::Publishing)
 //!   decorator over any store (one event per write, none for a replay).
 //!
@@ -47,6 +49,7 @@
 //! Behaviours write (they open cases, comment, cancel), so each needs a
 //! dataset of its own.
 
+pub mod accounts;
 pub mod billing;
 pub mod cases;
 mod fixture;

@@ -4,10 +4,22 @@
 
 use async_trait::async_trait;
 use switchboard_core::directory::{Account, Contact, Location, Product};
-use switchboard_core::{AccountStore, Result, Scope};
+use switchboard_core::{AccountStore, Error, Result, Scope};
 
-use crate::ServiceNow;
 use crate::http::HttpError;
+use crate::{AccountRef, ServiceNow};
+
+impl ServiceNow {
+    /// The account `account_id` when it is in scope: another customer's
+    /// account is NOT_FOUND, as in every adapter; an account of the scope
+    /// the instance does not know has nothing (None).
+    async fn account_in(&self, scope: &Scope, account_id: &str) -> Result<Option<AccountRef>> {
+        if !scope.contains(account_id) {
+            return Err(Error::not_found(format!("account {account_id}")));
+        }
+        self.inner.scoped_account(scope, account_id).await
+    }
+}
 
 #[async_trait]
 impl AccountStore for ServiceNow {
@@ -67,7 +79,7 @@ impl AccountStore for ServiceNow {
     }
 
     async fn locations(&self, scope: &Scope, account_id: &str) -> Result<Vec<Location>> {
-        let Some(account) = self.inner.scoped_account(scope, account_id).await? else {
+        let Some(account) = self.account_in(scope, account_id).await? else {
             return Ok(Vec::new());
         };
         let inner = &self.inner;
@@ -106,7 +118,7 @@ impl AccountStore for ServiceNow {
         account_id: &str,
         location_id: Option<&str>,
     ) -> Result<Vec<Product>> {
-        let Some(account) = self.inner.scoped_account(scope, account_id).await? else {
+        let Some(account) = self.account_in(scope, account_id).await? else {
             return Ok(Vec::new());
         };
         let inner = &self.inner;
@@ -141,7 +153,7 @@ impl AccountStore for ServiceNow {
     }
 
     async fn contacts(&self, scope: &Scope, account_id: &str) -> Result<Vec<Contact>> {
-        let Some(account) = self.inner.scoped_account(scope, account_id).await? else {
+        let Some(account) = self.account_in(scope, account_id).await? else {
             return Ok(Vec::new());
         };
         let mut out = self

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use switchboard_conformance::{Fixture, IdOrder, cases, publishing};
+use switchboard_conformance::{Fixture, IdOrder, accounts, cases, publishing};
 use switchboard_core::ledger::InMemoryLedger;
 use switchboard_core::{Actor, Error, Result, Role};
 use switchboard_fakes::servicenow::{Dataset, FakeOptions, FakeServiceNow};
@@ -66,7 +66,7 @@ impl Harness {
 }
 
 macro_rules! conformance {
-    (cases: [$($case:ident),* $(,)?], publishing: [$($publishing:ident),* $(,)?] $(,)?) => {
+    (cases: [$($case:ident),* $(,)?], publishing: [$($publishing:ident),* $(,)?], accounts: [$($accounts:ident),* $(,)?] $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread")]
             async fn $case() -> Result<()> {
@@ -80,6 +80,14 @@ macro_rules! conformance {
             async fn $publishing() -> Result<()> {
                 let h = Harness::new().await?;
                 publishing::$publishing(h.store.clone(), &h.fixture).await;
+                Ok(())
+            }
+        )*
+        $(
+            #[tokio::test(flavor = "multi_thread")]
+            async fn $accounts() -> Result<()> {
+                let h = Harness::new().await?;
+                accounts::$accounts(h.store.as_ref(), &h.fixture).await;
                 Ok(())
             }
         )*
@@ -113,4 +121,9 @@ conformance! {
         attachment_file_names,
     ],
     publishing: [one_event_per_write],
+    accounts: [
+        account_lists_are_scoped,
+        batch_look_ups_agree_with_lists,
+        products_filter_by_location,
+    ],
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use switchboard_conformance::{Fixture, IdOrder, cases, publishing};
+use switchboard_conformance::{Fixture, IdOrder, accounts, cases, publishing};
 use switchboard_core::{Actor, Error, Result, Role};
 use switchboard_sql::SqlStore;
 use switchboard_sql::seed::{DEMO_ACCOUNTS, DEMO_USERS};
@@ -57,11 +57,11 @@ async fn primary_of(store: &SqlStore, account_id: &str) -> Result<Actor> {
 
 /// One test per backend and behaviour, each on a database of its own.
 macro_rules! conformance {
-    (cases: [$($case:ident),* $(,)?], publishing: [$($publishing:ident),* $(,)?] $(,)?) => {
-        conformance!(@backend sqlite, [$($case),*], [$($publishing),*]);
-        conformance!(@backend postgres, [$($case),*], [$($publishing),*]);
+    (cases: [$($case:ident),* $(,)?], publishing: [$($publishing:ident),* $(,)?], accounts: [$($accounts:ident),* $(,)?] $(,)?) => {
+        conformance!(@backend sqlite, [$($case),*], [$($publishing),*], [$($accounts),*]);
+        conformance!(@backend postgres, [$($case),*], [$($publishing),*], [$($accounts),*]);
     };
-    (@backend $backend:ident, [$($case:ident),*], [$($publishing:ident),*]) => {
+    (@backend $backend:ident, [$($case:ident),*], [$($publishing:ident),*], [$($accounts:ident),*]) => {
         mod $backend {
             use super::*;
             $(
@@ -78,6 +78,15 @@ macro_rules! conformance {
                 async fn $publishing() -> Result<()> {
                     if let Some(h) = Harness::on(stringify!($backend)).await? {
                         publishing::$publishing(h.store.clone(), &h.fixture).await;
+                    }
+                    Ok(())
+                }
+            )*
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $accounts() -> Result<()> {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
+                        accounts::$accounts(h.store.as_ref(), &h.fixture).await;
                     }
                     Ok(())
                 }
@@ -113,4 +122,9 @@ conformance! {
         attachment_file_names,
     ],
     publishing: [one_event_per_write],
+    accounts: [
+        account_lists_are_scoped,
+        batch_look_ups_agree_with_lists,
+        products_filter_by_location,
+    ],
 }
