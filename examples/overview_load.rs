@@ -306,7 +306,7 @@ async fn main() -> anyhow::Result<()> {
         .map(|e| e.account_id.clone())
         .ok_or_else(|| anyhow::anyhow!("the demo user has no account"))?;
     let token = app.state.issuer.mint(&principal.user, 3600)?;
-    let db_handle = app.state.db.clone();
+    let db_handle = app.store.db().clone();
     let url = format!("http://{}/graphql", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.serve(listener, async move {

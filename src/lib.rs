@@ -138,7 +138,7 @@ impl App {
                 Arc::new(server::webhooks::ServiceNowHook::new(
                     secret,
                     Duration::from_secs(config.cases.webhook_tolerance_secs),
-                    adapter.clone(),
+                    Arc::new(adapter.clone()),
                     bus.clone(),
                     Arc::new(store.clone()),
                 ))
@@ -189,14 +189,14 @@ impl App {
             ports,
             callers,
             issuer: Arc::new(issuer),
-            db: store.db().clone(),
+            db: Arc::new(store.db().clone()),
             graphiql: Arc::new(server::graphiql::Assets::load(
                 config.server.graphiql_assets.as_deref(),
             )),
             documents: Arc::new(server::documents::Documents::load(&config.server)?),
             sessions: Arc::new(server::session::Sessions::new(
                 &config,
-                store.clone(),
+                Arc::new(store.clone()),
                 demo_users(),
             )?),
             servicenow_hook,

@@ -365,11 +365,11 @@ async fn listing_invoices_with_charges_costs_the_same_for_any_page(gw: Gateway) 
         .await;
     let mut costs = Vec::new();
     for n in [2, 12] {
-        let before = gw.app_state.db.statements_run();
+        let before = gw.store.db().statements_run();
         let data = gw
             .data(&token, query, json!({ "a": ACCOUNT_A, "n": n }))
             .await;
-        costs.push(gw.app_state.db.statements_run() - before);
+        costs.push(gw.store.db().statements_run() - before);
         assert_eq!(
             data["billing"]["invoices"]["nodes"]
                 .as_array()

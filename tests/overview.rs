@@ -75,9 +75,9 @@ async fn a_standard_user_gets_the_page_without_billing(gw: Gateway) {
 /// Statements the overview costs with these page sizes.
 async fn statements(gw: &Gateway, token: &str, first: u32) -> u64 {
     let variables = json!({ "accountId": ACCOUNT_A, "openFirst": first, "updatesFirst": first });
-    let before = gw.app_state.db.statements_run();
+    let before = gw.store.db().statements_run();
     overview(gw, token, variables).await;
-    gw.app_state.db.statements_run() - before
+    gw.store.db().statements_run() - before
 }
 
 async fn the_overview_costs_a_bounded_number_of_statements(gw: Gateway) {

@@ -339,9 +339,9 @@ async fn other_accounts_are_not_found(gw: Gateway) {
 }
 
 async fn statements_for(gw: &Gateway, token: &str, query: &str) -> (u64, Value) {
-    let before = gw.app_state.db.statements_run();
+    let before = gw.store.db().statements_run();
     let data = gw.data(token, query, Value::Null).await;
-    (gw.app_state.db.statements_run() - before, data)
+    (gw.store.db().statements_run() - before, data)
 }
 
 async fn inventory_under_locations_costs_two_statements(gw: Gateway) {

@@ -21,9 +21,9 @@ const LIST: &str = "query($first: Int!) {
 }";
 
 async fn statements_for(gw: &Gateway, token: &str, first: usize) -> u64 {
-    let before = gw.app_state.db.statements_run();
+    let before = gw.store.db().statements_run();
     let data = gw.data(token, LIST, json!({ "first": first })).await;
-    let after = gw.app_state.db.statements_run();
+    let after = gw.store.db().statements_run();
     let nodes = data["cases"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), first, "the dataset has at least {first} cases");
     assert!(nodes.iter().all(|n| n["account"]["id"] == "1234567890"));

@@ -37,7 +37,7 @@ async fn withdraw_from_b(gw: &common::Gateway, backend: Backend) {
     let sql = format!(
         "DELETE FROM user_entitlements WHERE user_id = {user} AND account_id = '{ACCOUNT_B}'"
     );
-    let url = gw.app_state.db.url().to_string();
+    let url = gw.store.db().url().to_string();
     match backend {
         Backend::Postgres => {
             let mut conn = diesel_async::AsyncPgConnection::establish(&url)
@@ -428,7 +428,7 @@ async fn statements_for_an_event(gw: &common::Gateway, n: usize) -> u64 {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let token = gw.token(common::PRIMARY_A).await;
     let (id, _) = gw.open_case(&token).await;
-    let before = gw.app_state.db.statements_run();
+    let before = gw.store.db().statements_run();
     gw.data(
         &token,
         "mutation($id: ID!) { addCaseComment(caseId: $id, body: \"fan out\") { id } }",
@@ -439,7 +439,7 @@ async fn statements_for_an_event(gw: &common::Gateway, n: usize) -> u64 {
         let event = sub.next_event().await;
         assert_eq!(event["data"]["caseEvents"]["kind"], "COMMENT_ADDED");
     }
-    gw.app_state.db.statements_run() - before
+    gw.store.db().statements_run() - before
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

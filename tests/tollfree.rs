@@ -81,7 +81,7 @@ fn change(n: &Value, ring_to: &str) -> Value {
 }
 
 async fn statements_for_list(gw: &Gateway, token: &str, first: usize) -> u64 {
-    let before = gw.app_state.db.statements_run();
+    let before = gw.store.db().statements_run();
     let data = gw
         .data(
             token,
@@ -89,7 +89,7 @@ async fn statements_for_list(gw: &Gateway, token: &str, first: usize) -> u64 {
             json!({ "accountId": ACCOUNT_A, "first": first }),
         )
         .await;
-    let after = gw.app_state.db.statements_run();
+    let after = gw.store.db().statements_run();
     let nodes = data["tollFreeNumbers"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), first);
     after - before

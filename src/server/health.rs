@@ -15,7 +15,7 @@ pub async fn live() -> &'static str {
 /// The process can serve: its database answers, and every external
 /// issuer's keys have been loaded (they stay loaded afterwards).
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    if state.db.ping().await.is_err() {
+    if state.db.ready().await.is_err() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "database unavailable".to_string(),

@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::header;
 use axum::routing::{get, post};
-use switchboard_sql::Db;
+use switchboard_core::server::Readiness;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -39,7 +39,7 @@ pub struct AppState {
     /// The embedded issuer (its JWKS is served).
     pub issuer: Arc<EmbeddedIssuer>,
     /// The database, for readiness.
-    pub db: Db,
+    pub db: Arc<dyn Readiness>,
     /// Configuration.
     pub config: Arc<Config>,
     /// GraphiQL's files.

@@ -13,6 +13,7 @@
 //!   the token expires or after `operator_login.session_ttl_secs`.
 //! - `POST /graphiql/logout` deletes the session and clears the cookie.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -27,8 +28,7 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
-use switchboard_sql::SqlStore;
-use switchboard_sql::sessions::StoredSession;
+use switchboard_core::server::{OperatorSessions, StoredSession};
 use tokio::sync::Mutex;
 
 use super::AppState;
@@ -50,7 +50,7 @@ const LOGIN_TTL_SECS: i64 = 600;
 
 /// Sessions, and the provider operators sign in at (when configured).
 pub struct Sessions {
-    store: SqlStore,
+    store: Arc<dyn OperatorSessions>,
     login: Option<Login>,
     /// The demo users GraphiQL's "sign in as" offers (empty when it is
     /// off); their sessions are not operators'.
@@ -118,7 +118,7 @@ impl Sessions {
     /// issuer, and "sign in as" for `demo_users` when `config` allows it.
     pub fn new(
         config: &Config,
-        store: SqlStore,
+        store: Arc<dyn OperatorSessions>,
         demo_users: Vec<DemoUser>,
     ) -> anyhow::Result<Self> {
         let demo_users = if config.sign_in_as() {

@@ -28,8 +28,8 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use switchboard_core::ledger::WriteLedger;
+use switchboard_core::server::ChangedCases;
 use switchboard_core::{CaseEvent, CaseEventKind, Error, EventBus};
-use switchboard_servicenow::ServiceNow;
 
 use super::AppState;
 use super::graphql_http::{Media, error_response};
@@ -54,7 +54,7 @@ struct Change {
 pub struct ServiceNowHook {
     secret: Vec<u8>,
     tolerance: Duration,
-    adapter: ServiceNow,
+    cases: Arc<dyn ChangedCases>,
     bus: Arc<dyn EventBus>,
     ledger: Arc<dyn WriteLedger>,
 }
@@ -74,19 +74,19 @@ enum Refusal {
 
 impl ServiceNowHook {
     /// A receiver checking posts against `secret`, reading cases back
-    /// through `adapter`, publishing on `bus` and remembering accepted
+    /// through `cases`, publishing on `bus` and remembering accepted
     /// signatures in `ledger`.
     pub fn new(
         secret: &str,
         tolerance: Duration,
-        adapter: ServiceNow,
+        cases: Arc<dyn ChangedCases>,
         bus: Arc<dyn EventBus>,
         ledger: Arc<dyn WriteLedger>,
     ) -> Self {
         Self {
             secret: secret.as_bytes().to_vec(),
             tolerance,
-            adapter,
+            cases,
             bus,
             ledger,
         }
@@ -141,9 +141,9 @@ impl ServiceNowHook {
     }
 
     /// Reads the changed case back and publishes its event; `false` when
-    /// the record is not a case the adapter knows.
+    /// the record is not a case the backend knows.
     async fn publish(&self, change: &Change) -> Result<bool, Error> {
-        let Some(case) = self.adapter.case_ref(&change.sys_id).await? else {
+        let Some(case) = self.cases.changed_case(&change.sys_id).await? else {
             return Ok(false);
         };
         self.bus.publish(CaseEvent {

@@ -13,6 +13,7 @@
 //! - [`tollfree`]: toll-free numbers, ring-to change previews and requests ([`TollFreeStore`]).
 //! - [`resources`]: the resource library and My Apps, by product ([`ResourceLibrary`]).
 //! - [`inventory`]: services and assets at an account's locations ([`Inventory`]).
+//! - [`server`]: what the HTTP server needs of backends: readiness, operator sessions, change notices.
 //! - [`ledger`]: the gateway's record of keyed and attributed writes on external backends ([`ledger::WriteLedger`]).
 //!
 //! Every method that reads or writes customer data takes a [`Scope`]; an adapter
@@ -32,6 +33,7 @@ pub mod ledger;
 pub mod page;
 pub mod publishing;
 pub mod resources;
+pub mod server;
 pub mod status;
 pub mod tollfree;
 pub mod validate;

@@ -53,6 +53,7 @@ use switchboard_core::ledger::WriteLedger;
 use switchboard_core::{Error, Result};
 
 pub use settings::{Auth, Fields, Grant, Settings, Tables};
+pub use switchboard_core::server::CaseRef;
 
 use crate::cache::TtlMap;
 use crate::http::{Http, HttpError};
@@ -61,19 +62,6 @@ use crate::query::ListUrl;
 
 /// The backend name in errors, logs and the ledger.
 pub const BACKEND: &str = "servicenow";
-
-/// A case's identity, unscoped (for webhook events and polling).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseRef {
-    /// The case's sys_id.
-    pub id: String,
-    /// Its number.
-    pub number: String,
-    /// Its account's portal id (the account number).
-    pub account_id: String,
-    /// Its `sys_updated_on`.
-    pub updated_at: DateTime<Utc>,
-}
 
 /// An account as the cache keeps it.
 #[derive(Debug, Clone)]
@@ -331,4 +319,11 @@ async fn load_choices(http: &Arc<Http>, settings: &Settings) -> Result<Vec<Choic
         .filter(|r| wire::s(r, "inactive") != "true")
         .map(Choice::from_record)
         .collect())
+}
+
+#[async_trait::async_trait]
+impl switchboard_core::server::ChangedCases for ServiceNow {
+    async fn changed_case(&self, id: &str) -> Result<Option<CaseRef>> {
+        self.case_ref(id).await
+    }
 }

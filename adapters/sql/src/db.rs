@@ -260,3 +260,10 @@ macro_rules! scoped_rows_in {
         }
     }};
 }
+
+#[async_trait::async_trait]
+impl switchboard_core::server::Readiness for Db {
+    async fn ready(&self) -> Result<(), Error> {
+        self.ping().await
+    }
+}

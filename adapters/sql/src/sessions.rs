@@ -3,31 +3,22 @@
 //! it expires. The gateway's session layer (`src/server/session.rs`) is the
 //! only user.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use switchboard_core::Result;
+use switchboard_core::server::OperatorSessions;
+pub use switchboard_core::server::StoredSession;
 
 use crate::models::utc;
 use crate::schema::operator_sessions as s;
 use crate::{SqlStore, db_error, with_conn};
 
-/// A stored session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSession {
-    /// SHA-256 of the cookie's id, in hex.
-    pub id_hash: String,
-    /// The operator's user id (for logs).
-    pub user_id: String,
-    /// The access token requests made with the cookie run as.
-    pub access_token: String,
-    /// When the session ends.
-    pub expires_at: DateTime<Utc>,
-}
-
-impl SqlStore {
+#[async_trait]
+impl OperatorSessions for SqlStore {
     /// Records a new session.
-    pub async fn create_session(&self, session: &StoredSession) -> Result<()> {
+    async fn create_session(&self, session: &StoredSession) -> Result<()> {
         let now = Utc::now().naive_utc();
         let _guard = self.db().write_guard().await;
         with_conn!(self.db(), |conn| {
@@ -47,7 +38,7 @@ impl SqlStore {
     }
 
     /// The session with `id_hash`, unless it has ended by `now`.
-    pub async fn live_session(
+    async fn live_session(
         &self,
         id_hash: &str,
         now: DateTime<Utc>,
@@ -74,7 +65,7 @@ impl SqlStore {
     }
 
     /// Ends the session with `id_hash` (nothing happens if there is none).
-    pub async fn end_session(&self, id_hash: &str) -> Result<()> {
+    async fn end_session(&self, id_hash: &str) -> Result<()> {
         let _guard = self.db().write_guard().await;
         with_conn!(self.db(), |conn| {
             diesel::delete(s::table.filter(s::id_hash.eq(id_hash)))
@@ -86,7 +77,7 @@ impl SqlStore {
     }
 
     /// Deletes every session that ended by `now`; answers how many.
-    pub async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<usize> {
+    async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<usize> {
         let _guard = self.db().write_guard().await;
         with_conn!(self.db(), |conn| {
             diesel::delete(s::table.filter(s::expires_at.le(now.naive_utc())))
