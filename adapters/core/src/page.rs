@@ -61,11 +61,68 @@ impl<T> Page<T> {
     pub fn end_cursor(&self) -> Option<&str> {
         self.items.last().map(|(c, _)| c.as_str())
     }
+
+    /// The page of at most `first` items out of `rows`, which were read
+    /// one beyond `first` so that the extra row tells a next page exists;
+    /// each item with the cursor `cursor` makes of its row.
+    pub fn from_lookahead<R>(
+        mut rows: Vec<R>,
+        first: usize,
+        cursor: impl Fn(&R) -> String,
+        mut convert: impl FnMut(R) -> T,
+    ) -> Self {
+        let has_next_page = rows.len() > first;
+        rows.truncate(first);
+        Self {
+            items: rows
+                .into_iter()
+                .map(|row| (cursor(&row), convert(row)))
+                .collect(),
+            has_next_page,
+        }
+    }
+
+    /// The page with `f` applied to each item, or `f`'s first error.
+    pub fn try_map<U, E>(self, mut f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self
+                .items
+                .into_iter()
+                .map(|(cursor, item)| Ok((cursor, f(item)?)))
+                .collect::<Result<_, E>>()?,
+            has_next_page: self.has_next_page,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookahead_row_means_a_next_page() {
+        let page = Page::from_lookahead(vec![1, 2, 3], 2, |n| format!("c{n}"), |n| n * 10);
+        assert_eq!(page.items, [("c1".to_string(), 10), ("c2".to_string(), 20)]);
+        assert!(page.has_next_page);
+        let last = Page::from_lookahead(vec![1, 2], 2, |n| format!("c{n}"), |n| n);
+        assert!(!last.has_next_page);
+        assert_eq!(last.end_cursor(), Some("c2"));
+        let empty = Page::from_lookahead(Vec::<i32>::new(), 2, |n| n.to_string(), |n| n);
+        assert!(empty.items.is_empty() && !empty.has_next_page);
+    }
+
+    #[test]
+    fn try_map_keeps_cursors_or_fails() {
+        let page = Page::from_lookahead(vec![1, 2, 3], 2, |n| format!("c{n}"), |n| n);
+        let mapped: Result<Page<String>, ()> = page.clone().try_map(|n| Ok(n.to_string()));
+        let mapped = mapped.unwrap();
+        assert_eq!(mapped.items[1], ("c2".to_string(), "2".to_string()));
+        assert!(mapped.has_next_page);
+        assert_eq!(
+            page.try_map(|n| if n == 2 { Err(n) } else { Ok(n) }),
+            Err(2)
+        );
+    }
 
     #[test]
     fn page_size_defaults_and_bounds() {

@@ -15,7 +15,7 @@ use switchboard_core::billing::{
 };
 use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, page_of};
 use crate::models::parse_ids;
 use crate::schema::{billing_accounts, invoice_charges, invoices, usage_records};
 use crate::{SqlStore, db_error, scoped_rows_in, with_conn};
@@ -174,25 +174,6 @@ fn usage_key(row: &UsageRow, field: UsageOrderField) -> String {
         UsageOrderField::StartedAt => row.started_at.and_utc().timestamp_micros().to_string(),
         UsageOrderField::Duration => row.duration_secs.to_string(),
         UsageOrderField::Charge => row.charge_minor.to_string(),
-    }
-}
-
-/// The page of `first` items out of `rows` (one more was read to learn
-/// whether a next page exists), each with its cursor.
-fn page_of<R, T>(
-    mut rows: Vec<R>,
-    first: usize,
-    cursor: impl Fn(&R) -> Cursor,
-    convert: impl Fn(R) -> T,
-) -> Page<T> {
-    let has_next_page = rows.len() > first;
-    rows.truncate(first);
-    Page {
-        items: rows
-            .into_iter()
-            .map(|r| (cursor(&r).encode(), convert(r)))
-            .collect(),
-        has_next_page,
     }
 }
 

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use switchboard_core::Error;
+use switchboard_core::{Error, Page};
 
 /// A decoded cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +43,17 @@ impl Cursor {
             .parse()
             .map_err(|_| Error::invalid("after", "this cursor is not valid for this list"))
     }
+}
+
+/// The page of at most `first` items out of `rows` (read one beyond
+/// `first`), each with the cursor `cursor` makes of its row.
+pub(crate) fn page_of<R, T>(
+    rows: Vec<R>,
+    first: usize,
+    cursor: impl Fn(&R) -> Cursor,
+    convert: impl FnMut(R) -> T,
+) -> Page<T> {
+    Page::from_lookahead(rows, first, |row| cursor(row).encode(), convert)
 }
 
 #[cfg(test)]

@@ -445,23 +445,12 @@ impl Identity for SqlStore {
 
 /// A keyset page over a table ordered by id, newest first.
 fn page_of<T>(rows: Vec<(i64, T)>, first: usize, ordering: &str) -> Page<T> {
-    let has_next_page = rows.len() > first;
-    let items = rows
-        .into_iter()
-        .take(first)
-        .map(|(id, item)| {
-            let cursor = Cursor {
-                o: ordering.into(),
-                k: String::new(),
-                i: id,
-            };
-            (cursor.encode(), item)
-        })
-        .collect();
-    Page {
-        items,
-        has_next_page,
-    }
+    let cursor = |(id, _): &(i64, T)| Cursor {
+        o: ordering.into(),
+        k: String::new(),
+        i: *id,
+    };
+    crate::cursor::page_of(rows, first, cursor, |(_, item)| item)
 }
 
 /// The id a page continues before (`i64::MAX` for the first page).

@@ -193,32 +193,24 @@ fn seek(page: &PageRequest, ordering: &str) -> Result<(Option<Cursor>, i64)> {
     Ok((cursor, page.first as i64 + 1))
 }
 
-/// The page of `first` items of `rows`, each with its cursor.
+/// The page of `first` items of `rows`, each with its cursor (the
+/// ordering, `key`'s sort key and id).
 fn page_of<R, T>(
-    mut rows: Vec<R>,
+    rows: Vec<R>,
     first: usize,
     ordering: &str,
     key: impl Fn(&R) -> (String, i64),
     convert: impl Fn(R) -> Result<T>,
 ) -> Result<Page<T>> {
-    let has_next_page = rows.len() > first;
-    rows.truncate(first);
-    let items = rows
-        .into_iter()
-        .map(|row| {
-            let (k, i) = key(&row);
-            let cursor = Cursor {
-                o: ordering.to_string(),
-                k,
-                i,
-            };
-            Ok((cursor.encode(), convert(row)?))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        has_next_page,
-    })
+    let cursor = |row: &R| {
+        let (k, i) = key(row);
+        Cursor {
+            o: ordering.to_string(),
+            k,
+            i,
+        }
+    };
+    crate::cursor::page_of(rows, first, cursor, |row| row).try_map(convert)
 }
 
 #[async_trait]

@@ -19,7 +19,7 @@ use switchboard_core::tollfree::{
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope};
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, page_of};
 use crate::models::parse_ids;
 use crate::schema::{tollfree_change_lines, tollfree_change_requests, tollfree_numbers};
 use crate::{SqlStore, db_error, with_conn};
@@ -110,20 +110,6 @@ fn decode(page: &PageRequest, ordering: &str) -> Result<Option<Cursor>> {
         .transpose()
 }
 
-/// The page of `first` items out of `items` (one more was read to learn
-/// whether a next page exists), each with its cursor.
-fn page_of<T>(mut items: Vec<T>, first: usize, cursor: impl Fn(&T) -> Cursor) -> Page<T> {
-    let has_next_page = items.len() > first;
-    items.truncate(first);
-    Page {
-        items: items
-            .into_iter()
-            .map(|item| (cursor(&item).encode(), item))
-            .collect(),
-        has_next_page,
-    }
-}
-
 #[async_trait]
 impl TollFreeStore for SqlStore {
     fn backend(&self) -> &'static str {
@@ -157,19 +143,16 @@ impl TollFreeStore for SqlStore {
                 .await
                 .map_err(db_error)
         })?;
-        let page = page_of(rows, page.first, |r| Cursor {
-            o: NUMBER_ORDER.into(),
-            k: r.number.clone(),
-            i: r.id,
-        });
-        Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(|(cursor, row)| (cursor, row.into_domain()))
-                .collect(),
-            has_next_page: page.has_next_page,
-        })
+        Ok(page_of(
+            rows,
+            page.first,
+            |r| Cursor {
+                o: NUMBER_ORDER.into(),
+                k: r.number.clone(),
+                i: r.id,
+            },
+            NumberRow::into_domain,
+        ))
     }
 
     async fn count_numbers(
@@ -265,11 +248,16 @@ impl TollFreeStore for SqlStore {
             .await
             .map_err(db_error)
         })?;
-        Ok(page_of(requests, page.first, |r| Cursor {
-            o: REQUEST_ORDER.into(),
-            k: r.id.clone(),
-            i: r.id.parse().unwrap_or(0),
-        }))
+        Ok(page_of(
+            requests,
+            page.first,
+            |r| Cursor {
+                o: REQUEST_ORDER.into(),
+                k: r.id.clone(),
+                i: r.id.parse().unwrap_or(0),
+            },
+            |r| r,
+        ))
     }
 
     async fn decide(

@@ -202,6 +202,25 @@ pub struct CaseOrder {
     pub direction: Direction,
 }
 
+impl CaseOrder {
+    /// The ordering's stable name, e.g. `UPDATED_DESC`: cursors carry it,
+    /// so a cursor of one ordering is refused by another.
+    pub fn name(self) -> String {
+        let field = match self.field {
+            CaseOrderField::Number => "NUMBER",
+            CaseOrderField::Opened => "OPENED",
+            CaseOrderField::Updated => "UPDATED",
+            CaseOrderField::State => "STATE",
+            CaseOrderField::Priority => "PRIORITY",
+        };
+        let direction = match self.direction {
+            Direction::Asc => "ASC",
+            Direction::Desc => "DESC",
+        };
+        format!("{field}_{direction}")
+    }
+}
+
 impl Default for CaseOrder {
     /// Most recently updated first.
     fn default() -> Self {

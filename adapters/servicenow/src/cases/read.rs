@@ -257,7 +257,7 @@ impl Inner {
         order: CaseOrder,
         page: &PageRequest,
     ) -> Result<Page<Case>> {
-        let ordering = ordering_name(order);
+        let ordering = order.name();
         let cursor = page
             .after
             .as_deref()
@@ -393,21 +393,6 @@ fn order_column(order: CaseOrder) -> &'static str {
         CaseOrderField::State => "state",
         _ => "priority",
     }
-}
-
-fn ordering_name(order: CaseOrder) -> String {
-    let field = match order.field {
-        CaseOrderField::Number => "NUMBER",
-        CaseOrderField::Opened => "OPENED",
-        CaseOrderField::Updated => "UPDATED",
-        CaseOrderField::State => "STATE",
-        CaseOrderField::Priority => "PRIORITY",
-    };
-    let dir = match order.direction {
-        Direction::Asc => "ASC",
-        Direction::Desc => "DESC",
-    };
-    format!("{field}_{dir}")
 }
 
 #[async_trait]

@@ -19,7 +19,7 @@ use switchboard_core::cases::{
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope, validate};
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, page_of};
 use crate::models::*;
 use crate::schema::{
     attachment_chunks, attachments, case_activities, case_categories, case_types, case_watchers,
@@ -33,21 +33,6 @@ use crate::{SqlStore, db_error, scoped_rows_in, transaction, with_conn};
 const CHUNK_BYTES: usize = 256 * 1024;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
-fn ordering_name(order: CaseOrder) -> String {
-    let field = match order.field {
-        CaseOrderField::Number => "NUMBER",
-        CaseOrderField::Opened => "OPENED",
-        CaseOrderField::Updated => "UPDATED",
-        CaseOrderField::State => "STATE",
-        CaseOrderField::Priority => "PRIORITY",
-    };
-    let dir = match order.direction {
-        Direction::Asc => "ASC",
-        Direction::Desc => "DESC",
-    };
-    format!("{field}_{dir}")
-}
 
 fn micros(t: NaiveDateTime) -> String {
     t.and_utc().timestamp_micros().to_string()
@@ -296,30 +281,10 @@ mod read;
 mod watch;
 mod write;
 
-fn activity_cursor(ordering: &str, a: &ActivityRow) -> String {
+fn activity_cursor(ordering: &str, a: &ActivityRow) -> Cursor {
     Cursor {
         o: ordering.to_string(),
         k: micros(a.created_at),
         i: a.id,
-    }
-    .encode()
-}
-
-/// Turns `first + 1` rows into a page of at most `first` items.
-fn page_of<R, T>(
-    mut rows: Vec<R>,
-    first: usize,
-    cursor: impl Fn(&R) -> String,
-    convert: impl Fn(R) -> T,
-) -> Page<T> {
-    let has_next_page = rows.len() > first;
-    rows.truncate(first);
-    Page {
-        items: rows
-            .into_iter()
-            .map(|r| (cursor(&r), r))
-            .map(|(c, r)| (c, convert(r)))
-            .collect(),
-        has_next_page,
     }
 }

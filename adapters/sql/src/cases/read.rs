@@ -90,7 +90,7 @@ impl CaseReads for SqlStore {
         order: CaseOrder,
         page: &PageRequest,
     ) -> Result<Page<Case>> {
-        let ordering = ordering_name(order);
+        let ordering = order.name();
         let cursor = page
             .after
             .as_deref()
@@ -140,13 +140,10 @@ impl CaseReads for SqlStore {
         Ok(page_of(
             rows,
             page.first,
-            |row| {
-                let cursor = Cursor {
-                    o: ordering.clone(),
-                    k: sort_key(row, order.field),
-                    i: row.id,
-                };
-                cursor.encode()
+            |row| Cursor {
+                o: ordering.clone(),
+                k: sort_key(row, order.field),
+                i: row.id,
             },
             CaseRow::into_domain,
         ))
