@@ -46,6 +46,7 @@ mod api_token {
         factors_belong_to_their_user,
         password_changes,
         recovery_does_not_enumerate,
+        principals_by_id_and_email,
     );
 }
 
@@ -58,6 +59,7 @@ mod service_app {
         factors_belong_to_their_user,
         password_changes,
         recovery_does_not_enumerate,
+        principals_by_id_and_email,
     );
 }
 

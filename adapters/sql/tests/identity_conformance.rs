@@ -109,6 +109,7 @@ macro_rules! identity_conformance {
 identity_conformance!(
     [
         account_users_are_scoped,
+        principals_by_id_and_email,
         account_team_is_scoped,
         factors_belong_to_their_user,
         password_changes,
