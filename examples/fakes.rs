@@ -8,8 +8,6 @@
 
 use std::net::SocketAddr;
 
-use switchboard_fakes::demo::Demo;
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut ports = std::env::args().skip(1).map(|p| p.parse::<u16>());
@@ -17,12 +15,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let okta_port = ports.next().transpose()?.unwrap_or(18091);
     // The gateway's default demo data (`[database]` demo_accounts 4,
     // demo_seed 42).
-    let defaults = switchboard::config::Config::default().database;
-    let demo = Demo::start(
+    let demo = switchboard::backends::demo_fakes(
+        &switchboard::config::Config::default(),
         SocketAddr::from(([127, 0, 0, 1], servicenow_port)),
         SocketAddr::from(([127, 0, 0, 1], okta_port)),
-        defaults.demo_accounts,
-        defaults.demo_seed,
     )
     .await?;
     println!("fake ServiceNow at {}", demo.servicenow.url());

@@ -112,14 +112,14 @@ fn request_body(query: &str, account_id: &str) -> Value {
 async fn start_fake(config: &Config, cases: usize) -> anyhow::Result<FakeServiceNow> {
     use chrono::Datelike as _;
     let today = chrono::Utc::now().date_naive();
-    let dataset = Dataset::demo(
-        config.database.demo_accounts,
-        cases,
-        config.database.demo_seed,
-        (today.year(), today.month(), today.day()),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("the ServiceNow demo dataset: {e}"))?;
+    let accounts = config.database.demo_accounts;
+    let day = (today.year(), today.month(), today.day());
+    let (_db, source) = TestDb::demo_source(accounts, cases, config.database.demo_seed, day)
+        .await
+        .map_err(|e| anyhow::anyhow!("the demo source: {e}"))?;
+    let dataset = Dataset::demo(&source, accounts)
+        .await
+        .map_err(|e| anyhow::anyhow!("the ServiceNow demo dataset: {e}"))?;
     Ok(FakeServiceNow::start(dataset, FakeOptions::default()).await?)
 }
 

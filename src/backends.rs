@@ -118,3 +118,35 @@ impl Backends {
         })
     }
 }
+
+/// The fakes `switchboard demo` runs: Okta with the demo users, ServiceNow
+/// with the demo data of the gateway's `[database]` demo settings (cases
+/// opened up to now), read from a scratch SQLite database seeded in a
+/// temporary folder that is removed once the fakes hold their copy.
+#[cfg(feature = "demo")]
+pub async fn demo_fakes(
+    config: &Config,
+    servicenow: std::net::SocketAddr,
+    okta: std::net::SocketAddr,
+) -> anyhow::Result<switchboard_fakes::demo::Demo> {
+    use switchboard_fakes::demo::{CASES, Demo};
+    let dir = std::env::temp_dir().join(format!("switchboard-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let options = switchboard_sql::seed::SeedOptions {
+        accounts: config.database.demo_accounts,
+        cases: CASES,
+        seed: config.database.demo_seed,
+        anchor: chrono::Utc::now().naive_utc(),
+    };
+    let started = async {
+        let source = switchboard_sql::seed::scratch_sqlite(&dir.join("demo.db"), &options)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot seed the fakes' demo data: {e}"))?;
+        Demo::start(servicenow, okta, &source, options.accounts)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the fakes: {e}"))
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    started
+}

@@ -33,11 +33,8 @@ pub async fn run(
         .unwrap_or_else(|| PathBuf::from(format!("data-{}", mode.name())));
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let defaults = Config::default().database;
     let any = SocketAddr::from(([127, 0, 0, 1], 0));
-    let fakes = Demo::start(any, any, defaults.demo_accounts, defaults.demo_seed)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot start the fakes: {e}"))?;
+    let fakes = crate::backends::demo_fakes(&Config::default(), any, any).await?;
     let file = data_dir.join(format!("demo-{}.toml", mode.name()));
     std::fs::write(&file, configuration(mode, &fakes))
         .with_context(|| format!("cannot write {}", file.display()))?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{ACCOUNT_A, ACCOUNT_B, Gateway, PRIMARY_A, STANDARD_A};
 use serde_json::json;
 use switchboard::config::StatusSourceKind;
-use switchboard_statuspage::fake::FakeStatuspage;
+use switchboard_fakes::statuspage::FakeStatuspage;
 
 const OPERATOR: &str = "olive.operator@switchboard.example";
 

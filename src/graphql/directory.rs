@@ -1,7 +1,6 @@
 //! The caller, their accounts, and what belongs to an account.
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
-use switchboard_core::Role as CoreRole;
 use switchboard_core::directory::{Account, Contact, Location, Product};
 
 use super::billing::AccountBilling;
@@ -14,6 +13,7 @@ use super::inventory::{
 
 /// A user's role on an account.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::Role")]
 pub enum Role {
     /// Full authority over the account.
     PrimaryAuthority,
@@ -23,17 +23,6 @@ pub enum Role {
     Billing,
     /// Cases and services.
     Standard,
-}
-
-impl From<CoreRole> for Role {
-    fn from(r: CoreRole) -> Self {
-        match r {
-            CoreRole::PrimaryAuthority => Role::PrimaryAuthority,
-            CoreRole::AlternateAuthority => Role::AlternateAuthority,
-            CoreRole::Billing => Role::Billing,
-            CoreRole::Standard => Role::Standard,
-        }
-    }
 }
 
 /// The signed-in user.

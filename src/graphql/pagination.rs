@@ -34,6 +34,7 @@ impl PageInfo {
 /// Sort direction.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "switchboard_core::cases::Direction")]
 pub enum OrderDirection {
     /// Smallest first.
     Asc,

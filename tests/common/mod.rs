@@ -91,16 +91,19 @@ pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
         _ => TestDb::sqlite(),
     };
     let servicenow = match backend {
-        Backend::ServiceNow | Backend::Mixed => Some(
-            FakeServiceNow::start(
-                Dataset::demo(3, 240, FAKE_SEED, (2026, 1, 1))
+        Backend::ServiceNow | Backend::Mixed => {
+            let (_source_db, source) = TestDb::demo_source(3, 240, FAKE_SEED, (2026, 1, 1))
+                .await
+                .expect("the demo source");
+            let dataset = Dataset::demo(&source, 3)
+                .await
+                .expect("the ServiceNow demo dataset");
+            Some(
+                FakeServiceNow::start(dataset, FakeOptions::default())
                     .await
-                    .expect("the ServiceNow demo dataset"),
-                FakeOptions::default(),
+                    .expect("the fake ServiceNow starts"),
             )
-            .await
-            .expect("the fake ServiceNow starts"),
-        ),
+        }
         _ => None,
     };
     let okta = match backend {

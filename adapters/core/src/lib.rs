@@ -14,6 +14,7 @@
 //! - [`resources`]: the resource library and My Apps, by product ([`ResourceLibrary`]).
 //! - [`inventory`]: services and assets at an account's locations ([`Inventory`]).
 //! - [`server`]: what the HTTP server needs of backends: readiness, operator sessions, change notices.
+//! - [`demo`]: the demo accounts, users and operators every mode of the demo holds.
 //! - [`ledger`]: the gateway's record of keyed and attributed writes on external backends ([`ledger::WriteLedger`]).
 //!
 //! Every method that reads or writes customer data takes a [`Scope`]; an adapter
@@ -24,6 +25,7 @@ pub mod access;
 pub mod audit;
 pub mod billing;
 pub mod cases;
+pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod events;

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use crate::okta::{FakeOkta, OktaDirectory};
-use crate::servicenow::{Dataset, FakeOptions, FakeServiceNow};
+use crate::servicenow::{Dataset, DemoSource, FakeOptions, FakeServiceNow};
 
 /// The fake ServiceNow's integration user: (user name, password).
 pub const SERVICENOW_USER: (&str, &str) = ("switchboard.integration", "fake-password");
@@ -13,7 +13,8 @@ pub const SERVICENOW_USER: (&str, &str) = ("switchboard.integration", "fake-pass
 /// The fake Okta org's API token.
 pub const OKTA_API_TOKEN: &str = "00fake-okta-api-token";
 
-/// How many cases the fake ServiceNow holds.
+/// How many cases the fake ServiceNow holds: the demo source should be
+/// seeded with this many.
 pub const CASES: usize = 240;
 
 /// The two fakes, running until dropped.
@@ -26,23 +27,18 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// Starts both on these addresses (port 0: a free one). The dataset
-    /// matches the gateway's own demo data built from `accounts` and
-    /// `seed` (the `[database]` demo settings), so the services and assets
-    /// in its database name the fake's locations and products.
+    /// Starts both on these addresses (port 0: a free one), ServiceNow
+    /// with the first `accounts` accounts of `source`. Seeded from the
+    /// gateway's `[database]` demo settings with [`CASES`] cases, the source
+    /// matches the gateway's own demo data, so the services and assets in
+    /// its database name the fake's locations and products.
     pub async fn start(
         servicenow: SocketAddr,
         okta: SocketAddr,
+        source: &dyn DemoSource,
         accounts: usize,
-        seed: u64,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let today = chrono::Utc::now().date_naive();
-        let day = (
-            chrono::Datelike::year(&today),
-            chrono::Datelike::month(&today),
-            chrono::Datelike::day(&today),
-        );
-        let dataset = Dataset::demo(accounts, CASES, seed, day)
+        let dataset = Dataset::demo(source, accounts)
             .await
             .map_err(|e| e.to_string())?;
         let servicenow =

@@ -5,9 +5,11 @@
 //!   with `Retry-After`, stalls, dropped connections).
 //! - [`servicenow`]: the Table and Attachment APIs over a CSM dataset.
 //! - [`okta`]: the Users, Factors and lifecycle management API.
-//! - [`demo`]: both, with the demo dataset.
+//! - [`statuspage`]: a public status page (`summary.json`, `incidents.json`).
+//! - [`demo`]: ServiceNow and Okta, with the demo dataset.
 
 pub mod demo;
 pub mod faults;
 pub mod okta;
 pub mod servicenow;
+pub mod statuspage;

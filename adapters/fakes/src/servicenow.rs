@@ -47,6 +47,7 @@ use serde_json::{Map, Value};
 
 use crate::faults::{self, Faults, RequestLog};
 
+pub use demo::DemoSource;
 pub use seed::{DEMO_AGENTS, DEMO_PROACTIVE_CASE_TYPES, Dataset};
 pub use webhook::signature as webhook_signature;
 pub use wire::render_fault;

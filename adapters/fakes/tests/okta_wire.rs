@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
+use switchboard_core::demo::DEMO_PASSWORD;
 use switchboard_fakes::faults::{Fault, Rule};
 use switchboard_fakes::okta::{FakeOkta, OktaDirectory};
-use switchboard_sql::identity::DEMO_PASSWORD;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 use switchboard_fakes::servicenow::{
     DEMO_AGENTS, Dataset, FakeOptions, FakeServiceNow, webhook_signature,
 };
+use switchboard_sql::testing::TestDb;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -24,8 +25,12 @@ fn field(row: &serde_json::Map<String, Value>, name: &str) -> String {
 #[tokio::test]
 async fn demo_has_both_accounts_with_cases_in_every_state() -> Result {
     let started = Instant::now();
-    let dataset = Dataset::demo(2, 150, 20_261_121, (2026, 1, 1)).await?;
-    eprintln!("Dataset::demo(2, 150) built in {:?}", started.elapsed());
+    let (_db, source) = TestDb::demo_source(2, 150, 20_261_121, (2026, 1, 1)).await?;
+    let dataset = Dataset::demo(&source, 2).await?;
+    eprintln!(
+        "the demo source and Dataset::demo(2, 150) built in {:?}",
+        started.elapsed()
+    );
     let fake = FakeServiceNow::start(dataset, FakeOptions::default()).await?;
 
     let accounts = fake.records("customer_account");
@@ -129,7 +134,8 @@ async fn agent_changes_are_stored_and_signed_to_the_webhook() -> Result {
         webhook: Some((hook_url, "hook-secret".into())),
         ..FakeOptions::default()
     };
-    let dataset = Dataset::demo(2, 20, 7, (2026, 1, 1)).await?;
+    let (_db, source) = TestDb::demo_source(2, 20, 7, (2026, 1, 1)).await?;
+    let dataset = Dataset::demo(&source, 2).await?;
     let fake = FakeServiceNow::start(dataset, options).await?;
     let case = fake
         .records("sn_customerservice_case")

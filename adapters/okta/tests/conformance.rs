@@ -8,9 +8,9 @@ mod common;
 use common::{OTHER_USER, USER, harness, service_app_harness};
 use switchboard_conformance::{IdentityFixture, identity};
 use switchboard_core::Result;
+use switchboard_core::demo::DEMO_ACCOUNTS;
+use switchboard_core::demo::DEMO_PASSWORD;
 use switchboard_core::identity::Identity;
-use switchboard_sql::identity::DEMO_PASSWORD;
-use switchboard_sql::seed::DEMO_ACCOUNTS;
 
 fn fixture(h: &common::Harness) -> IdentityFixture {
     let [(home, _), (other, _)] = DEMO_ACCOUNTS;

@@ -6,12 +6,12 @@
 mod common;
 
 use common::{CLIENT_ID, Harness, KEY_ID, LogCapture, SCOPES, USER, harness_with};
+use switchboard_core::demo::DEMO_ACCOUNTS;
+use switchboard_core::demo::DEMO_PASSWORD;
 use switchboard_core::identity::{Identity, PasswordChange};
 use switchboard_core::{Error, Result, Scope};
 use switchboard_fakes::okta::{OktaDirectory, ServiceApp as FakeApp, TestKey};
 use switchboard_okta::{Auth, ServiceApp};
-use switchboard_sql::identity::DEMO_PASSWORD;
-use switchboard_sql::seed::DEMO_ACCOUNTS;
 
 const HOME: &str = DEMO_ACCOUNTS[0].0;
 

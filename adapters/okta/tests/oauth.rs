@@ -13,13 +13,13 @@ use common::{
     service_app_harness_with,
 };
 use reqwest::Method;
+use switchboard_core::demo::DEMO_ACCOUNTS;
+use switchboard_core::demo::DEMO_PASSWORD;
 use switchboard_core::identity::{Identity, PasswordChange, RecoveryKind};
 use switchboard_core::{Error, Result, Scope, UserDirectory};
 use switchboard_fakes::faults::{Fault, Rule};
 use switchboard_fakes::okta::TestKey;
 use switchboard_okta::{Auth, ServiceApp, SigningAlgorithm};
-use switchboard_sql::identity::DEMO_PASSWORD;
-use switchboard_sql::seed::DEMO_ACCOUNTS;
 
 const HOME: &str = DEMO_ACCOUNTS[0].0;
 const TOKEN_PATH: &str = "/oauth2/v1/token";

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use common::{USER, harness, harness_with};
 use reqwest::Method;
+use switchboard_core::demo::DEMO_PASSWORD;
 use switchboard_core::identity::{Identity, PasswordChange};
 use switchboard_core::{Error, Result};
 use switchboard_fakes::faults::{Fault, Rule};
 use switchboard_fakes::okta::OktaDirectory;
-use switchboard_sql::identity::DEMO_PASSWORD;
 
 fn unavailable<T: std::fmt::Debug>(result: Result<T>) {
     match result {

@@ -8,11 +8,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::{Harness, OTHER_USER, TOKEN, USER, harness, harness_with};
+use switchboard_core::demo::DEMO_ACCOUNTS;
 use switchboard_core::identity::{Identity, RecoveryKind, UserStatus};
 use switchboard_core::{Error, Result, Role, Scope, UserDirectory};
 use switchboard_fakes::okta::{DEMO_ENTITLEMENTS_ATTRIBUTE, DEMO_OPERATOR_GROUP, OktaDirectory};
 use switchboard_okta::{EntitlementSource, Settings};
-use switchboard_sql::seed::DEMO_ACCOUNTS;
 
 const HOME: &str = DEMO_ACCOUNTS[0].0;
 const OTHER: &str = DEMO_ACCOUNTS[1].0;

@@ -14,9 +14,11 @@ use switchboard_core::ledger::InMemoryLedger;
 use switchboard_core::{CaseEventKind, Error, EventBus, InProcessBus, PageRequest, Result};
 use switchboard_fakes::servicenow::{DEMO_AGENTS, Dataset, FakeOptions, FakeServiceNow};
 use switchboard_servicenow::{Auth, ServiceNow, Settings};
+use switchboard_sql::testing::TestDb;
 
 async fn start(poll_secs: u64) -> Result<(FakeServiceNow, ServiceNow)> {
-    let dataset = Dataset::demo(2, 40, 20_261_121, (2026, 1, 1)).await?;
+    let (_db, source) = TestDb::demo_source(2, 40, 20_261_121, (2026, 1, 1)).await?;
+    let dataset = Dataset::demo(&source, 2).await?;
     let fake = FakeServiceNow::start(dataset, FakeOptions::default())
         .await
         .map_err(|_| Error::unavailable("fake"))?;

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use switchboard_conformance::{Fixture, IdOrder, accounts, cases, publishing};
+use switchboard_core::demo::{DEMO_ACCOUNTS, DEMO_USERS};
 use switchboard_core::ledger::InMemoryLedger;
 use switchboard_core::{Actor, Error, Result, Role};
 use switchboard_fakes::servicenow::{Dataset, FakeOptions, FakeServiceNow};
 use switchboard_servicenow::{Auth, ServiceNow, Settings};
-use switchboard_sql::seed::{DEMO_ACCOUNTS, DEMO_USERS};
+use switchboard_sql::testing::TestDb;
 
 /// The adapter over a fresh fake, and the fixture over it. The adapter is
 /// dropped before the fake.
@@ -37,7 +38,8 @@ fn primary_of(account_id: &str) -> Result<Actor> {
 
 impl Harness {
     async fn new() -> Result<Self> {
-        let dataset = Dataset::demo(2, 150, 20_261_121, (2026, 1, 1)).await?;
+        let (_db, source) = TestDb::demo_source(2, 150, 20_261_121, (2026, 1, 1)).await?;
+        let dataset = Dataset::demo(&source, 2).await?;
         let fake = FakeServiceNow::start(dataset, FakeOptions::default())
             .await
             .map_err(|_| Error::unavailable("fake"))?;

@@ -13,6 +13,7 @@ use switchboard_core::{AccountStore, Actor, Error, PageRequest, Result, Scope};
 use switchboard_fakes::faults::{Fault, Rule};
 use switchboard_fakes::servicenow::{Dataset, FakeOptions, FakeServiceNow, OAuthClient};
 use switchboard_servicenow::{Auth, Grant, ServiceNow, Settings};
+use switchboard_sql::testing::TestDb;
 
 const HOME: &str = "1234567890";
 
@@ -24,7 +25,8 @@ fn basic() -> Auth {
 }
 
 async fn fake(options: FakeOptions) -> Result<FakeServiceNow> {
-    let dataset = Dataset::demo(2, 60, 20_261_121, (2026, 1, 1)).await?;
+    let (_db, source) = TestDb::demo_source(2, 60, 20_261_121, (2026, 1, 1)).await?;
+    let dataset = Dataset::demo(&source, 2).await?;
     FakeServiceNow::start(dataset, options)
         .await
         .map_err(|_| Error::unavailable("fake"))

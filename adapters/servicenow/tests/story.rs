@@ -17,11 +17,13 @@ use switchboard_core::ledger::{InMemoryLedger, WriteLedger};
 use switchboard_core::{Actor, Error, PageRequest, Result};
 use switchboard_fakes::servicenow::{Dataset, FakeOptions, FakeServiceNow};
 use switchboard_servicenow::{Auth, ServiceNow, Settings};
+use switchboard_sql::testing::TestDb;
 
 const CASES: usize = 60;
 
 async fn fake() -> Result<FakeServiceNow> {
-    let dataset = Dataset::demo(2, CASES, 20_261_121, (2026, 1, 1)).await?;
+    let (_db, source) = TestDb::demo_source(2, CASES, 20_261_121, (2026, 1, 1)).await?;
+    let dataset = Dataset::demo(&source, 2).await?;
     FakeServiceNow::start(dataset, FakeOptions::default())
         .await
         .map_err(|_| Error::unavailable("fake"))

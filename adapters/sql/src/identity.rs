@@ -7,6 +7,7 @@ mod access;
 pub mod demo;
 mod messages;
 mod redeem;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use argon2::Argon2;
@@ -35,8 +36,7 @@ use crate::schema::{
 };
 use crate::{BACKEND, SqlStore, db_error, with_conn};
 
-/// The password every seeded demo user starts with (see the README).
-pub const DEMO_PASSWORD: &str = "Portal-Demo-2026";
+pub use switchboard_core::demo::DEMO_PASSWORD;
 
 /// An argon2id PHC string for `password`, with a fresh random salt.
 pub fn hash_password(password: &str) -> Result<String> {

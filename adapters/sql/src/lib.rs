@@ -22,6 +22,7 @@ pub mod schema;
 pub mod seed;
 pub mod sessions;
 pub mod status;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tollfree;
 mod tx;

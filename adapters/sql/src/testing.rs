@@ -112,6 +112,20 @@ impl TestDb {
         db
     }
 
+    /// A new SQLite database filled as [`TestDb::seeded`] says, with its
+    /// store: the source of a fake's demo dataset. Keep the `TestDb` while
+    /// the store is in use.
+    pub async fn demo_source(
+        accounts: usize,
+        cases: usize,
+        seed: u64,
+        day: (i32, u32, u32),
+    ) -> Result<(Self, SqlStore)> {
+        let db = Self::sqlite();
+        let store = db.seeded(accounts, cases, seed, day).await?;
+        Ok((db, store))
+    }
+
     /// A store over this database, migrated and filled with the demo data
     /// of `accounts` accounts and `cases` cases from `seed`, anchored at
     /// noon on `day`.

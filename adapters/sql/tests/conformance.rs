@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use switchboard_conformance::{Fixture, IdOrder, accounts, cases, publishing};
+use switchboard_core::demo::{DEMO_ACCOUNTS, DEMO_USERS};
 use switchboard_core::{Actor, Error, Result, Role};
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::{DEMO_ACCOUNTS, DEMO_USERS};
 use switchboard_sql::testing::{TestDb, actor};
 
 /// A seeded store and the fixture over it. The store is dropped before the

@@ -6,10 +6,10 @@
 use switchboard_conformance::identity::RecoveryHooks;
 use switchboard_conformance::{IdentityFixture, identity};
 use switchboard_core::Result;
+use switchboard_core::demo::DEMO_ACCOUNTS;
 use switchboard_core::identity::UserStatus;
 use switchboard_sql::SqlStore;
 use switchboard_sql::identity::{DEMO_PASSWORD, testing};
-use switchboard_sql::seed::DEMO_ACCOUNTS;
 use switchboard_sql::testing::{TestDb, actor};
 
 /// The demo user with several factors, and another with one.

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use switchboard_conformance::{InventoryFixture, ResourcesFixture, inventory, resources};
 use switchboard_core::Result;
+use switchboard_core::demo::DEMO_ACCOUNTS;
 use switchboard_core::inventory::BridgedInventory;
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::DEMO_ACCOUNTS;
 use switchboard_sql::testing::TestDb;
 
 /// A seeded store, the fixtures over it, and the database it lives in

@@ -5,8 +5,8 @@
 
 use switchboard_conformance::{TollFreeFixture, tollfree};
 use switchboard_core::Result;
+use switchboard_core::demo::DEMO_ACCOUNTS;
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::DEMO_ACCOUNTS;
 use switchboard_sql::testing::{TestDb, actor};
 
 /// A seeded store, the fixture over it, and the database it lives in

@@ -13,6 +13,7 @@ use switchboard_core::cases::prelude::*;
 use async_trait::async_trait;
 use switchboard_conformance::{TollFreeFixture, tollfree};
 use switchboard_core::cases::{CaseFilter, CaseState};
+use switchboard_core::demo::DEMO_ACCOUNTS;
 use switchboard_core::tollfree::request_cases::NOT_SUBMITTED_NOTE;
 use switchboard_core::tollfree::{
     ChangeStatus, Decision, NewChangeRequest, NewRequestCase, NumberStatus, Rates, RequestCase,
@@ -20,7 +21,6 @@ use switchboard_core::tollfree::{
 };
 use switchboard_core::{Actor, Error, PageRequest, Result, Scope, TollFreeStore};
 use switchboard_sql::SqlStore;
-use switchboard_sql::seed::DEMO_ACCOUNTS;
 use switchboard_sql::testing::{TestDb, actor};
 
 /// A case the fake backend keeps.

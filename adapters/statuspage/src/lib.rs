@@ -16,10 +16,7 @@
 //!   It holds only a weak reference and ends when the source is dropped
 //!   (the gateway's state, when the server stops).
 //!
-//! [`fake`] (feature `fake`) is a Statuspage HTTP server for tests.
 
-#[cfg(feature = "fake")]
-pub mod fake;
 mod wire;
 
 use std::sync::{Arc, Weak};

@@ -8,7 +8,7 @@ use futures::StreamExt;
 use switchboard_conformance::status;
 use switchboard_core::Error;
 use switchboard_core::status::{ComponentStatus, StatusBus, StatusSource};
-use switchboard_statuspage::fake::FakeStatuspage;
+use switchboard_fakes::statuspage::FakeStatuspage;
 use switchboard_statuspage::{Options, StatuspageSource};
 
 async fn source(ttl: Duration, stale: Duration) -> (FakeStatuspage, StatuspageSource, StatusBus) {

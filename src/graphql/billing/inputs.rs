@@ -3,10 +3,7 @@
 
 use async_graphql::{Enum, ID, InputObject, Result};
 use serde::{Deserialize, Serialize};
-use switchboard_core::billing::{
-    self as core, Direction, InvoiceOrderField as CoreInvoiceField, TimeRange,
-    UsageOrderField as CoreUsageField,
-};
+use switchboard_core::billing::{self as core, TimeRange};
 use switchboard_core::{Error, validate};
 
 use crate::graphql::errors::to_gql;
@@ -18,6 +15,7 @@ const MAX_NUMBER_DIGITS: usize = 20;
 /// What kind of call a usage record is.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "switchboard_core::billing::UsageKind")]
 pub enum UsageKind {
     /// A local call.
     Local,
@@ -29,31 +27,10 @@ pub enum UsageKind {
     TollFree,
 }
 
-impl From<core::UsageKind> for UsageKind {
-    fn from(kind: core::UsageKind) -> Self {
-        match kind {
-            core::UsageKind::Local => UsageKind::Local,
-            core::UsageKind::LongDistance => UsageKind::LongDistance,
-            core::UsageKind::International => UsageKind::International,
-            core::UsageKind::TollFree => UsageKind::TollFree,
-        }
-    }
-}
-
-impl From<UsageKind> for core::UsageKind {
-    fn from(kind: UsageKind) -> Self {
-        match kind {
-            UsageKind::Local => core::UsageKind::Local,
-            UsageKind::LongDistance => core::UsageKind::LongDistance,
-            UsageKind::International => core::UsageKind::International,
-            UsageKind::TollFree => core::UsageKind::TollFree,
-        }
-    }
-}
-
 /// Fields an invoice list can be ordered by; ties are broken by id.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "switchboard_core::billing::InvoiceOrderField")]
 pub enum InvoiceOrderField {
     /// Invoice date ("Newest" is DESC, "Oldest" ASC).
     InvoiceDate,
@@ -68,6 +45,7 @@ pub enum InvoiceOrderField {
 /// Fields a usage list can be ordered by; ties are broken by id.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "switchboard_core::billing::UsageOrderField")]
 pub enum UsageOrderField {
     /// Start time.
     StartedAt,
@@ -75,13 +53,6 @@ pub enum UsageOrderField {
     Duration,
     /// Charge.
     Charge,
-}
-
-fn direction(d: OrderDirection) -> Direction {
-    match d {
-        OrderDirection::Asc => Direction::Asc,
-        OrderDirection::Desc => Direction::Desc,
-    }
 }
 
 /// An ordering of an invoice list.
@@ -100,13 +71,8 @@ impl InvoiceOrderInput {
     /// The port's ordering (newest first when none is given).
     pub fn to_core(order: Option<Self>) -> core::InvoiceOrder {
         order.map_or_else(core::InvoiceOrder::default, |o| core::InvoiceOrder {
-            field: match o.field {
-                InvoiceOrderField::InvoiceDate => CoreInvoiceField::InvoiceDate,
-                InvoiceOrderField::DueDate => CoreInvoiceField::DueDate,
-                InvoiceOrderField::Number => CoreInvoiceField::Number,
-                InvoiceOrderField::TotalDue => CoreInvoiceField::TotalDue,
-            },
-            direction: direction(o.direction),
+            field: o.field.into(),
+            direction: o.direction.into(),
         })
     }
 }
@@ -127,12 +93,8 @@ impl UsageOrderInput {
     /// The port's ordering (oldest call first when none is given).
     pub fn to_core(order: Option<Self>) -> core::UsageOrder {
         order.map_or_else(core::UsageOrder::default, |o| core::UsageOrder {
-            field: match o.field {
-                UsageOrderField::StartedAt => CoreUsageField::StartedAt,
-                UsageOrderField::Duration => CoreUsageField::Duration,
-                UsageOrderField::Charge => CoreUsageField::Charge,
-            },
-            direction: direction(o.direction),
+            field: o.field.into(),
+            direction: o.direction.into(),
         })
     }
 }

@@ -11,7 +11,7 @@ mod subscription;
 
 use async_graphql::{Enum, ID, InputObject, Result};
 use serde::{Deserialize, Serialize};
-use switchboard_core::cases::{self as core, CaseOrderField as CoreField, Direction, TimeRange};
+use switchboard_core::cases::{self as core, TimeRange};
 use switchboard_core::{Error, validate};
 
 use super::errors::to_gql;
@@ -27,6 +27,7 @@ pub use subscription::{CaseEvent, CaseSubscription};
 /// Where a case is in its life.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "switchboard_core::cases::CaseState")]
 pub enum CaseState {
     /// Submitted, not yet taken up.
     New,
@@ -45,6 +46,7 @@ pub enum CaseState {
 /// How urgent a case is.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "switchboard_core::cases::Priority")]
 pub enum Priority {
     /// 1 - Critical
     Critical,
@@ -59,6 +61,7 @@ pub enum Priority {
 /// Fields a case list can be ordered by; ties are broken by id.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(remote = "switchboard_core::cases::CaseOrderField")]
 pub enum CaseOrderField {
     /// Case number.
     Number,
@@ -74,6 +77,7 @@ pub enum CaseOrderField {
 
 /// Kinds of activity entry.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::cases::ActivityKind")]
 pub enum ActivityKind {
     /// A person's comment.
     Comment,
@@ -89,6 +93,7 @@ pub enum ActivityKind {
 
 /// What happened to a case.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::CaseEventKind")]
 pub enum CaseEventKind {
     /// Opened.
     Created,
@@ -105,26 +110,6 @@ pub enum CaseEventKind {
     /// Canceled.
     Canceled,
 }
-
-macro_rules! map_enum {
-    ($from:ty => $to:ty { $($variant:ident),* $(,)? }) => {
-        impl From<$from> for $to {
-            fn from(v: $from) -> Self {
-                match v { $(<$from>::$variant => <$to>::$variant),* }
-            }
-        }
-    };
-}
-
-map_enum!(core::CaseState => CaseState { New, Open, AwaitingInfo, Resolved, Closed, Canceled });
-map_enum!(CaseState => core::CaseState { New, Open, AwaitingInfo, Resolved, Closed, Canceled });
-map_enum!(core::Priority => Priority { Critical, High, Moderate, Low });
-map_enum!(Priority => core::Priority { Critical, High, Moderate, Low });
-map_enum!(CaseOrderField => CoreField { Number, Opened, Updated, State, Priority });
-map_enum!(core::ActivityKind => ActivityKind { Comment, System, StateChange, Attachment, WatchList });
-map_enum!(switchboard_core::CaseEventKind => CaseEventKind {
-    Created, Updated, CommentAdded, AttachmentAdded, AttachmentRemoved, WatchListChanged, Canceled
-});
 
 /// Most values one filter list may hold.
 pub const MAX_FILTER_VALUES: usize = 100;
@@ -256,10 +241,7 @@ impl CaseOrderInput {
     pub fn to_core(order: Option<Self>) -> core::CaseOrder {
         order.map_or_else(core::CaseOrder::default, |o| core::CaseOrder {
             field: o.field.into(),
-            direction: match o.direction {
-                OrderDirection::Asc => Direction::Asc,
-                OrderDirection::Desc => Direction::Desc,
-            },
+            direction: o.direction.into(),
         })
     }
 }

@@ -3,149 +3,129 @@
 use async_graphql::{Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 use switchboard_core::identity::{
-    self as core, AccessRequest, AccessRequestRecord, AccountUser, Factor, OutboxMessage,
-    TeamMember,
+    AccessRequest, AccessRequestRecord, AccountUser, Factor, OutboxMessage, TeamMember,
 };
 
 use crate::graphql::directory::Role;
 use crate::graphql::pagination::PageInfo;
 
-/// Declares a GraphQL enum mirroring a core enum variant for variant.
-macro_rules! mirror_enum {
-    ($(#[$doc:meta])* $name:ident <- $core:path { $($(#[$vdoc:meta])* $variant:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),*
-        }
-
-        impl From<$core> for $name {
-            fn from(v: $core) -> Self {
-                match v {
-                    $(<$core>::$variant => $name::$variant),*
-                }
-            }
-        }
-    };
+/// Where a user's sign-in stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::identity::UserStatus")]
+pub enum UserStatus {
+    /// Created, not yet activated.
+    Staged,
+    /// Waiting for the user to set a password.
+    Provisioned,
+    /// May sign in.
+    Active,
+    /// A password reset is under way.
+    Recovery,
+    /// Locked out after too many failed sign-ins.
+    LockedOut,
+    /// Must choose a new password at the next sign-in.
+    PasswordExpired,
+    /// Suspended by an administrator.
+    Suspended,
+    /// Deactivated.
+    Deprovisioned,
 }
 
-mirror_enum!(
-    /// Where a user's sign-in stands.
-    UserStatus <- core::UserStatus {
-        /// Created, not yet activated.
-        Staged,
-        /// Waiting for the user to set a password.
-        Provisioned,
-        /// May sign in.
-        Active,
-        /// A password reset is under way.
-        Recovery,
-        /// Locked out after too many failed sign-ins.
-        LockedOut,
-        /// Must choose a new password at the next sign-in.
-        PasswordExpired,
-        /// Suspended by an administrator.
-        Suspended,
-        /// Deactivated.
-        Deprovisioned,
-    }
-);
+/// What a member of the account team does.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::identity::TeamRole")]
+pub enum TeamRole {
+    /// Owns the commercial relationship.
+    AccountManager,
+    /// Designs the customer's services.
+    SalesEngineer,
+    /// A named support contact.
+    Support,
+    /// Looks after the customer once services are live.
+    CustomerSuccess,
+}
 
-mirror_enum!(
-    /// What a member of the account team does.
-    TeamRole <- core::TeamRole {
-        /// Owns the commercial relationship.
-        AccountManager,
-        /// Designs the customer's services.
-        SalesEngineer,
-        /// A named support contact.
-        Support,
-        /// Looks after the customer once services are live.
-        CustomerSuccess,
-    }
-);
+/// The kind of a sign-in factor (Okta's factor types).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::identity::FactorKind")]
+pub enum FactorKind {
+    /// A voice call with a code.
+    Call,
+    /// An email with a code.
+    Email,
+    /// A push notification.
+    Push,
+    /// A security question.
+    Question,
+    /// Okta Verify's device-bound key (FastPass).
+    SignedNonce,
+    /// A text message with a code.
+    Sms,
+    /// A code from a vendor token.
+    Token,
+    /// A hardware token.
+    TokenHardware,
+    /// An HMAC one-time code.
+    TokenHotp,
+    /// A time-based code from an authenticator app.
+    TokenSoftwareTotp,
+    /// A U2F security key.
+    U2f,
+    /// A web-based factor.
+    Web,
+    /// A WebAuthn authenticator.
+    Webauthn,
+}
 
-mirror_enum!(
-    /// The kind of a sign-in factor (Okta's factor types).
-    FactorKind <- core::FactorKind {
-        /// A voice call with a code.
-        Call,
-        /// An email with a code.
-        Email,
-        /// A push notification.
-        Push,
-        /// A security question.
-        Question,
-        /// Okta Verify's device-bound key (FastPass).
-        SignedNonce,
-        /// A text message with a code.
-        Sms,
-        /// A code from a vendor token.
-        Token,
-        /// A hardware token.
-        TokenHardware,
-        /// An HMAC one-time code.
-        TokenHotp,
-        /// A time-based code from an authenticator app.
-        TokenSoftwareTotp,
-        /// A U2F security key.
-        U2f,
-        /// A web-based factor.
-        Web,
-        /// A WebAuthn authenticator.
-        Webauthn,
-    }
-);
+/// Who provides a factor.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::identity::FactorProvider")]
+pub enum FactorProvider {
+    /// Okta (Okta Verify, SMS, call, email, question).
+    Okta,
+    /// Google Authenticator.
+    Google,
+    /// A FIDO2 authenticator.
+    Fido,
+    /// YubiKey.
+    Yubico,
+    /// RSA SecurID.
+    Rsa,
+    /// Symantec VIP.
+    Symantec,
+    /// Duo Security.
+    Duo,
+    /// A custom provider.
+    Custom,
+}
 
-mirror_enum!(
-    /// Who provides a factor.
-    FactorProvider <- core::FactorProvider {
-        /// Okta (Okta Verify, SMS, call, email, question).
-        Okta,
-        /// Google Authenticator.
-        Google,
-        /// A FIDO2 authenticator.
-        Fido,
-        /// YubiKey.
-        Yubico,
-        /// RSA SecurID.
-        Rsa,
-        /// Symantec VIP.
-        Symantec,
-        /// Duo Security.
-        Duo,
-        /// A custom provider.
-        Custom,
-    }
-);
+/// Where a factor's enrolment stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::identity::FactorStatus")]
+pub enum FactorStatus {
+    /// Offered but not set up.
+    NotSetup,
+    /// Waiting for its first use.
+    PendingActivation,
+    /// Enrolled.
+    Enrolled,
+    /// In use.
+    Active,
+    /// Turned off.
+    Inactive,
+    /// Activation timed out.
+    Expired,
+}
 
-mirror_enum!(
-    /// Where a factor's enrolment stands.
-    FactorStatus <- core::FactorStatus {
-        /// Offered but not set up.
-        NotSetup,
-        /// Waiting for its first use.
-        PendingActivation,
-        /// Enrolled.
-        Enrolled,
-        /// In use.
-        Active,
-        /// Turned off.
-        Inactive,
-        /// Activation timed out.
-        Expired,
-    }
-);
-
-mirror_enum!(
-    /// Why an outbox message was written.
-    OutboxKind <- core::RecoveryKind {
-        /// A password reset link.
-        ResetPassword,
-        /// An account unlock link.
-        UnlockAccount,
-    }
-);
+/// Why an outbox message was written.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "switchboard_core::identity::RecoveryKind")]
+pub enum OutboxKind {
+    /// A password reset link.
+    ResetPassword,
+    /// An account unlock link.
+    UnlockAccount,
+}
 
 /// A portal user of an account.
 #[derive(SimpleObject)]

@@ -9,7 +9,10 @@ use crate::graphql::pagination::PageInfo;
 
 /// Where a ring-to number's calls are terminated.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "TollFreeNetwork")]
+#[graphql(
+    name = "TollFreeNetwork",
+    remote = "switchboard_core::tollfree::Network"
+)]
 pub enum Network {
     /// On our own network.
     OnNet,
@@ -17,27 +20,12 @@ pub enum Network {
     OffNet,
 }
 
-impl From<core::Network> for Network {
-    fn from(n: core::Network) -> Self {
-        match n {
-            core::Network::OnNet => Network::OnNet,
-            core::Network::OffNet => Network::OffNet,
-        }
-    }
-}
-
-impl From<Network> for core::Network {
-    fn from(n: Network) -> Self {
-        match n {
-            Network::OnNet => core::Network::OnNet,
-            Network::OffNet => core::Network::OffNet,
-        }
-    }
-}
-
 /// Whether a toll-free number is in service or waiting for a change.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "TollFreeNumberStatus")]
+#[graphql(
+    name = "TollFreeNumberStatus",
+    remote = "switchboard_core::tollfree::NumberStatus"
+)]
 pub enum NumberStatus {
     /// In service; its ring-to may be changed.
     Active,
@@ -47,7 +35,10 @@ pub enum NumberStatus {
 
 /// Where a ring-to change request is.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "RingToChangeStatus")]
+#[graphql(
+    name = "RingToChangeStatus",
+    remote = "switchboard_core::tollfree::ChangeStatus"
+)]
 pub enum ChangeStatus {
     /// Submitted, waiting to be provisioned.
     Pending,
@@ -57,19 +48,12 @@ pub enum ChangeStatus {
     Rejected,
 }
 
-impl From<core::ChangeStatus> for ChangeStatus {
-    fn from(s: core::ChangeStatus) -> Self {
-        match s {
-            core::ChangeStatus::Pending => ChangeStatus::Pending,
-            core::ChangeStatus::Completed => ChangeStatus::Completed,
-            core::ChangeStatus::Rejected => ChangeStatus::Rejected,
-        }
-    }
-}
-
 /// Why one line of a ring-to batch cannot be made.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "RingToErrorCode")]
+#[graphql(
+    name = "RingToErrorCode",
+    remote = "switchboard_core::tollfree::LineErrorCode"
+)]
 pub enum LineErrorCode {
     /// Not a 10-digit NANP number, or an unassigned area code.
     InvalidNumber,
@@ -87,22 +71,6 @@ pub enum LineErrorCode {
     DuplicateInBatch,
     /// A change to the number is already pending.
     ChangePending,
-}
-
-impl From<core::LineErrorCode> for LineErrorCode {
-    fn from(c: core::LineErrorCode) -> Self {
-        use core::LineErrorCode as C;
-        match c {
-            C::InvalidNumber => Self::InvalidNumber,
-            C::TollFreeRingTo => Self::TollFreeRingTo,
-            C::OutsideContinentalUs => Self::OutsideContinentalUs,
-            C::StateMismatch => Self::StateMismatch,
-            C::NotChangeableOnline => Self::NotChangeableOnline,
-            C::UnknownNumber => Self::UnknownNumber,
-            C::DuplicateInBatch => Self::DuplicateInBatch,
-            C::ChangePending => Self::ChangePending,
-        }
-    }
 }
 
 /// A price per minute, exact.
@@ -154,10 +122,7 @@ impl From<TollFreeNumber> for TollFreeNumberNode {
             changeable_online: n.changeable_online,
             state: n.state,
             same_state_required: n.same_state_required,
-            status: match n.status {
-                core::NumberStatus::Active => NumberStatus::Active,
-                core::NumberStatus::ChangePending => NumberStatus::ChangePending,
-            },
+            status: n.status.into(),
         }
     }
 }

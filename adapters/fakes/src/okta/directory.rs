@@ -5,8 +5,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use switchboard_core::Role;
-use switchboard_sql::identity::DEMO_PASSWORD;
-use switchboard_sql::seed::{DEMO_OPERATORS, DEMO_USERS};
+use switchboard_core::demo::{DEMO_OPERATORS, DEMO_PASSWORD, DEMO_USERS};
 
 /// The group operators of the demo directory belong to.
 pub const DEMO_OPERATOR_GROUP: &str = "switchboard-operators";
@@ -226,9 +225,9 @@ impl OktaDirectory {
             .map(|u| u.id.clone())
     }
 
-    /// The demo users of `switchboard_sql::seed::DEMO_USERS` and the
+    /// The demo users of `switchboard_core::demo::DEMO_USERS` and the
     /// operators of `DEMO_OPERATORS`, all with password
-    /// `switchboard_sql::identity::DEMO_PASSWORD`; a group
+    /// `DEMO_PASSWORD`; a group
     /// `acct-{account}-{role}` (role in lowercase, e.g. `primary_authority`,
     /// as the gateway's group mapping reads it) per entitlement, the same
     /// entitlements as `ACCOUNT:ROLE` values of the profile attribute

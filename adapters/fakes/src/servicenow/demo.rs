@@ -1,16 +1,15 @@
-//! Converting the SQL adapter's demo data, read through its public ports,
-//! into the profile's tables (see the [`super::seed`] module doc for what
-//! is carried over).
+//! Converting demo data, read through the public ports of the store that
+//! holds it (the SQL adapter's seed, in practice), into the profile's
+//! tables (see the [`super::seed`] module doc for what is carried over).
 
 use std::collections::HashMap;
-use switchboard_core::cases::prelude::*;
 
 use futures::TryStreamExt;
 use switchboard_core::cases::{
     ActivityKind, CaseFilter, CaseOrder, CaseOrderField, CaseState, Direction,
 };
-use switchboard_core::{AccountStore, Error, PageRequest, Scope};
-use switchboard_sql::seed::DEMO_ACCOUNTS;
+use switchboard_core::demo::DEMO_ACCOUNTS;
+use switchboard_core::{AccountStore, CaseStore, Error, PageRequest, Scope};
 
 use super::attachment_api::NewFile;
 use super::schema::{ACCOUNT, CASE, CHOICE, CONTACT, LOCATION, PRODUCT, USER};
@@ -18,10 +17,15 @@ use super::seed::{DEMO_AGENTS, choice, row, state_by_label, state_value, time, u
 use super::store::{Tables, set};
 use super::writes::Writer;
 
+/// What the demo data is read through: the account and case ports.
+pub trait DemoSource: AccountStore + CaseStore {}
+
+impl<T: AccountStore + CaseStore> DemoSource for T {}
+
 /// `base` plus everything `store` holds for its first `accounts` accounts.
 pub(super) async fn convert(
     base: Tables,
-    store: &switchboard_sql::SqlStore,
+    store: &dyn DemoSource,
     accounts: usize,
 ) -> Result<Tables, Error> {
     let mut builder = Builder {
@@ -63,11 +67,7 @@ struct Builder {
 }
 
 impl Builder {
-    async fn load(
-        &mut self,
-        store: &switchboard_sql::SqlStore,
-        accounts: usize,
-    ) -> Result<(), Error> {
+    async fn load(&mut self, store: &dyn DemoSource, accounts: usize) -> Result<(), Error> {
         let scope = Scope::new(account_numbers(accounts));
         let found = store.accounts_by_ids(&scope, scope.accounts()).await?;
         let scope = Scope::new(found.iter().map(|a| a.id.clone()));
@@ -105,7 +105,7 @@ impl Builder {
 
     async fn account(
         &mut self,
-        store: &switchboard_sql::SqlStore,
+        store: &dyn DemoSource,
         scope: &Scope,
         account: &switchboard_core::directory::Account,
     ) -> Result<(), Error> {
@@ -191,7 +191,7 @@ impl Builder {
         Ok(())
     }
 
-    async fn catalog(&mut self, store: &switchboard_sql::SqlStore) -> Result<(), Error> {
+    async fn catalog(&mut self, store: &dyn DemoSource) -> Result<(), Error> {
         let catalog = store.catalog().await?;
         for (i, t) in catalog.case_types.iter().enumerate() {
             self.tables.push(
@@ -253,7 +253,7 @@ impl Builder {
 
     async fn case(
         &mut self,
-        store: &switchboard_sql::SqlStore,
+        store: &dyn DemoSource,
         scope: &Scope,
         case: switchboard_core::cases::Case,
     ) -> Result<(), Error> {

@@ -2,9 +2,10 @@
 //! agents) and [`Dataset::demo`], the SQL adapter's demo data converted to
 //! the instance profile's tables.
 //!
-//! `demo` seeds a throw-away SQLite database with the SQL adapter's seed and
-//! reads it back only through the public ports (`AccountStore`,
-//! `CaseStore`). Carried over:
+//! `demo` reads a store holding the SQL adapter's seed (a throw-away SQLite
+//! database, made by the caller) only through the public ports
+//! (`AccountStore`, `CaseStore`), so the fakes do not depend on the SQL
+//! adapter. Carried over:
 //! - accounts (number = portal account id), locations (whole address in
 //!   `street`), products, contacts (`customer_contact`, user_name = e-mail;
 //!   a person who is a contact of several accounts gets one row per account,
@@ -34,8 +35,8 @@
 use chrono::{DateTime, Utc};
 use switchboard_core::Error;
 use switchboard_core::cases::{CaseState, Priority};
-use switchboard_sql::testing::TestDb;
 
+use super::demo::DemoSource;
 use super::schema::{self, CASE, CHOICE, USER};
 use super::store::{Record, Tables, format_time, new_sys_id, set};
 
@@ -188,18 +189,11 @@ impl Dataset {
         self.tables
     }
 
-    /// The SQL adapter's demo data (`accounts` accounts, `cases` cases from
-    /// `seed`, anchored at noon on `day`) converted to the profile's tables.
-    pub async fn demo(
-        accounts: usize,
-        cases: usize,
-        seed: u64,
-        day: (i32, u32, u32),
-    ) -> Result<Self, Error> {
-        let db = TestDb::sqlite();
-        let store = db.seeded(accounts, cases, seed, day).await?;
-        let tables = super::demo::convert(Self::empty().tables, &store, accounts).await?;
-        drop(store);
+    /// The demo data of `source`'s first `accounts` accounts (the SQL
+    /// adapter's seed, read through its ports) converted to the profile's
+    /// tables.
+    pub async fn demo(source: &dyn DemoSource, accounts: usize) -> Result<Self, Error> {
+        let tables = super::demo::convert(Self::empty().tables, source, accounts).await?;
         Ok(Self { tables })
     }
 }

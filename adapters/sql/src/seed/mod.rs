@@ -2,7 +2,8 @@
 //! every role, and cases with activity. Deterministic for a given seed and
 //! anchor time, so demos and benchmarks are reproducible.
 //!
-//! - [`people`]: the demo accounts, users and operators the guides use.
+//! - the demo accounts, users and operators the guides use come from
+//!   [`switchboard_core::demo`].
 //! - `generate`: the rows, from a seed (word lists in `words`).
 //! - `write`: the rows into SQLite or PostgreSQL, in bulk.
 
@@ -19,12 +20,11 @@ use crate::schema::*;
 use crate::{Backend, SqlStore};
 
 mod generate;
-pub mod people;
 mod words;
 mod write;
 
 use generate::generate;
-pub use people::{DEMO_ACCOUNTS, DEMO_OPERATORS, DEMO_USERS, DemoUser};
+pub use switchboard_core::demo::{DEMO_ACCOUNTS, DEMO_OPERATORS, DEMO_USERS, DemoUser};
 use write::{write_postgres, write_sqlite};
 
 /// What to generate.
@@ -82,6 +82,18 @@ pub async fn is_empty(store: &SqlStore) -> Result<bool> {
             .map_err(crate::db_error)
     })?;
     Ok(n == 0)
+}
+
+/// A new SQLite database at `path` (which must not exist yet), migrated and
+/// filled with the demo dataset of `options`: the source of the fakes'
+/// datasets, read through the ports.
+pub async fn scratch_sqlite(path: &std::path::Path, options: &SeedOptions) -> Result<SqlStore> {
+    let url = path.display().to_string();
+    let db = crate::Db::connect(&url, &crate::DbOptions::default())?;
+    crate::migrate::run(&db).await?;
+    let store = SqlStore::new(db);
+    seed(&store, options).await?;
+    Ok(store)
 }
 
 /// Fills an empty, migrated database with the demo dataset.

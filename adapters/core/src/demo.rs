@@ -1,7 +1,11 @@
 //! The demo accounts, users and operators: who the guides and the README
-//! sign in as.
+//! sign in as. The SQL adapter's seed writes them; the fakes of ServiceNow
+//! and Okta hold the same people, so every mode signs in the same way.
 
-use switchboard_core::Role;
+use crate::Role;
+
+/// The password every demo user starts with (see the README).
+pub const DEMO_PASSWORD: &str = "Portal-Demo-2026";
 
 /// A user the README lists, with the role they have on which account.
 #[derive(Debug, Clone, Copy)]
