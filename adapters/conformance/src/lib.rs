@@ -42,6 +42,8 @@
 //!   port (entries by product, scoping, configured entries).
 //! - [`inventory`]: the [`Inventory`](switchboard_core::Inventory) port
 //!   (scoping, pages, location filter and batches, search by identifier).
+//! - [`audit`]: the [`AuditLog`](switchboard_core::audit::AuditLog) port
+//!   (entries kept whole, newest first, none lost under concurrency).
 //! - [`ledger`]: the [`WriteLedger`](switchboard_core::ledger::WriteLedger)
 //!   port (one winner among concurrent claims, stale claims resumed once,
 //!   fingerprints checked in every state, authors kept first).
@@ -50,6 +52,7 @@
 //! dataset of its own.
 
 pub mod accounts;
+pub mod audit;
 pub mod billing;
 pub mod cases;
 mod fixture;

@@ -10,15 +10,14 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use crate::cases::{
-    Activity, Attachment, ByteStream, Case, CaseActivity, CaseFiles, CaseFilter, CaseOrder,
-    CaseReads, CaseStore, CaseWrites, Catalog, Created, NewAttachment, NewCase, NewComment,
-    WatchEntry, WatchLists,
+    Activity, Attachment, Case, CaseFileWrites, CaseStore, CaseWrites, Created, NewAttachment,
+    NewCase, NewComment, ReadThrough, WatchEntry, WatchListWrites,
 };
-use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Page, PageRequest, Result, Scope};
+use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Result, Scope};
 
-/// Wraps a store; forwards every call and publishes an event after each
-/// successful write. A write replayed under an idempotency key wrote
-/// nothing, so it publishes nothing.
+/// Wraps a store; publishes an event after each successful write. Reads
+/// go to the wrapped store unchanged ([`ReadThrough`]). A write replayed
+/// under an idempotency key wrote nothing, so it publishes nothing.
 pub struct Publishing {
     inner: Arc<dyn CaseStore>,
     bus: Arc<dyn EventBus>,
@@ -57,36 +56,9 @@ impl Publishing {
     }
 }
 
-#[async_trait]
-impl CaseReads for Publishing {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-
-    async fn catalog(&self) -> Result<Arc<Catalog>> {
-        self.inner.catalog().await
-    }
-
-    async fn list_cases(
-        &self,
-        scope: &Scope,
-        filter: &CaseFilter,
-        order: CaseOrder,
-        page: &PageRequest,
-    ) -> Result<Page<Case>> {
-        self.inner.list_cases(scope, filter, order, page).await
-    }
-
-    async fn count_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<u64> {
-        self.inner.count_cases(scope, filter).await
-    }
-
-    async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {
-        self.inner.cases_by_ids(scope, ids).await
-    }
-
-    async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case> {
-        self.inner.case_by_number(scope, number).await
+impl ReadThrough for Publishing {
+    fn reads(&self) -> &dyn CaseStore {
+        self.inner.as_ref()
     }
 }
 
@@ -140,31 +112,7 @@ impl CaseWrites for Publishing {
 }
 
 #[async_trait]
-impl CaseActivity for Publishing {
-    async fn activity(
-        &self,
-        scope: &Scope,
-        case_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Activity>> {
-        self.inner.activity(scope, case_id, page).await
-    }
-
-    async fn latest_activity(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Activity>> {
-        self.inner.latest_activity(scope, case_ids).await
-    }
-
-    async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {
-        self.inner.recent_updates(scope, page).await
-    }
-}
-
-#[async_trait]
-impl WatchLists for Publishing {
-    async fn watch_lists(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<WatchEntry>> {
-        self.inner.watch_lists(scope, case_ids).await
-    }
-
+impl WatchListWrites for Publishing {
     async fn add_watchers(
         &self,
         scope: &Scope,
@@ -199,11 +147,7 @@ impl WatchLists for Publishing {
 }
 
 #[async_trait]
-impl CaseFiles for Publishing {
-    async fn attachments(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Attachment>> {
-        self.inner.attachments(scope, case_ids).await
-    }
-
+impl CaseFileWrites for Publishing {
     async fn add_attachment(
         &self,
         scope: &Scope,
@@ -255,13 +199,5 @@ impl CaseFiles for Publishing {
         self.publish_for(scope, CaseEventKind::AttachmentRemoved, &attachment.case_id)
             .await;
         Ok(attachment)
-    }
-
-    async fn attachment_content(
-        &self,
-        scope: &Scope,
-        attachment_id: &str,
-    ) -> Result<(Attachment, ByteStream)> {
-        self.inner.attachment_content(scope, attachment_id).await
     }
 }

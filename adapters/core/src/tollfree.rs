@@ -3,6 +3,8 @@
 //! submitted batch becomes ([`TollFreeStore`]).
 //!
 //! - [`numbering`]: NANP number rules and the area-code and on-net tables.
+//! - [`port`]: the port, its reads and writes apart ([`TollFreeReads`],
+//!   [`TollFreeWrites`]), and [`ReadThrough`] for decorators of writes.
 //! - [`preview`]: rates and the per-line validation of a batch (pure).
 //! - [`publishing`]: change-request events, their bus, and a decorator that
 //!   publishes them after every write.
@@ -10,15 +12,22 @@
 //!   external backend ([`RequestCases`]).
 
 pub mod numbering;
+pub mod port;
 pub mod preview;
 pub mod publishing;
 pub mod request_cases;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use crate::cases::Created;
-use crate::{Actor, Page, PageRequest, Result, Scope};
+use crate::{Result, Scope};
+pub use port::{ReadThrough, TollFreeReads, TollFreeStore, TollFreeWrites};
+
+/// The port's traits, to call its methods on a concrete store:
+/// `use switchboard_core::tollfree::prelude::*;`.
+pub mod prelude {
+    pub use super::port::{TollFreeReads as _, TollFreeWrites as _};
+}
 pub use preview::{LineError, LineErrorCode, PreviewLine, Rate, Rates, preview};
 pub use publishing::{ChangeRequestEvent, PublishingTollFree, TollFreeBus};
 pub use request_cases::{NewRequestCase, RequestCase, RequestCases};
@@ -239,85 +248,9 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 
-/// The toll-free port.
-///
-/// Guarantees every implementation gives (checked by the conformance suite):
-/// - every customer method filters by the [`Scope`]; an account, number or
-///   request outside it is [`crate::Error::NotFound`] (or absent from a
-///   batch). Roles are not the port's business;
-/// - number lists are ordered by toll-free number, and a cursor resumes
-///   right after its item; requests are listed newest first;
-/// - [`TollFreeStore::submit`] validates every line again inside its
-///   transaction with [`preview()`] and writes nothing unless all are valid
-///   (an [`crate::Error::InvalidInput`] on `changes` lists each bad line's
-///   code); it marks the numbers [`NumberStatus::ChangePending`] and opens
-///   the request's case: in the same transaction when cases live in the same
-///   database, or beforehand through [`RequestCases`] when they live
-///   elsewhere (then a refused submit resolves that case again);
-/// - a retried submit with the same idempotency key and input returns the
-///   first request (`replayed`), and with other input is a
-///   [`crate::Error::Conflict`].
-#[async_trait]
-pub trait TollFreeStore: Send + Sync {
-    /// The backend's name for logs and errors.
-    fn backend(&self) -> &'static str;
-
-    /// One page of an account's toll-free numbers, by number.
-    async fn list_numbers(
-        &self,
-        scope: &Scope,
-        account_id: &str,
-        filter: &TollFreeFilter,
-        page: &PageRequest,
-    ) -> Result<Page<TollFreeNumber>>;
-
-    /// How many of an account's numbers match `filter`.
-    async fn count_numbers(
-        &self,
-        scope: &Scope,
-        account_id: &str,
-        filter: &TollFreeFilter,
-    ) -> Result<u64>;
-
-    /// The account's numbers among `numbers` (10 digits each), in any order.
-    async fn numbers(
-        &self,
-        scope: &Scope,
-        account_id: &str,
-        numbers: &[String],
-    ) -> Result<Vec<TollFreeNumber>>;
-
-    /// Submits a batch: all lines valid, or nothing written.
-    async fn submit(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        request: NewChangeRequest,
-    ) -> Result<Created<ChangeRequest>>;
-
-    /// The requests with these ids that are in scope, in any order.
-    async fn change_requests(&self, scope: &Scope, ids: &[String]) -> Result<Vec<ChangeRequest>>;
-
-    /// One page of an account's requests, newest first.
-    async fn list_change_requests(
-        &self,
-        scope: &Scope,
-        account_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<ChangeRequest>>;
-
-    /// Completes or rejects a pending request, on any account: this is the
-    /// provisioning side's action (the gateway's operators), so it takes no
-    /// customer scope. Completing applies each line's ring-to; either way
-    /// the numbers return to [`NumberStatus::Active`] and the case is
-    /// resolved. A request that is not pending is a [`crate::Error::Conflict`].
-    async fn decide(&self, operator: &Actor, id: &str, decision: Decision)
-    -> Result<ChangeRequest>;
-}
-
 /// Previews `changes` on `account_id`'s numbers: one line per change, in order.
 pub async fn preview_changes(
-    store: &dyn TollFreeStore,
+    store: &dyn TollFreeReads,
     scope: &Scope,
     account_id: &str,
     changes: &[RingToChange],

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use switchboard_core::tollfree::{
     ChangeRequest, Created, Decision, NewChangeRequest, RequestCases, TollFreeFilter,
-    TollFreeNumber, TollFreeStore,
+    TollFreeNumber, TollFreeReads, TollFreeWrites,
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope};
 
@@ -111,7 +111,7 @@ fn decode(page: &PageRequest, ordering: &str) -> Result<Option<Cursor>> {
 }
 
 #[async_trait]
-impl TollFreeStore for SqlStore {
+impl TollFreeReads for SqlStore {
     fn backend(&self) -> &'static str {
         crate::BACKEND
     }
@@ -193,15 +193,6 @@ impl TollFreeStore for SqlStore {
         Ok(rows.into_iter().map(NumberRow::into_domain).collect())
     }
 
-    async fn submit(
-        &self,
-        scope: &Scope,
-        actor: &Actor,
-        request: NewChangeRequest,
-    ) -> Result<Created<ChangeRequest>> {
-        write::submit(self, scope, actor, request).await
-    }
-
     async fn change_requests(&self, scope: &Scope, ids: &[String]) -> Result<Vec<ChangeRequest>> {
         let ids = parse_ids(ids);
         if ids.is_empty() || scope.accounts().is_empty() {
@@ -258,6 +249,18 @@ impl TollFreeStore for SqlStore {
             },
             |r| r,
         ))
+    }
+}
+
+#[async_trait]
+impl TollFreeWrites for SqlStore {
+    async fn submit(
+        &self,
+        scope: &Scope,
+        actor: &Actor,
+        request: NewChangeRequest,
+    ) -> Result<Created<ChangeRequest>> {
+        write::submit(self, scope, actor, request).await
     }
 
     async fn decide(

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use switchboard_conformance::{Fixture, IdOrder, accounts, cases, publishing};
+use switchboard_conformance::{Fixture, IdOrder, accounts, audit, cases, publishing};
 use switchboard_core::demo::{DEMO_ACCOUNTS, DEMO_USERS};
 use switchboard_core::{Actor, Error, Result, Role};
 use switchboard_sql::SqlStore;
@@ -57,11 +57,16 @@ async fn primary_of(store: &SqlStore, account_id: &str) -> Result<Actor> {
 
 /// One test per backend and behaviour, each on a database of its own.
 macro_rules! conformance {
-    (cases: [$($case:ident),* $(,)?], publishing: [$($publishing:ident),* $(,)?], accounts: [$($accounts:ident),* $(,)?] $(,)?) => {
-        conformance!(@backend sqlite, [$($case),*], [$($publishing),*], [$($accounts),*]);
-        conformance!(@backend postgres, [$($case),*], [$($publishing),*], [$($accounts),*]);
+    (
+        cases: [$($case:ident),* $(,)?],
+        publishing: [$($publishing:ident),* $(,)?],
+        accounts: [$($accounts:ident),* $(,)?],
+        audit: [$($audit:ident),* $(,)?] $(,)?
+    ) => {
+        conformance!(@backend sqlite, [$($case),*], [$($publishing),*], [$($accounts),*], [$($audit),*]);
+        conformance!(@backend postgres, [$($case),*], [$($publishing),*], [$($accounts),*], [$($audit),*]);
     };
-    (@backend $backend:ident, [$($case:ident),*], [$($publishing:ident),*], [$($accounts:ident),*]) => {
+    (@backend $backend:ident, [$($case:ident),*], [$($publishing:ident),*], [$($accounts:ident),*], [$($audit:ident),*]) => {
         mod $backend {
             use super::*;
             $(
@@ -87,6 +92,15 @@ macro_rules! conformance {
                 async fn $accounts() -> Result<()> {
                     if let Some(h) = Harness::on(stringify!($backend)).await? {
                         accounts::$accounts(h.store.as_ref(), &h.fixture).await;
+                    }
+                    Ok(())
+                }
+            )*
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $audit() -> Result<()> {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
+                        audit::$audit(h.store.as_ref()).await;
                     }
                     Ok(())
                 }
@@ -126,5 +140,9 @@ conformance! {
         account_lists_are_scoped,
         batch_look_ups_agree_with_lists,
         products_filter_by_location,
+    ],
+    audit: [
+        entries_come_back_whole_newest_first,
+        concurrent_entries_are_all_kept,
     ],
 }

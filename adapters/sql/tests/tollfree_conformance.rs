@@ -3,9 +3,12 @@
 //!
 //! Settings read: those of [`switchboard_sql::testing`].
 
+use std::sync::Arc;
+
 use switchboard_conformance::{TollFreeFixture, tollfree};
-use switchboard_core::Result;
 use switchboard_core::demo::DEMO_ACCOUNTS;
+use switchboard_core::tollfree::{PublishingTollFree, TollFreeBus};
+use switchboard_core::{InProcessBus, Result};
 use switchboard_sql::SqlStore;
 use switchboard_sql::testing::{TestDb, actor};
 
@@ -39,7 +42,18 @@ impl Harness {
     }
 }
 
-/// One test per backend and behaviour.
+/// `store` behind the publishing decorator, as the gateway serves it.
+fn published(store: SqlStore) -> PublishingTollFree {
+    PublishingTollFree::new(
+        Arc::new(store),
+        TollFreeBus::default(),
+        Arc::new(InProcessBus::new(16)),
+    )
+}
+
+/// One test per backend and behaviour, on the store and on the store
+/// behind the publishing decorator; the decorator's own behaviour once per
+/// backend.
 macro_rules! tollfree_conformance {
     ($($behaviour:ident),* $(,)?) => {
         tollfree_conformance!(@backend sqlite, $($behaviour),*);
@@ -57,6 +71,27 @@ macro_rules! tollfree_conformance {
                     Ok(())
                 }
             )*
+
+            mod published {
+                use super::*;
+                $(
+                    #[tokio::test(flavor = "multi_thread")]
+                    async fn $behaviour() -> Result<()> {
+                        if let Some(h) = Harness::on(stringify!($backend)).await? {
+                            tollfree::$behaviour(&published(h.store), &h.fixture).await;
+                        }
+                        Ok(())
+                    }
+                )*
+
+                #[tokio::test(flavor = "multi_thread")]
+                async fn writes_are_announced_once() -> Result<()> {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
+                        tollfree::writes_are_announced_once(Arc::new(h.store), &h.fixture).await;
+                    }
+                    Ok(())
+                }
+            }
         }
     };
 }

@@ -14,12 +14,13 @@ use async_trait::async_trait;
 use switchboard_conformance::{TollFreeFixture, tollfree};
 use switchboard_core::cases::{CaseFilter, CaseState};
 use switchboard_core::demo::DEMO_ACCOUNTS;
+use switchboard_core::tollfree::prelude::*;
 use switchboard_core::tollfree::request_cases::NOT_SUBMITTED_NOTE;
 use switchboard_core::tollfree::{
     ChangeStatus, Decision, NewChangeRequest, NewRequestCase, NumberStatus, Rates, RequestCase,
     RequestCases, RingToChange, TollFreeFilter, TollFreeNumber,
 };
-use switchboard_core::{Actor, Error, PageRequest, Result, Scope, TollFreeStore};
+use switchboard_core::{Actor, Error, PageRequest, Result, Scope};
 use switchboard_sql::SqlStore;
 use switchboard_sql::testing::{TestDb, actor};
 

@@ -1,18 +1,21 @@
 //! Behaviours of the [`TollFreeStore`] port: scoping, number lists in
 //! number order with filters, counts and keyset pages, atomic and
-//! idempotent submits, and operators' decisions.
+//! idempotent submits, operators' decisions, and the events the
+//! publishing decorator announces.
 
 use switchboard_core::tollfree::{
     ChangeStatus, Decision, NewChangeRequest, NumberStatus, Rates, RingToChange, TollFreeFilter,
-    TollFreeNumber, TollFreeStore,
+    TollFreeNumber, TollFreeStore, TollFreeWrites as _,
 };
 use switchboard_core::{Actor, Error, PageRequest, Scope};
 
 mod decisions;
+mod events;
 mod numbers;
 mod retries;
 
 pub use decisions::{rejecting_changes_nothing, submit_then_complete_applies_the_changes};
+pub use events::writes_are_announced_once;
 pub use numbers::{
     numbers_are_ordered_filtered_and_paged, scoping_hides_other_accounts, submit_is_all_or_nothing,
 };

@@ -8,7 +8,8 @@
 //! - [`activity`], [`files`]: activity streams, watch lists, attachments.
 //! - [`search`]: how free-text search is read.
 //! - [`create`]: opening a case with files as one retry-safe operation.
-//! - [`port`]: the port, one trait per capability.
+//! - [`port`]: the port, one trait per capability (reads and writes apart),
+//!   and [`ReadThrough`] for decorators that change only writes.
 
 pub mod activity;
 pub mod catalog;
@@ -26,7 +27,10 @@ pub use files::{Attachment, ByteStream, NewAttachment};
 pub use model::{
     Case, CaseFilter, CaseOrder, CaseOrderField, CaseState, Direction, Priority, TimeRange,
 };
-pub use port::{CaseActivity, CaseFiles, CaseReads, CaseStore, CaseWrites, WatchLists};
+pub use port::{
+    CaseActivity, CaseFileWrites, CaseFiles, CaseReads, CaseStore, CaseWrites, ReadThrough,
+    WatchListWrites, WatchLists,
+};
 pub use search::{SearchToken, search_tokens};
 pub use writes::{Created, NewCase, NewComment, ensure_writable, fingerprint};
 
@@ -34,6 +38,7 @@ pub use writes::{Created, NewCase, NewComment, ensure_writable, fingerprint};
 /// `use switchboard_core::cases::prelude::*;`.
 pub mod prelude {
     pub use super::port::{
-        CaseActivity as _, CaseFiles as _, CaseReads as _, CaseWrites as _, WatchLists as _,
+        CaseActivity as _, CaseFileWrites as _, CaseFiles as _, CaseReads as _, CaseWrites as _,
+        WatchListWrites as _, WatchLists as _,
     };
 }

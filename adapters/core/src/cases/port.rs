@@ -1,7 +1,10 @@
-//! The support-case port, split by capability: [`CaseReads`],
-//! [`CaseWrites`], [`CaseActivity`], [`WatchLists`] and [`CaseFiles`].
-//! [`CaseStore`] is all of them; a backend implements each in its own file
-//! and is a [`CaseStore`] without more.
+//! The support-case port, split by capability and by reads and writes:
+//! [`CaseReads`] and [`CaseWrites`], [`CaseActivity`], [`WatchLists`] and
+//! [`WatchListWrites`], [`CaseFiles`] and [`CaseFileWrites`]. [`CaseStore`]
+//! is all of them; a backend implements each capability in its own file and
+//! is a [`CaseStore`] without more. A decorator that changes only writes
+//! implements the three write traits and [`ReadThrough`], which sends every
+//! read to the store it wraps.
 
 use async_trait::async_trait;
 
@@ -35,9 +38,21 @@ use crate::{Actor, Page, PageRequest, Result, Scope};
 ///   Concurrent retries under one key make exactly one record: one of them
 ///   reports `replayed = false`, the others the same record with
 ///   `replayed = true`.
-pub trait CaseStore: CaseReads + CaseWrites + CaseActivity + WatchLists + CaseFiles {}
+pub trait CaseStore:
+    CaseReads + CaseWrites + CaseActivity + WatchLists + WatchListWrites + CaseFiles + CaseFileWrites
+{
+}
 
-impl<T> CaseStore for T where T: CaseReads + CaseWrites + CaseActivity + WatchLists + CaseFiles {}
+impl<T> CaseStore for T where
+    T: CaseReads
+        + CaseWrites
+        + CaseActivity
+        + WatchLists
+        + WatchListWrites
+        + CaseFiles
+        + CaseFileWrites
+{
+}
 
 /// Finding cases: the catalog, lists, counts and look-ups. Part of [`CaseStore`], whose rules apply.
 #[async_trait]
@@ -125,7 +140,11 @@ pub trait CaseActivity: Send + Sync {
 pub trait WatchLists: Send + Sync {
     /// The watch lists of these cases.
     async fn watch_lists(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<WatchEntry>>;
+}
 
+/// Changing who is notified. Part of [`CaseStore`], whose rules apply.
+#[async_trait]
+pub trait WatchListWrites: Send + Sync {
     /// Adds addresses to a watch list (already present ones are kept once);
     /// returns the whole list.
     async fn add_watchers(
@@ -152,6 +171,17 @@ pub trait CaseFiles: Send + Sync {
     /// The attachments of these cases, oldest first.
     async fn attachments(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Attachment>>;
 
+    /// An attachment's metadata and its content as a stream.
+    async fn attachment_content(
+        &self,
+        scope: &Scope,
+        attachment_id: &str,
+    ) -> Result<(Attachment, ByteStream)>;
+}
+
+/// Adding, renaming and deleting files. Part of [`CaseStore`], whose rules apply.
+#[async_trait]
+pub trait CaseFileWrites: Send + Sync {
     /// Stores a file on a case that is not closed or canceled; see
     /// [`CaseStore`]'s idempotency rules (the input is the case, the file name, the
     /// media type and the content). A replay whose attachment has since been
@@ -180,11 +210,87 @@ pub trait CaseFiles: Send + Sync {
         actor: &Actor,
         attachment_id: &str,
     ) -> Result<Attachment>;
+}
 
-    /// An attachment's metadata and its content as a stream.
+/// A case-store decorator that changes only writes. Implementing it (and
+/// the write traits) makes the decorator a [`CaseStore`]: every read goes
+/// unchanged to [`ReadThrough::reads`].
+pub trait ReadThrough: Send + Sync {
+    /// The store that answers reads.
+    fn reads(&self) -> &dyn CaseStore;
+}
+
+#[async_trait]
+impl<T: ReadThrough> CaseReads for T {
+    fn backend(&self) -> &'static str {
+        self.reads().backend()
+    }
+
+    async fn catalog(&self) -> Result<std::sync::Arc<Catalog>> {
+        self.reads().catalog().await
+    }
+
+    async fn list_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<Page<Case>> {
+        self.reads().list_cases(scope, filter, order, page).await
+    }
+
+    async fn count_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<u64> {
+        self.reads().count_cases(scope, filter).await
+    }
+
+    async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {
+        self.reads().cases_by_ids(scope, ids).await
+    }
+
+    async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case> {
+        self.reads().case_by_number(scope, number).await
+    }
+}
+
+#[async_trait]
+impl<T: ReadThrough> CaseActivity for T {
+    async fn activity(
+        &self,
+        scope: &Scope,
+        case_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Activity>> {
+        self.reads().activity(scope, case_id, page).await
+    }
+
+    async fn latest_activity(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Activity>> {
+        self.reads().latest_activity(scope, case_ids).await
+    }
+
+    async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {
+        self.reads().recent_updates(scope, page).await
+    }
+}
+
+#[async_trait]
+impl<T: ReadThrough> WatchLists for T {
+    async fn watch_lists(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<WatchEntry>> {
+        self.reads().watch_lists(scope, case_ids).await
+    }
+}
+
+#[async_trait]
+impl<T: ReadThrough> CaseFiles for T {
+    async fn attachments(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Attachment>> {
+        self.reads().attachments(scope, case_ids).await
+    }
+
     async fn attachment_content(
         &self,
         scope: &Scope,
         attachment_id: &str,
-    ) -> Result<(Attachment, ByteStream)>;
+    ) -> Result<(Attachment, ByteStream)> {
+        self.reads().attachment_content(scope, attachment_id).await
+    }
 }

@@ -1,6 +1,6 @@
 //! Change-request events: the in-process [`TollFreeBus`] that carries them
 //! and [`PublishingTollFree`], a [`TollFreeStore`] decorator that publishes
-//! one after every write.
+//! one after every write; its reads go through ([`ReadThrough`]).
 //!
 //! The case [`EventBus`] carries [`CaseEvent`]s only, so change requests
 //! have a small broadcast of their own. A submit also opens a case, so the
@@ -14,10 +14,10 @@ use futures::stream::BoxStream;
 use tokio::sync::broadcast;
 
 use super::{
-    ChangeRequest, ChangeStatus, Created, Decision, NewChangeRequest, TollFreeFilter,
-    TollFreeNumber, TollFreeStore,
+    ChangeRequest, ChangeStatus, Created, Decision, NewChangeRequest, ReadThrough, TollFreeStore,
+    TollFreeWrites,
 };
-use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Page, PageRequest, Result, Scope};
+use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Result, Scope};
 
 /// A change request reached a status. It carries ids only: subscribers read
 /// the request again through the store, in their own scope.
@@ -108,42 +108,14 @@ impl PublishingTollFree {
     }
 }
 
+impl ReadThrough for PublishingTollFree {
+    fn reads(&self) -> &dyn TollFreeStore {
+        self.inner.as_ref()
+    }
+}
+
 #[async_trait]
-impl TollFreeStore for PublishingTollFree {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-
-    async fn list_numbers(
-        &self,
-        scope: &Scope,
-        account_id: &str,
-        filter: &TollFreeFilter,
-        page: &PageRequest,
-    ) -> Result<Page<TollFreeNumber>> {
-        self.inner
-            .list_numbers(scope, account_id, filter, page)
-            .await
-    }
-
-    async fn count_numbers(
-        &self,
-        scope: &Scope,
-        account_id: &str,
-        filter: &TollFreeFilter,
-    ) -> Result<u64> {
-        self.inner.count_numbers(scope, account_id, filter).await
-    }
-
-    async fn numbers(
-        &self,
-        scope: &Scope,
-        account_id: &str,
-        numbers: &[String],
-    ) -> Result<Vec<TollFreeNumber>> {
-        self.inner.numbers(scope, account_id, numbers).await
-    }
-
+impl TollFreeWrites for PublishingTollFree {
     async fn submit(
         &self,
         scope: &Scope,
@@ -155,21 +127,6 @@ impl TollFreeStore for PublishingTollFree {
             self.announce(&created.record, CaseEventKind::Created);
         }
         Ok(created)
-    }
-
-    async fn change_requests(&self, scope: &Scope, ids: &[String]) -> Result<Vec<ChangeRequest>> {
-        self.inner.change_requests(scope, ids).await
-    }
-
-    async fn list_change_requests(
-        &self,
-        scope: &Scope,
-        account_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<ChangeRequest>> {
-        self.inner
-            .list_change_requests(scope, account_id, page)
-            .await
     }
 
     async fn decide(

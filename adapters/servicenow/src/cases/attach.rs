@@ -1,9 +1,9 @@
 //! Keyed uploads (claimed in the write ledger, found again after an
-//! ambiguous failure) and [`CaseFiles`] on ServiceNow.
+//! ambiguous failure), [`CaseFiles`] and [`CaseFileWrites`] on ServiceNow.
 
 use async_trait::async_trait;
 use switchboard_core::cases::{
-    Attachment, ByteStream, Case, CaseFiles, Created, NewAttachment, fingerprint,
+    Attachment, ByteStream, Case, CaseFileWrites, CaseFiles, Created, NewAttachment, fingerprint,
 };
 use switchboard_core::ledger::WriteKind;
 use switchboard_core::{Actor, Error, Result, Scope, validate};
@@ -161,6 +161,22 @@ impl CaseFiles for ServiceNow {
         self.inner.attachments(scope, case_ids).await
     }
 
+    async fn attachment_content(
+        &self,
+        scope: &Scope,
+        attachment_id: &str,
+    ) -> Result<(Attachment, ByteStream)> {
+        let (file, _) = self.inner.scoped_attachment(scope, attachment_id).await?;
+        let stream = self.inner.download(&file.id).await.map_err(|e| match e {
+            HttpError::NotFound => Error::not_found(format!("attachment {attachment_id}")),
+            other => other.into_core(&format!("attachment {attachment_id}")),
+        })?;
+        Ok((file, stream))
+    }
+}
+
+#[async_trait]
+impl CaseFileWrites for ServiceNow {
     async fn add_attachment(
         &self,
         scope: &Scope,
@@ -213,18 +229,5 @@ impl CaseFiles for ServiceNow {
             .await;
         self.inner.touch(&case).await;
         Ok(file)
-    }
-
-    async fn attachment_content(
-        &self,
-        scope: &Scope,
-        attachment_id: &str,
-    ) -> Result<(Attachment, ByteStream)> {
-        let (file, _) = self.inner.scoped_attachment(scope, attachment_id).await?;
-        let stream = self.inner.download(&file.id).await.map_err(|e| match e {
-            HttpError::NotFound => Error::not_found(format!("attachment {attachment_id}")),
-            other => other.into_core(&format!("attachment {attachment_id}")),
-        })?;
-        Ok((file, stream))
     }
 }

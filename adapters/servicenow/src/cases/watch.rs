@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use reqwest::Method;
 use serde_json::json;
-use switchboard_core::cases::{Case, WatchEntry, WatchLists};
+use switchboard_core::cases::{Case, WatchEntry, WatchListWrites, WatchLists};
 use switchboard_core::{Actor, Error, Result, Scope, validate};
 
 use crate::http::Req;
@@ -191,7 +191,10 @@ impl WatchLists for ServiceNow {
     async fn watch_lists(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<WatchEntry>> {
         self.inner.watch_lists(scope, case_ids).await
     }
+}
 
+#[async_trait]
+impl WatchListWrites for ServiceNow {
     async fn add_watchers(
         &self,
         scope: &Scope,

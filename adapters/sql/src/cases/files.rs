@@ -23,6 +23,39 @@ impl CaseFiles for SqlStore {
         Ok(rows.into_iter().map(AttachmentRow::into_domain).collect())
     }
 
+    async fn attachment_content(
+        &self,
+        scope: &Scope,
+        attachment_id: &str,
+    ) -> Result<(Attachment, ByteStream)> {
+        let row = with_conn!(self.db, |conn| {
+            scoped_attachment!(conn, scope, attachment_id).map_err(tx_error)
+        })?
+        .0;
+        let db = self.db.clone();
+        let id = row.id;
+        let stream = futures::stream::try_unfold(0i32, move |seq| {
+            let db = db.clone();
+            async move {
+                let chunk: Option<Vec<u8>> = with_conn!(db, |conn| {
+                    attachment_chunks::table
+                        .filter(attachment_chunks::attachment_id.eq(id))
+                        .filter(attachment_chunks::seq.eq(seq))
+                        .select(attachment_chunks::data)
+                        .first(conn)
+                        .await
+                        .optional()
+                        .map_err(db_error)
+                })?;
+                Ok(chunk.map(|c| (Bytes::from(c), seq + 1)))
+            }
+        });
+        Ok((row.into_domain(), Box::pin(stream)))
+    }
+}
+
+#[async_trait]
+impl CaseFileWrites for SqlStore {
     async fn add_attachment(
         &self,
         scope: &Scope,
@@ -168,35 +201,5 @@ impl CaseFiles for SqlStore {
             Ok(row)
         })?;
         Ok(row.into_domain())
-    }
-
-    async fn attachment_content(
-        &self,
-        scope: &Scope,
-        attachment_id: &str,
-    ) -> Result<(Attachment, ByteStream)> {
-        let row = with_conn!(self.db, |conn| {
-            scoped_attachment!(conn, scope, attachment_id).map_err(tx_error)
-        })?
-        .0;
-        let db = self.db.clone();
-        let id = row.id;
-        let stream = futures::stream::try_unfold(0i32, move |seq| {
-            let db = db.clone();
-            async move {
-                let chunk: Option<Vec<u8>> = with_conn!(db, |conn| {
-                    attachment_chunks::table
-                        .filter(attachment_chunks::attachment_id.eq(id))
-                        .filter(attachment_chunks::seq.eq(seq))
-                        .select(attachment_chunks::data)
-                        .first(conn)
-                        .await
-                        .optional()
-                        .map_err(db_error)
-                })?;
-                Ok(chunk.map(|c| (Bytes::from(c), seq + 1)))
-            }
-        });
-        Ok((row.into_domain(), Box::pin(stream)))
     }
 }

@@ -12,10 +12,11 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use sha2::{Digest, Sha256};
 use switchboard_core::cases::{
-    Activity, ActivityKind, Attachment, ByteStream, Case, CaseActivity, CaseFiles, CaseFilter,
-    CaseOrder, CaseOrderField, CaseReads, CaseState, CaseType, CaseWrites, Catalog, Category,
-    Created, Direction, NewAttachment, NewCase, NewComment, Priority, SearchToken, SupportCaseType,
-    WatchEntry, WatchLists, ensure_writable, fingerprint, search_tokens,
+    Activity, ActivityKind, Attachment, ByteStream, Case, CaseActivity, CaseFileWrites, CaseFiles,
+    CaseFilter, CaseOrder, CaseOrderField, CaseReads, CaseState, CaseType, CaseWrites, Catalog,
+    Category, Created, Direction, NewAttachment, NewCase, NewComment, Priority, SearchToken,
+    SupportCaseType, WatchEntry, WatchListWrites, WatchLists, ensure_writable, fingerprint,
+    search_tokens,
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope, validate};
 

@@ -26,7 +26,10 @@ impl WatchLists for SqlStore {
         })?;
         Ok(rows.into_iter().map(WatcherRow::into_domain).collect())
     }
+}
 
+#[async_trait]
+impl WatchListWrites for SqlStore {
     async fn add_watchers(
         &self,
         scope: &Scope,

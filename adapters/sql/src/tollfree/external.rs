@@ -13,6 +13,7 @@
 //! upstream with the outcome's note, and then runs the usual transaction.
 //! When another decision wins the race, the case gets the winner's note.
 
+use switchboard_core::tollfree::TollFreeReads;
 use switchboard_core::tollfree::preview::require_valid;
 use switchboard_core::tollfree::request_cases::{NOT_SUBMITTED_NOTE, decision_note};
 use switchboard_core::tollfree::{
@@ -20,7 +21,7 @@ use switchboard_core::tollfree::{
     RequestCases, numbering, preview,
 };
 use switchboard_core::validate::MAX_DESCRIPTION_CHARS;
-use switchboard_core::{Actor, Error, Result, Scope, TollFreeStore};
+use switchboard_core::{Actor, Error, Result, Scope};
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -81,7 +82,7 @@ pub(super) async fn submit(
         .iter()
         .filter_map(|c| numbering::normalize(&c.number))
         .collect();
-    let numbers = TollFreeStore::numbers(store, scope, &request.account_id, &wanted).await?;
+    let numbers = TollFreeReads::numbers(store, scope, &request.account_id, &wanted).await?;
     let lines = preview(&numbers, &request.changes, &request.rates);
     require_valid(&lines)?;
     let case = cases

@@ -85,7 +85,8 @@ pub(super) async fn find_replay(
 }
 
 async fn store_requests(store: &SqlStore, scope: &Scope, id: &str) -> Result<Vec<ChangeRequest>> {
-    switchboard_core::TollFreeStore::change_requests(store, scope, &[id.to_string()]).await
+    switchboard_core::tollfree::TollFreeReads::change_requests(store, scope, &[id.to_string()])
+        .await
 }
 
 /// See the module's documentation.
