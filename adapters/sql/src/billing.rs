@@ -15,7 +15,7 @@ use switchboard_core::billing::{
 };
 use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 
-use crate::cursor::{Cursor, page_of};
+use crate::cursor::{Cursor, page_of, seek};
 use crate::models::parse_ids;
 use crate::schema::{billing_accounts, invoice_charges, invoices, usage_records};
 use crate::{SqlStore, db_error, scoped_rows_in, with_conn};
@@ -23,26 +23,6 @@ pub use rows::{ChargeRow, DetailsRow, InvoiceRow, UsageRow};
 
 /// The currency usage totals report when no record matched.
 const DEFAULT_CURRENCY: &str = "USD";
-
-/// Orders `$q` by `$col` then `$id` in `$dir`, starting after `$key` if given.
-macro_rules! seek {
-    ($q:ident, $col:expr, $id:expr, $dir:expr, $key:expr) => {{
-        match $dir {
-            Direction::Asc => {
-                if let Some((k, id)) = $key {
-                    $q = $q.filter($col.gt(k.clone()).or($col.eq(k).and($id.gt(id))));
-                }
-                $q = $q.order_by(($col.asc(), $id.asc()));
-            }
-            Direction::Desc => {
-                if let Some((k, id)) = $key {
-                    $q = $q.filter($col.lt(k.clone()).or($col.eq(k).and($id.lt(id))));
-                }
-                $q = $q.order_by(($col.desc(), $id.desc()));
-            }
-        }
-    }};
-}
 
 /// A boxed query over one account's invoices selecting `$select`, narrowed by `$filter`.
 macro_rules! filtered_invoices {
@@ -252,23 +232,22 @@ impl BillingStore for SqlStore {
         let rows: Vec<InvoiceRow> = with_conn!(self.db, |conn, DB| {
             let mut q = filtered_invoices!(InvoiceRow::as_select(), account_id, filter, DB);
             let dir = order.direction;
-            let id = invoices::id;
             match order.field {
                 InvoiceOrderField::InvoiceDate => {
                     let key = cursor.as_ref().map(|c| date_key(c).map(|k| (k, c.i)));
-                    seek!(q, invoices::invoice_date, id, dir, key.transpose()?);
+                    seek!(q, invoices::invoice_date, dir, key.transpose()?);
                 }
                 InvoiceOrderField::DueDate => {
                     let key = cursor.as_ref().map(|c| date_key(c).map(|k| (k, c.i)));
-                    seek!(q, invoices::due_date, id, dir, key.transpose()?);
+                    seek!(q, invoices::due_date, dir, key.transpose()?);
                 }
                 InvoiceOrderField::Number => {
                     let key = cursor.as_ref().map(|c| (c.k.clone(), c.i));
-                    seek!(q, invoices::number, id, dir, key);
+                    seek!(q, invoices::number, dir, key);
                 }
                 InvoiceOrderField::TotalDue => {
                     let key = cursor.as_ref().map(|c| c.key_i64().map(|k| (k, c.i)));
-                    seek!(q, invoices::total_due_minor, id, dir, key.transpose()?);
+                    seek!(q, invoices::total_due_minor, dir, key.transpose()?);
                 }
             }
             q.limit(limit).load(conn).await.map_err(db_error)
@@ -363,7 +342,6 @@ impl BillingStore for SqlStore {
         let rows: Vec<UsageRow> = with_conn!(self.db, |conn, DB| {
             let mut q = filtered_usage!(UsageRow::as_select(), account_id, filter, DB);
             let dir = order.direction;
-            let id = usage_records::id;
             match order.field {
                 UsageOrderField::StartedAt => {
                     let key = cursor.as_ref().map(|c| {
@@ -371,18 +349,18 @@ impl BillingStore for SqlStore {
                             .map(|t| (t.naive_utc(), c.i))
                             .ok_or_else(bad_cursor)
                     });
-                    seek!(q, usage_records::started_at, id, dir, key.transpose()?);
+                    seek!(q, usage_records::started_at, dir, key.transpose()?);
                 }
                 UsageOrderField::Duration => {
                     let key = cursor.as_ref().map(|c| {
                         let k = i32::try_from(c.key_i64()?).map_err(|_| bad_cursor())?;
                         Ok::<_, Error>((k, c.i))
                     });
-                    seek!(q, usage_records::duration_secs, id, dir, key.transpose()?);
+                    seek!(q, usage_records::duration_secs, dir, key.transpose()?);
                 }
                 UsageOrderField::Charge => {
                     let key = cursor.as_ref().map(|c| c.key_i64().map(|k| (k, c.i)));
-                    seek!(q, usage_records::charge_minor, id, dir, key.transpose()?);
+                    seek!(q, usage_records::charge_minor, dir, key.transpose()?);
                 }
             }
             q.limit(limit).load(conn).await.map_err(db_error)

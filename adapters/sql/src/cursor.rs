@@ -56,6 +56,52 @@ pub(crate) fn page_of<R, T>(
     Page::from_lookahead(rows, first, |row| cursor(row).encode(), convert)
 }
 
+/// Orders `$q` by `$table::$col` then `$table::id` in `$dir` (a core
+/// `Direction`) and, when `$key` is a cursor's `Some((key, id))`, keeps only
+/// the rows after it.
+///
+/// The condition is one row-value comparison, `(col, id) > (key, id)` (`<`
+/// descending), which SQLite and PostgreSQL both answer by seeking into the
+/// matching composite index, so a deep page costs what the first one does.
+/// The equivalent `col > key OR (col = key AND id > id)` makes PostgreSQL
+/// read the index from its start instead.
+macro_rules! seek {
+    ($q:ident, $table:ident :: $col:ident, $dir:expr, $key:expr) => {{
+        let direction: switchboard_core::cases::Direction = $dir;
+        if let Some((key, id)) = $key {
+            let after = match direction {
+                switchboard_core::cases::Direction::Asc => ") > (",
+                switchboard_core::cases::Direction::Desc => ") < (",
+            };
+            $q = $q.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(concat!(
+                    "(",
+                    stringify!($table),
+                    ".",
+                    stringify!($col),
+                    ", ",
+                    stringify!($table),
+                    ".id"
+                ))
+                .sql(after)
+                .bind::<<$table::$col as diesel::Expression>::SqlType, _>(key)
+                .sql(", ")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .sql(")"),
+            );
+        }
+        $q = match direction {
+            switchboard_core::cases::Direction::Asc => {
+                $q.order_by(($table::$col.asc(), $table::id.asc()))
+            }
+            switchboard_core::cases::Direction::Desc => {
+                $q.order_by(($table::$col.desc(), $table::id.desc()))
+            }
+        };
+    }};
+}
+pub(crate) use seek;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -217,14 +217,20 @@ macro_rules! with_conn {
     ($db:expr, |$conn:ident, $DB:ident| $body:expr) => {
         match &*$db.pools {
             $crate::db::Pools::Pg(pool) => {
-                #[allow(dead_code)]
+                #[allow(
+                    dead_code,
+                    reason = "bodies that do not name the backend leave it unused; `expect` would fail for those that do"
+                )]
                 type $DB = diesel::pg::Pg;
                 let mut pooled = pool.get().await.map_err($crate::pool_error)?;
                 let $conn: &mut diesel_async::AsyncPgConnection = &mut pooled;
                 $body
             }
             $crate::db::Pools::Sqlite(pool) => {
-                #[allow(dead_code)]
+                #[allow(
+                    dead_code,
+                    reason = "bodies that do not name the backend leave it unused; `expect` would fail for those that do"
+                )]
                 type $DB = diesel::sqlite::Sqlite;
                 let mut pooled = pool.get().await.map_err($crate::pool_error)?;
                 let $conn: &mut $crate::db::SqliteConn = &mut pooled;

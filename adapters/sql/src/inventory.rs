@@ -8,12 +8,13 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use switchboard_core::cases::Direction;
 use switchboard_core::inventory::{
     Asset, AssetKind, AssetStatus, Inventory, InventoryFilter, Service, ServiceKind, ServiceStatus,
 };
 use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, seek};
 use crate::models::parse_ids;
 use crate::schema::{assets, services};
 use crate::{SqlStore, db_error, scoped_rows_in, with_conn};
@@ -156,19 +157,9 @@ macro_rules! page_rows {
     ($db:expr, $table:ident, $Row:ty, $account:expr, $filter:expr, $cursor:expr, $limit:expr) => {
         with_conn!($db, |conn, DB| {
             let mut q = filtered!($table, <$Row>::as_select(), $account, $filter, DB);
-            if let Some(Cursor { k, i, .. }) = $cursor {
-                q = q.filter(
-                    $table::name
-                        .gt(k.clone())
-                        .or($table::name.eq(k).and($table::id.gt(i))),
-                );
-            }
-            let rows: Vec<$Row> = q
-                .order_by(($table::name.asc(), $table::id.asc()))
-                .limit($limit)
-                .load(conn)
-                .await
-                .map_err(db_error)?;
+            let key = $cursor.map(|Cursor { k, i, .. }| (k, i));
+            seek!(q, $table::name, Direction::Asc, key);
+            let rows: Vec<$Row> = q.limit($limit).load(conn).await.map_err(db_error)?;
             Ok::<_, Error>(rows)
         })
     };

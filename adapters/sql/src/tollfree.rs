@@ -13,13 +13,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use switchboard_core::cases::Direction;
 use switchboard_core::tollfree::{
     ChangeRequest, Created, Decision, NewChangeRequest, RequestCases, TollFreeFilter,
     TollFreeNumber, TollFreeReads, TollFreeWrites,
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope};
 
-use crate::cursor::{Cursor, page_of};
+use crate::cursor::{Cursor, page_of, seek};
 use crate::models::parse_ids;
 use crate::schema::{tollfree_change_lines, tollfree_change_requests, tollfree_numbers};
 use crate::{SqlStore, db_error, with_conn};
@@ -128,20 +129,9 @@ impl TollFreeReads for SqlStore {
         let limit = page.first as i64 + 1;
         let rows: Vec<NumberRow> = with_conn!(self.db, |conn, DB| {
             let mut q = filtered_numbers!(NumberRow::as_select(), account_id, filter, DB);
-            if let Some(c) = &cursor {
-                q = q.filter(
-                    tollfree_numbers::number
-                        .gt(c.k.clone())
-                        .or(tollfree_numbers::number
-                            .eq(c.k.clone())
-                            .and(tollfree_numbers::id.gt(c.i))),
-                );
-            }
-            q.order_by((tollfree_numbers::number, tollfree_numbers::id))
-                .limit(limit)
-                .load(conn)
-                .await
-                .map_err(db_error)
+            let key = cursor.as_ref().map(|c| (c.k.clone(), c.i));
+            seek!(q, tollfree_numbers::number, Direction::Asc, key);
+            q.limit(limit).load(conn).await.map_err(db_error)
         })?;
         Ok(page_of(
             rows,

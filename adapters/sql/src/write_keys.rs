@@ -10,7 +10,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use switchboard_core::cases::{Activity, Attachment};
-use switchboard_core::{Actor, Error, Result, Scope, validate};
+use switchboard_core::{Actor, Error, Result, Scope};
 
 use crate::models::{ActivityRow, AttachmentRow, WriteKeyRow, case_not_found};
 use crate::schema::{attachments, case_activities, cases, write_keys};
@@ -40,14 +40,6 @@ impl KeyedWrite {
             KeyedWrite::Attachment => "upload",
         }
     }
-}
-
-/// Checks an optional idempotency key, reporting on `idempotencyKey`.
-pub(crate) fn checked_key(key: Option<&str>) -> Result<Option<&str>> {
-    if let Some(key) = key {
-        validate::idempotency_key("idempotencyKey", key)?;
-    }
-    Ok(key)
 }
 
 /// The row recording that `actor` made `record_id` on `case_id` under `key`.

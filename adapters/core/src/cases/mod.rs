@@ -23,7 +23,7 @@ pub mod writes;
 pub use activity::{Activity, ActivityKind, WatchEntry};
 pub use catalog::{CaseType, Catalog, Category, SupportCaseType};
 pub use create::{CaseWithFiles, create_with_files};
-pub use files::{Attachment, ByteStream, NewAttachment};
+pub use files::{Attachment, ByteStream, CheckedFile, NewAttachment};
 pub use model::{
     Case, CaseFilter, CaseOrder, CaseOrderField, CaseState, Direction, Priority, TimeRange,
 };
@@ -32,7 +32,9 @@ pub use port::{
     WatchListWrites, WatchLists,
 };
 pub use search::{SearchToken, search_tokens};
-pub use writes::{Created, NewCase, NewComment, ensure_writable, fingerprint};
+pub use writes::{
+    Created, NewCase, NewComment, cancel_reason, ensure_cancelable, ensure_writable, fingerprint,
+};
 
 /// The capability traits, for calling a [`CaseStore`]'s methods:
 /// `use switchboard_core::cases::prelude::*;`.

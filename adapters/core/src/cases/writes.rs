@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{Case, CaseState, Priority};
-use crate::{Error, Result};
+use crate::{Error, Result, validate};
 
 /// What a customer supplies to open a case. Validated by
 /// [`crate::validate::new_case`] against the catalog before it is stored.
@@ -101,6 +101,40 @@ pub fn ensure_writable(number: &str, state: CaseState) -> Result<()> {
             state.as_str()
         ))),
         _ => Ok(()),
+    }
+}
+
+/// A cancel's reason as stored: trimmed, `None` when blank, otherwise
+/// checked like a comment (field `reason`).
+pub fn cancel_reason(reason: Option<&str>) -> Result<Option<String>> {
+    reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| validate::comment("reason", r))
+        .transpose()
+}
+
+/// Refuses to cancel the case `number` unless `state` is NEW, OPEN or
+/// AWAITING_INFO: [`Error::Conflict`] naming the state it is in.
+pub fn ensure_cancelable(number: &str, state: CaseState) -> Result<()> {
+    if state.cancelable() {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "case {number} is {}; only NEW, OPEN or AWAITING_INFO cases can be canceled",
+        state.as_str()
+    )))
+}
+
+impl NewComment {
+    /// The body as stored (checked on field `body`), after checking the
+    /// idempotency key (field `idempotencyKey`).
+    pub fn checked_body(&self) -> Result<String> {
+        let body = validate::comment("body", &self.body)?;
+        if let Some(key) = &self.idempotency_key {
+            validate::idempotency_key("idempotencyKey", key)?;
+        }
+        Ok(body)
     }
 }
 
@@ -247,5 +281,56 @@ mod tests {
         for v in variants {
             assert_ne!(v.fingerprint(), base.fingerprint(), "{v:?}");
         }
+    }
+
+    fn field_of<T: std::fmt::Debug>(result: Result<T>) -> String {
+        match result {
+            Err(Error::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cancel_reasons_are_trimmed_and_checked_like_comments() {
+        assert_eq!(cancel_reason(None).unwrap(), None);
+        assert_eq!(cancel_reason(Some("  \n ")).unwrap(), None);
+        assert_eq!(
+            cancel_reason(Some("  fixed itself ")).unwrap().as_deref(),
+            Some("fixed itself")
+        );
+        let long = "x".repeat(validate::MAX_COMMENT_CHARS + 1);
+        assert_eq!(field_of(cancel_reason(Some(&long))), "reason");
+    }
+
+    #[test]
+    fn only_active_cases_may_be_canceled() {
+        for state in [CaseState::New, CaseState::Open, CaseState::AwaitingInfo] {
+            assert!(ensure_cancelable("CS1", state).is_ok(), "{state:?}");
+        }
+        for state in [CaseState::Resolved, CaseState::Closed, CaseState::Canceled] {
+            match ensure_cancelable("CS1", state) {
+                Err(Error::Conflict(message)) => {
+                    assert!(message.contains("CS1") && message.contains(state.as_str()))
+                }
+                other => panic!("{state:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn comment_bodies_and_keys_are_checked() {
+        let comment = |body: &str, key: Option<&str>| NewComment {
+            body: body.into(),
+            idempotency_key: key.map(str::to_string),
+        };
+        assert_eq!(
+            comment("  hello ", Some("k")).checked_body().unwrap(),
+            "hello"
+        );
+        assert_eq!(field_of(comment("   ", None).checked_body()), "body");
+        assert_eq!(
+            field_of(comment("hello", Some("")).checked_body()),
+            "idempotencyKey"
+        );
     }
 }

@@ -3,13 +3,12 @@
 
 use async_trait::async_trait;
 use switchboard_core::cases::{
-    Attachment, ByteStream, Case, CaseFileWrites, CaseFiles, Created, NewAttachment, fingerprint,
+    Attachment, ByteStream, Case, CaseFileWrites, CaseFiles, CheckedFile, Created, NewAttachment,
 };
 use switchboard_core::ledger::WriteKind;
 use switchboard_core::{Actor, Error, Result, Scope, validate};
 
 use super::keys::Slot;
-use super::write::sha256_hex;
 use crate::http::HttpError;
 use crate::{BACKEND, Inner, ServiceNow};
 
@@ -21,17 +20,14 @@ impl Inner {
         case_id: &str,
         file: NewAttachment,
     ) -> Result<Created<Attachment>> {
-        let file_name = validate::file_name("file", &file.file_name)?;
-        let content_type = match file.content_type.trim() {
-            "" => "application/octet-stream".to_string(),
-            t => t.to_string(),
-        };
-        if let Some(key) = &file.idempotency_key {
-            validate::idempotency_key("idempotencyKey", key)?;
-        }
+        let checked = file.checked()?;
         let (case, _) = self.scoped_case(scope, case_id).await?;
-        let sha = sha256_hex(&file.data);
-        let print = fingerprint([&case.id, &file_name, &content_type, &sha]);
+        let print = checked.fingerprint(&case.id);
+        let CheckedFile {
+            file_name,
+            content_type,
+            sha256: sha,
+        } = checked;
         let since = chrono::Utc::now();
         let write = match self
             .claim(

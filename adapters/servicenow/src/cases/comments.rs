@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::json;
 use switchboard_core::cases::{Activity, Case, Created, NewComment, fingerprint};
 use switchboard_core::ledger::WriteKind;
-use switchboard_core::{Actor, Error, Result, Scope, validate};
+use switchboard_core::{Actor, Error, Result, Scope};
 
 use super::activity::Entry;
 use super::keys::Slot;
@@ -84,10 +84,7 @@ impl Inner {
         case_id: &str,
         comment: NewComment,
     ) -> Result<Created<Activity>> {
-        let body = validate::comment("body", &comment.body)?;
-        if let Some(key) = &comment.idempotency_key {
-            validate::idempotency_key("idempotencyKey", key)?;
-        }
+        let body = comment.checked_body()?;
         let (case, _) = self.scoped_case(scope, case_id).await?;
         let print = fingerprint([&case.id, &body]);
         let since = Utc::now();

@@ -6,7 +6,8 @@ use chrono::Utc;
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_core::cases::{
-    Activity, Case, CaseState, CaseWrites, Created, NewCase, NewComment, Priority, fingerprint,
+    Activity, Case, CaseState, CaseWrites, Created, NewCase, NewComment, Priority, cancel_reason,
+    ensure_cancelable, fingerprint,
 };
 use switchboard_core::ledger::WriteKind;
 use switchboard_core::{Actor, Error, Result, Scope, validate};
@@ -17,7 +18,6 @@ use crate::http::{HttpError, Req};
 use crate::query::encode;
 use crate::wire::{Record, hex, one, s};
 use crate::{AccountRef, BACKEND, Inner, ServiceNow};
-use sha2::{Digest, Sha256};
 
 impl Inner {
     fn case_path(&self, id: Option<&str>) -> String {
@@ -298,19 +298,9 @@ impl Inner {
         case_id: &str,
         reason: Option<&str>,
     ) -> Result<Case> {
-        let reason = reason
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(|r| validate::comment("reason", r))
-            .transpose()?;
+        let reason = cancel_reason(reason)?;
         let (case, _) = self.scoped_case(scope, case_id).await?;
-        if !case.state.cancelable() {
-            return Err(Error::Conflict(format!(
-                "case {} is {}; only NEW, OPEN or AWAITING_INFO cases can be canceled",
-                case.number,
-                case.state.as_str()
-            )));
-        }
+        ensure_cancelable(&case.number, case.state)?;
         // The reason is also a customer-visible comment, so the portal's
         // activity stream and the agents both see why.
         let note = reason.as_ref().map(|r| format!("Cancel reason: {r}"));
@@ -367,11 +357,6 @@ pub(crate) fn opened_note(actor: &Actor) -> String {
         "Opened in the customer portal by {} <{}>.",
         actor.name, actor.email
     )
-}
-
-/// The hex SHA-256 of `data`.
-pub(crate) fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
 }
 
 #[async_trait]

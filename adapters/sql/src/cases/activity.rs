@@ -26,24 +26,8 @@ impl CaseActivity for SqlStore {
                 .filter(case_activities::case_id.eq(row.id))
                 .select(ActivityRow::as_select())
                 .into_boxed();
-            if let Some((k, id)) = key {
-                q = q.filter(
-                    case_activities::created_at
-                        .lt(k)
-                        .or(case_activities::created_at
-                            .eq(k)
-                            .and(case_activities::id.lt(id))),
-                );
-            }
-            let rows: Vec<ActivityRow> = q
-                .order_by((
-                    case_activities::created_at.desc(),
-                    case_activities::id.desc(),
-                ))
-                .limit(limit)
-                .load(conn)
-                .await
-                .map_err(db_error)?;
+            seek!(q, case_activities::created_at, Direction::Desc, key);
+            let rows: Vec<ActivityRow> = q.limit(limit).load(conn).await.map_err(db_error)?;
             Ok::<_, Error>((row.number, rows))
         })?;
         Ok(page_of(
@@ -97,23 +81,8 @@ impl CaseActivity for SqlStore {
                 .filter(case_activities::account_id.eq_any(scope.accounts()))
                 .select((ActivityRow::as_select(), cases::number))
                 .into_boxed();
-            if let Some((k, id)) = key {
-                q = q.filter(
-                    case_activities::created_at
-                        .lt(k)
-                        .or(case_activities::created_at
-                            .eq(k)
-                            .and(case_activities::id.lt(id))),
-                );
-            }
-            q.order_by((
-                case_activities::created_at.desc(),
-                case_activities::id.desc(),
-            ))
-            .limit(limit)
-            .load(conn)
-            .await
-            .map_err(db_error)
+            seek!(q, case_activities::created_at, Direction::Desc, key);
+            q.limit(limit).load(conn).await.map_err(db_error)
         })?;
         Ok(page_of(
             rows,

@@ -63,16 +63,15 @@ impl CaseFileWrites for SqlStore {
         case_id: &str,
         file: NewAttachment,
     ) -> Result<Created<Attachment>> {
-        let file_name = validate::file_name("file", &file.file_name)?;
-        let content_type = if file.content_type.trim().is_empty() {
-            "application/octet-stream".to_string()
-        } else {
-            file.content_type.trim().to_string()
-        };
-        let key = checked_key(file.idempotency_key.as_deref())?;
+        let checked = file.checked()?;
+        let key = file.idempotency_key.as_deref();
         let case_key = parse_id(case_id).ok_or_else(|| case_not_found(case_id))?;
-        let sha256 = hex(&Sha256::digest(&file.data));
-        let hash = fingerprint([&case_key.to_string(), &file_name, &content_type, &sha256]);
+        let hash = checked.fingerprint(&case_key.to_string());
+        let CheckedFile {
+            file_name,
+            content_type,
+            sha256,
+        } = checked;
         if let Some(key) = key
             && let Some(attachment) = self.attachment_replay(scope, actor, key, &hash).await?
         {

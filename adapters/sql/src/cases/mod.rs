@@ -10,24 +10,23 @@ use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use sha2::{Digest, Sha256};
 use switchboard_core::cases::{
     Activity, ActivityKind, Attachment, ByteStream, Case, CaseActivity, CaseFileWrites, CaseFiles,
     CaseFilter, CaseOrder, CaseOrderField, CaseReads, CaseState, CaseType, CaseWrites, Catalog,
-    Category, Created, Direction, NewAttachment, NewCase, NewComment, Priority, SearchToken,
-    SupportCaseType, WatchEntry, WatchListWrites, WatchLists, ensure_writable, fingerprint,
-    search_tokens,
+    Category, CheckedFile, Created, Direction, NewAttachment, NewCase, NewComment, Priority,
+    SearchToken, SupportCaseType, WatchEntry, WatchListWrites, WatchLists, cancel_reason,
+    ensure_cancelable, ensure_writable, fingerprint, search_tokens,
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope, validate};
 
-use crate::cursor::{Cursor, page_of};
+use crate::cursor::{Cursor, page_of, seek};
 use crate::models::*;
 use crate::schema::{
     attachment_chunks, attachments, case_activities, case_categories, case_types, case_watchers,
     cases, contacts, locations, products, support_case_types, write_keys,
 };
 use crate::tx::{TxError, tx_error};
-use crate::write_keys::{KeyedWrite, checked_key, key_row};
+use crate::write_keys::{KeyedWrite, key_row};
 use crate::{SqlStore, db_error, scoped_rows_in, transaction, with_conn};
 
 /// Attachments are stored in chunks of this size, so downloads stream.
@@ -134,26 +133,6 @@ macro_rules! filtered_cases {
             }
         }
         q
-    }};
-}
-
-/// Orders `$q` by `$col` then id in `$dir`, starting after `$key` if given.
-macro_rules! seek {
-    ($q:ident, $col:expr, $dir:expr, $key:expr) => {{
-        match $dir {
-            Direction::Asc => {
-                if let Some((k, id)) = $key {
-                    $q = $q.filter($col.gt(k.clone()).or($col.eq(k).and(cases::id.gt(id))));
-                }
-                $q = $q.order_by(($col.asc(), cases::id.asc()));
-            }
-            Direction::Desc => {
-                if let Some((k, id)) = $key {
-                    $q = $q.filter($col.lt(k.clone()).or($col.eq(k).and(cases::id.lt(id))));
-                }
-                $q = $q.order_by(($col.desc(), cases::id.desc()));
-            }
-        }
     }};
 }
 

@@ -67,8 +67,8 @@ impl CaseWrites for SqlStore {
         case_id: &str,
         comment: NewComment,
     ) -> Result<Created<Activity>> {
-        let body = validate::comment("body", &comment.body)?;
-        let key = checked_key(comment.idempotency_key.as_deref())?;
+        let body = comment.checked_body()?;
+        let key = comment.idempotency_key.as_deref();
         let case_key = parse_id(case_id).ok_or_else(|| case_not_found(case_id))?;
         let hash = fingerprint([&case_key.to_string(), &body]);
         if let Some(key) = key
@@ -127,21 +127,11 @@ impl CaseWrites for SqlStore {
         case_id: &str,
         reason: Option<&str>,
     ) -> Result<Case> {
-        let reason = reason
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(|r| validate::comment("reason", r))
-            .transpose()?;
+        let reason = cancel_reason(reason)?;
         let row = transaction!(self.db, |conn| {
             let mut row = locked_case!(conn, self, scope, case_id)?;
             let state = row.state();
-            if !state.cancelable() {
-                return Err(TxError::Domain(Error::Conflict(format!(
-                    "case {} is {}; only NEW, OPEN or AWAITING_INFO cases can be canceled",
-                    row.number,
-                    state.as_str()
-                ))));
-            }
+            ensure_cancelable(&row.number, state).map_err(TxError::Domain)?;
             let at = now();
             let mut entries = vec![NewActivityRow::new(
                 row.id,
