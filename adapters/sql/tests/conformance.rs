@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use switchboard_conformance::{Fixture, IdOrder, accounts, audit, cases, publishing};
 use switchboard_core::demo::{DEMO_ACCOUNTS, DEMO_USERS};
-use switchboard_core::{Actor, Error, Result, Role};
+use switchboard_core::publishing::Publishing;
+use switchboard_core::{Actor, Error, InProcessBus, Result, Role};
 use switchboard_sql::SqlStore;
 use switchboard_sql::testing::{TestDb, actor};
 
@@ -78,6 +79,22 @@ macro_rules! conformance {
                     Ok(())
                 }
             )*
+            /// The case behaviours behind the publishing decorator, as the
+            /// gateway serves the store.
+            mod published {
+                use super::*;
+                $(
+                    #[tokio::test(flavor = "multi_thread")]
+                    async fn $case() -> Result<()> {
+                        if let Some(h) = Harness::on(stringify!($backend)).await? {
+                            let bus = Arc::new(InProcessBus::new(1024));
+                            let store = Publishing::new(h.store.clone(), bus);
+                            cases::$case(&store, &h.fixture).await;
+                        }
+                        Ok(())
+                    }
+                )*
+            }
             $(
                 #[tokio::test(flavor = "multi_thread")]
                 async fn $publishing() -> Result<()> {

@@ -3,8 +3,11 @@
 //!
 //! Settings read: those of [`switchboard_sql::testing`].
 
+use std::sync::Arc;
+
 use switchboard_conformance::status;
 use switchboard_core::Result;
+use switchboard_core::status::{PublishingStatus, StatusBus};
 use switchboard_sql::SqlStore;
 use switchboard_sql::testing::TestDb;
 
@@ -25,7 +28,13 @@ impl Harness {
     }
 }
 
-/// One test per backend and behaviour.
+/// `store` behind the publishing decorator, as the gateway serves it.
+fn published(store: SqlStore) -> PublishingStatus {
+    PublishingStatus::new(Arc::new(store), StatusBus::default())
+}
+
+/// One test per backend and behaviour, on the store and on the store
+/// behind the publishing decorator.
 macro_rules! status_conformance {
     ($($behaviour:ident),* $(,)?) => {
         status_conformance!(@backend sqlite, $($behaviour),*);
@@ -50,6 +59,27 @@ macro_rules! status_conformance {
                     status::writes_follow_the_capability(&h.store, true).await;
                 }
                 Ok(())
+            }
+
+            mod published {
+                use super::*;
+                $(
+                    #[tokio::test(flavor = "multi_thread")]
+                    async fn $behaviour() -> Result<()> {
+                        if let Some(h) = Harness::on(stringify!($backend)).await? {
+                            status::$behaviour(&published(h.store)).await;
+                        }
+                        Ok(())
+                    }
+                )*
+
+                #[tokio::test(flavor = "multi_thread")]
+                async fn writes_follow_the_capability() -> Result<()> {
+                    if let Some(h) = Harness::on(stringify!($backend)).await? {
+                        status::writes_follow_the_capability(&published(h.store), true).await;
+                    }
+                    Ok(())
+                }
             }
         }
     };
