@@ -102,6 +102,45 @@ macro_rules! seek {
 }
 pub(crate) use seek;
 
+/// Loads the page after a cursor's `($key, $id)` of `$query` (a boxed query,
+/// written out twice) ordered by `$table::$col` then `$table::id` in `$dir`,
+/// at most `$limit` rows, as two exact seeks instead of one [`seek!`]: the
+/// rest of the cursor's group (`col = key AND id > id`), then, when that runs
+/// short, the groups after it (`col > key`). For orderings with few
+/// distinct keys on SQLite, whose planner enters an index with only the
+/// first column of a row value and would skip the group's earlier rows one
+/// by one.
+macro_rules! load_in_groups {
+    ($conn:ident, $query:expr, $table:ident :: $col:ident, $dir:expr, ($key:expr, $id:expr), $limit:expr) => {{
+        let direction: switchboard_core::cases::Direction = $dir;
+        let (key, id, limit): (_, i64, i64) = ($key, $id, $limit);
+        let rest = $query.filter($table::$col.eq(key));
+        let rest = match direction {
+            switchboard_core::cases::Direction::Asc => {
+                rest.filter($table::id.gt(id)).order_by($table::id.asc())
+            }
+            switchboard_core::cases::Direction::Desc => {
+                rest.filter($table::id.lt(id)).order_by($table::id.desc())
+            }
+        };
+        let mut rows: Vec<_> = rest.limit(limit).load($conn).await.map_err(db_error)?;
+        let short = limit - rows.len() as i64;
+        if short > 0 {
+            let next = match direction {
+                switchboard_core::cases::Direction::Asc => $query
+                    .filter($table::$col.gt(key))
+                    .order_by(($table::$col.asc(), $table::id.asc())),
+                switchboard_core::cases::Direction::Desc => $query
+                    .filter($table::$col.lt(key))
+                    .order_by(($table::$col.desc(), $table::id.desc())),
+            };
+            rows.extend(next.limit(short).load($conn).await.map_err(db_error)?);
+        }
+        Ok::<_, Error>(rows)
+    }};
+}
+pub(crate) use load_in_groups;
+
 #[cfg(test)]
 mod tests {
     use super::*;

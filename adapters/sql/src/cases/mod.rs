@@ -19,7 +19,7 @@ use switchboard_core::cases::{
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope, validate};
 
-use crate::cursor::{Cursor, page_of, seek};
+use crate::cursor::{Cursor, load_in_groups, page_of, seek};
 use crate::models::*;
 use crate::schema::{
     attachment_chunks, attachments, case_activities, case_categories, case_types, case_watchers,

@@ -98,44 +98,74 @@ impl CaseReads for SqlStore {
             .transpose()?;
         let accounts = scope.narrow(&filter.accounts);
         let limit = page.first as i64 + 1;
+        // Few distinct states and priorities: SQLite reads these pages group by group.
+        let grouped = self.db.backend() == crate::Backend::Sqlite
+            && matches!(
+                order.field,
+                CaseOrderField::State | CaseOrderField::Priority
+            );
         let rows: Vec<CaseRow> = with_conn!(self.db, |conn, DB| {
-            let mut q = filtered_cases!(CaseRow::as_select(), filter, &accounts, DB);
-            let dir = order.direction;
-            match order.field {
-                CaseOrderField::Number => {
-                    let key = cursor.as_ref().map(|c| (c.k.clone(), c.i));
-                    seek!(q, cases::number, dir, key);
+            if grouped && let Some(c) = &cursor {
+                let key = c.key_i64()? as i16;
+                let dir = order.direction;
+                if order.field == CaseOrderField::State {
+                    load_in_groups!(
+                        conn,
+                        filtered_cases!(CaseRow::as_select(), filter, &accounts, DB),
+                        cases::state,
+                        dir,
+                        (key, c.i),
+                        limit
+                    )
+                } else {
+                    load_in_groups!(
+                        conn,
+                        filtered_cases!(CaseRow::as_select(), filter, &accounts, DB),
+                        cases::priority,
+                        dir,
+                        (key, c.i),
+                        limit
+                    )
                 }
-                CaseOrderField::Opened => {
-                    let key = cursor
-                        .as_ref()
-                        .map(|c| from_micros(c).map(|k| (k, c.i)))
-                        .transpose()?;
-                    seek!(q, cases::opened_at, dir, key);
+            } else {
+                let mut q = filtered_cases!(CaseRow::as_select(), filter, &accounts, DB);
+                let dir = order.direction;
+                match order.field {
+                    CaseOrderField::Number => {
+                        let key = cursor.as_ref().map(|c| (c.k.clone(), c.i));
+                        seek!(q, cases::number, dir, key);
+                    }
+                    CaseOrderField::Opened => {
+                        let key = cursor
+                            .as_ref()
+                            .map(|c| from_micros(c).map(|k| (k, c.i)))
+                            .transpose()?;
+                        seek!(q, cases::opened_at, dir, key);
+                    }
+                    CaseOrderField::Updated => {
+                        let key = cursor
+                            .as_ref()
+                            .map(|c| from_micros(c).map(|k| (k, c.i)))
+                            .transpose()?;
+                        seek!(q, cases::updated_at, dir, key);
+                    }
+                    CaseOrderField::State => {
+                        let key = cursor
+                            .as_ref()
+                            .map(|c| c.key_i64().map(|k| (k as i16, c.i)))
+                            .transpose()?;
+                        seek!(q, cases::state, dir, key);
+                    }
+                    CaseOrderField::Priority => {
+                        let key = cursor
+                            .as_ref()
+                            .map(|c| c.key_i64().map(|k| (k as i16, c.i)))
+                            .transpose()?;
+                        seek!(q, cases::priority, dir, key);
+                    }
                 }
-                CaseOrderField::Updated => {
-                    let key = cursor
-                        .as_ref()
-                        .map(|c| from_micros(c).map(|k| (k, c.i)))
-                        .transpose()?;
-                    seek!(q, cases::updated_at, dir, key);
-                }
-                CaseOrderField::State => {
-                    let key = cursor
-                        .as_ref()
-                        .map(|c| c.key_i64().map(|k| (k as i16, c.i)))
-                        .transpose()?;
-                    seek!(q, cases::state, dir, key);
-                }
-                CaseOrderField::Priority => {
-                    let key = cursor
-                        .as_ref()
-                        .map(|c| c.key_i64().map(|k| (k as i16, c.i)))
-                        .transpose()?;
-                    seek!(q, cases::priority, dir, key);
-                }
+                q.limit(limit).load(conn).await.map_err(db_error)
             }
-            q.limit(limit).load(conn).await.map_err(db_error)
         })?;
         Ok(page_of(
             rows,
