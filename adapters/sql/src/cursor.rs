@@ -3,6 +3,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression, ValidGrouping, is_aggregate};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::result::QueryResult;
+use diesel::sql_types::Bool;
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Error, Page};
 
@@ -56,47 +61,105 @@ pub(crate) fn page_of<R, T>(
     Page::from_lookahead(rows, first, |row| cursor(row).encode(), convert)
 }
 
+/// `(col, id) > (key, id)`, or `<` when `descending`: the keyset condition
+/// of [`seek!`] as one row-value comparison. A diesel expression rather than
+/// SQL text so the statement stays cacheable as a prepared statement (SQL
+/// text would make PostgreSQL parse and plan every page after the first).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowAfter<C, I, K, J> {
+    col: C,
+    id: I,
+    key: K,
+    at: J,
+    descending: bool,
+}
+
+impl<C, I, K, J> RowAfter<C, I, K, J> {
+    pub(crate) fn new(col: C, id: I, key: K, at: J, descending: bool) -> Self {
+        Self {
+            col,
+            id,
+            key,
+            at,
+            descending,
+        }
+    }
+}
+
+impl<C, I, K, J> Expression for RowAfter<C, I, K, J> {
+    type SqlType = Bool;
+}
+
+impl<C, I, K, J, QS> AppearsOnTable<QS> for RowAfter<C, I, K, J>
+where
+    C: AppearsOnTable<QS>,
+    I: AppearsOnTable<QS>,
+    K: AppearsOnTable<QS>,
+    J: AppearsOnTable<QS>,
+{
+}
+
+impl<C, I, K, J, GB> ValidGrouping<GB> for RowAfter<C, I, K, J> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+/// No static id: the two directions write different SQL, so statements are
+/// cached by their text.
+impl<C, I, K, J> QueryId for RowAfter<C, I, K, J> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C, I, K, J, DB> QueryFragment<DB> for RowAfter<C, I, K, J>
+where
+    DB: Backend,
+    C: QueryFragment<DB>,
+    I: QueryFragment<DB>,
+    K: QueryFragment<DB>,
+    J: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.col.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.id.walk_ast(out.reborrow())?;
+        out.push_sql(if self.descending { ") < (" } else { ") > (" });
+        self.key.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.at.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
 /// Orders `$q` by `$table::$col` then `$table::id` in `$dir` (a core
 /// `Direction`) and, when `$key` is a cursor's `Some((key, id))`, keeps only
 /// the rows after it.
 ///
 /// The condition is one row-value comparison, `(col, id) > (key, id)` (`<`
-/// descending), which SQLite and PostgreSQL both answer by seeking into the
-/// matching composite index, so a deep page costs what the first one does.
+/// descending, [`RowAfter`]), which PostgreSQL answers by seeking into the
+/// matching composite index, so a deep page costs what the second one does.
 /// The equivalent `col > key OR (col = key AND id > id)` makes PostgreSQL
-/// read the index from its start instead.
+/// read the index from its start instead. SQLite enters an index with the
+/// row value's first column only: fine for keys with many distinct values;
+/// see [`load_in_groups!`] for the others.
 macro_rules! seek {
     ($q:ident, $table:ident :: $col:ident, $dir:expr, $key:expr) => {{
         let direction: switchboard_core::cases::Direction = $dir;
+        let descending = direction == switchboard_core::cases::Direction::Desc;
         if let Some((key, id)) = $key {
-            let after = match direction {
-                switchboard_core::cases::Direction::Asc => ") > (",
-                switchboard_core::cases::Direction::Desc => ") < (",
-            };
-            $q = $q.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(concat!(
-                    "(",
-                    stringify!($table),
-                    ".",
-                    stringify!($col),
-                    ", ",
-                    stringify!($table),
-                    ".id"
-                ))
-                .sql(after)
-                .bind::<<$table::$col as diesel::Expression>::SqlType, _>(key)
-                .sql(", ")
-                .bind::<diesel::sql_types::BigInt, _>(id)
-                .sql(")"),
-            );
+            $q = $q.filter($crate::cursor::RowAfter::new(
+                $table::$col,
+                $table::id,
+                diesel::IntoSql::into_sql::<<$table::$col as diesel::Expression>::SqlType>(key),
+                diesel::IntoSql::into_sql::<diesel::sql_types::BigInt>(id),
+                descending,
+            ));
         }
-        $q = match direction {
-            switchboard_core::cases::Direction::Asc => {
-                $q.order_by(($table::$col.asc(), $table::id.asc()))
-            }
-            switchboard_core::cases::Direction::Desc => {
-                $q.order_by(($table::$col.desc(), $table::id.desc()))
-            }
+        $q = if descending {
+            $q.order_by(($table::$col.desc(), $table::id.desc()))
+        } else {
+            $q.order_by(($table::$col.asc(), $table::id.asc()))
         };
     }};
 }
