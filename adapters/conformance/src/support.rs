@@ -96,23 +96,22 @@ pub(crate) async fn walk(
         .collect()
 }
 
-/// Every entry of a case's activity stream, newest first.
-pub(crate) async fn walk_activity(
-    store: &dyn CaseStore,
-    scope: &Scope,
-    case_id: &str,
+/// Every item of the keyset list `list`, read `first` at a time by
+/// `read` (given each page's request), checking the page contract on the
+/// way as [`walk_with_cursors`] does.
+pub(crate) async fn every_item<T, Pages>(
+    list: &str,
     first: usize,
-) -> Vec<Activity> {
+    mut read: impl FnMut(PageRequest) -> Pages,
+) -> Vec<T>
+where
+    Pages: std::future::Future<Output = Result<Page<T>>>,
+{
     let mut items = Vec::new();
     let mut after = None;
     loop {
-        let page = ok(
-            store
-                .activity(scope, case_id, &PageRequest { first, after })
-                .await,
-            &format!("activity of case {case_id}"),
-        );
-        check_page(&page, first, "activity");
+        let page = ok(read(PageRequest { first, after }).await, list);
+        check_page(&page, first, list);
         let more = page.has_next_page;
         after = page.end_cursor().map(str::to_string);
         items.extend(page.into_items());
@@ -122,29 +121,29 @@ pub(crate) async fn walk_activity(
     }
 }
 
+/// Every entry of a case's activity stream, newest first.
+pub(crate) async fn walk_activity(
+    store: &dyn CaseStore,
+    scope: &Scope,
+    case_id: &str,
+    first: usize,
+) -> Vec<Activity> {
+    every_item("activity", first, |page| async move {
+        store.activity(scope, case_id, &page).await
+    })
+    .await
+}
+
 /// Every entry of the recent updates across `scope`, newest first.
 pub(crate) async fn walk_recent_updates(
     store: &dyn CaseStore,
     scope: &Scope,
     first: usize,
 ) -> Vec<Activity> {
-    let mut items = Vec::new();
-    let mut after = None;
-    loop {
-        let page = ok(
-            store
-                .recent_updates(scope, &PageRequest { first, after })
-                .await,
-            "recent_updates",
-        );
-        check_page(&page, first, "recent_updates");
-        let more = page.has_next_page;
-        after = page.end_cursor().map(str::to_string);
-        items.extend(page.into_items());
-        if !more {
-            return items;
-        }
-    }
+    every_item("recent_updates", first, |page| async move {
+        store.recent_updates(scope, &page).await
+    })
+    .await
 }
 
 #[track_caller]

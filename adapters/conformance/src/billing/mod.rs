@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use crate::support::every_item;
 use switchboard_core::billing::{
     BillingStore, Direction, Invoice, InvoiceFilter, InvoiceOrder, InvoiceOrderField, Money,
     TimeRange, UsageFilter, UsageKind, UsageOrder, UsageOrderField, UsageRecord,
@@ -50,25 +51,12 @@ async fn every_invoice(
     order: InvoiceOrder,
     size: usize,
 ) -> Vec<Invoice> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = PageRequest { first: size, after };
-        let page = store
+    every_item("invoices", size, |page| async move {
+        store
             .list_invoices(scope, account, filter, order, &page)
             .await
-            .expect("a page of invoices");
-        assert!(
-            page.items.len() <= size,
-            "a page holds at most `first` items"
-        );
-        after = page.end_cursor().map(str::to_string);
-        let more = page.has_next_page;
-        out.extend(page.into_items());
-        if !more {
-            return out;
-        }
-    }
+    })
+    .await
 }
 
 /// Every usage record of `account` matching `filter`, read `size` at a time.
@@ -80,21 +68,10 @@ async fn every_call(
     order: UsageOrder,
     size: usize,
 ) -> Vec<UsageRecord> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = PageRequest { first: size, after };
-        let page = store
-            .list_usage(scope, account, filter, order, &page)
-            .await
-            .expect("a page of usage");
-        after = page.end_cursor().map(str::to_string);
-        let more = page.has_next_page;
-        out.extend(page.into_items());
-        if !more {
-            return out;
-        }
-    }
+    every_item("usage", size, |page| async move {
+        store.list_usage(scope, account, filter, order, &page).await
+    })
+    .await
 }
 
 fn numeric(id: &str) -> i64 {

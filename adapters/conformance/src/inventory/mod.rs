@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 
+use crate::support::every_item;
 use switchboard_core::inventory::{Asset, Inventory, InventoryFilter, Service};
 use switchboard_core::{AccountStore, Error, PageRequest, Scope};
 
@@ -55,24 +56,10 @@ async fn every_service(
     filter: &InventoryFilter,
     size: usize,
 ) -> Vec<Service> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .services(scope, account, filter, &PageRequest { first: size, after })
-            .await
-            .expect("a page of services");
-        assert!(
-            page.items.len() <= size,
-            "a page holds at most `first` items"
-        );
-        after = page.end_cursor().map(str::to_string);
-        let more = page.has_next_page;
-        out.extend(page.into_items());
-        if !more {
-            return out;
-        }
-    }
+    every_item("services", size, |page| async move {
+        store.services(scope, account, filter, &page).await
+    })
+    .await
 }
 
 /// Every asset of `account` matching `filter`, read `size` at a time.
@@ -83,22 +70,8 @@ async fn every_asset(
     filter: &InventoryFilter,
     size: usize,
 ) -> Vec<Asset> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .assets(scope, account, filter, &PageRequest { first: size, after })
-            .await
-            .expect("a page of assets");
-        assert!(
-            page.items.len() <= size,
-            "a page holds at most `first` items"
-        );
-        after = page.end_cursor().map(str::to_string);
-        let more = page.has_next_page;
-        out.extend(page.into_items());
-        if !more {
-            return out;
-        }
-    }
+    every_item("assets", size, |page| async move {
+        store.assets(scope, account, filter, &page).await
+    })
+    .await
 }

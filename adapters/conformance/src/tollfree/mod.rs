@@ -3,6 +3,7 @@
 //! idempotent submits, operators' decisions, and the events the
 //! publishing decorator announces.
 
+use crate::support::every_item;
 use switchboard_core::tollfree::{
     ChangeStatus, Decision, NewChangeRequest, NumberStatus, Rates, RingToChange, TollFreeFilter,
     TollFreeNumber, TollFreeStore, TollFreeWrites as _,
@@ -50,22 +51,10 @@ async fn every_number(
     filter: &TollFreeFilter,
     size: usize,
 ) -> Vec<TollFreeNumber> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = PageRequest { first: size, after };
-        let page = store
-            .list_numbers(scope, account, filter, &page)
-            .await
-            .expect("a page of numbers");
-        assert!(page.items.len() <= size, "a page holds at most `first`");
-        after = page.end_cursor().map(str::to_string);
-        let more = page.has_next_page;
-        out.extend(page.into_items());
-        if !more {
-            return out;
-        }
-    }
+    every_item("toll-free numbers", size, |page| async move {
+        store.list_numbers(scope, account, filter, &page).await
+    })
+    .await
 }
 
 /// A ring-to number in the same area code as `n`'s current one, so it
