@@ -65,6 +65,86 @@ async fn fifty_cases_with_references_cost_three_upstream_requests() {
     }
 }
 
+/// The Support page's query (`examples/support-list.graphql`) warm: the
+/// case list answers the page and its total in one request (the count
+/// comes from its `X-Total-Count`), and the latest activity of the page's
+/// cases is read without reading the cases again: two round trips in a
+/// row, the second the journal, audit and attachment reads side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_support_list_warm_costs_two_round_trips() {
+    let gw = gateway(|_| {}).await;
+    let token = gw.token(PRIMARY_A).await;
+    let document = include_str!("../examples/support-list.graphql");
+    let run = |variables: Value| {
+        let body = json!({
+            "query": document,
+            "operationName": "SupportList",
+            "variables": variables,
+        });
+        let (gw, token) = (&gw, &token);
+        async move {
+            let response = gw
+                .http
+                .post(format!("{}/graphql", gw.base))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("an answer");
+            let body: Value = response.json().await.expect("JSON");
+            assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+            body["data"].clone()
+        }
+    };
+    let all = json!({ "filter": { "states": [] }, "first": 20 });
+    run(all.clone()).await;
+    fake(&gw).requests().clear();
+    let page = run(all.clone()).await;
+    let requests = fake(&gw).requests().entries();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    let cases: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/sn_customerservice_case"))
+        .collect();
+    assert_eq!(cases.len(), 1, "one case request: {requests:#?}");
+    assert!(
+        !cases[0].query.contains("sysparm_no_count=true"),
+        "the list asks for its total: {}",
+        cases[0].query
+    );
+    let mut activity: Vec<&str> = paths
+        .iter()
+        .copied()
+        .filter(|p| !p.ends_with("/sn_customerservice_case"))
+        .collect();
+    activity.sort();
+    assert_eq!(
+        activity,
+        [
+            "/api/now/attachment",
+            "/api/now/table/sys_audit",
+            "/api/now/table/sys_journal_field",
+        ],
+        "the second round trip: {requests:#?}"
+    );
+
+    // The total from the list's header is the total a separate count gives
+    // (asked after a cursor, where the list's header would not be).
+    let nodes = page["cases"]["edges"].as_array().expect("edges");
+    assert_eq!(nodes.len(), 20, "a full page");
+    assert!(
+        nodes
+            .iter()
+            .all(|e| e["node"]["latestActivity"]["body"].is_string()),
+        "every case has its latest activity: {nodes:#?}"
+    );
+    let total = &page["cases"]["totalCount"];
+    let after = page["cases"]["pageInfo"]["endCursor"].clone();
+    let next = run(json!({ "filter": { "states": [] }, "first": 20, "after": after })).await;
+    assert_eq!(&next["cases"]["totalCount"], total);
+    assert!(total.as_u64().expect("a total") > 20, "{total}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_nulls_only_the_case_fields() {
     let gw = gateway(|_| {}).await;

@@ -120,6 +120,17 @@ impl Loader<String> for AccountLoader {
 pub struct LatestActivityLoader {
     port: Arc<dyn CaseStore>,
     scope: Scope,
+    /// Cases this request has read, by id: when every key is one of them,
+    /// the store is given the records (it need not read them again).
+    read: std::sync::Mutex<HashMap<String, Case>>,
+}
+
+impl LatestActivityLoader {
+    /// Keeps `cases`, read in this loader's scope, for the next loads.
+    pub fn read(&self, cases: &[Case]) {
+        let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        read.extend(cases.iter().map(|c| (c.id.clone(), c.clone())));
+    }
 }
 
 impl Loader<String> for LatestActivityLoader {
@@ -127,7 +138,14 @@ impl Loader<String> for LatestActivityLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Activity>, Error> {
-        let items = self.port.latest_activity(&self.scope, keys).await?;
+        let known: Option<Vec<Case>> = {
+            let read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+            keys.iter().map(|k| read.get(k).cloned()).collect()
+        };
+        let items = match known {
+            Some(cases) => self.port.latest_activity_of(&self.scope, &cases).await?,
+            None => self.port.latest_activity(&self.scope, keys).await?,
+        };
         Ok(items.into_iter().map(|a| (a.case_id.clone(), a)).collect())
     }
 }
@@ -240,6 +258,7 @@ impl Loaders {
                 LatestActivityLoader {
                     port: cases(),
                     scope: scope(),
+                    read: Default::default(),
                 },
                 cache,
             ),

@@ -113,16 +113,41 @@ impl Inner {
         fields: &[&str],
         limit: usize,
     ) -> Result<Vec<wire::Record>, HttpError> {
+        Ok(self
+            .list_counted(table, query, fields, limit, false)
+            .await?
+            .0)
+    }
+
+    /// Runs a list GET and, when `count` is set, reads how many rows match
+    /// `query` in all from the same answer's `X-Total-Count`.
+    pub(crate) async fn list_counted(
+        &self,
+        table: &str,
+        query: String,
+        fields: &[&str],
+        limit: usize,
+        count: bool,
+    ) -> Result<(Vec<wire::Record>, Option<u64>), HttpError> {
         let url = ListUrl {
             table,
             query,
             fields,
             limit,
-            count: false,
+            count,
         }
         .build();
         let resp = self.http.get(url).await?;
-        wire::list(&resp)
+        let total = match (count, resp.total) {
+            (false, _) => None,
+            (true, Some(total)) => Some(total),
+            (true, None) => {
+                return Err(HttpError::Payload(
+                    "a counted list answer has no X-Total-Count".into(),
+                ));
+            }
+        };
+        Ok((wire::list(&resp)?, total))
     }
 
     /// The number of rows matching `query` (from `X-Total-Count`).

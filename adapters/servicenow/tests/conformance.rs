@@ -106,6 +106,8 @@ conformance! {
         filters_match_a_full_walk,
         text_search,
         count_agrees_with_walk,
+        counts_follow_writes,
+        list_and_count_agree,
         create_validates_and_stores,
         idempotent_create,
         create_with_files_is_retry_safe,

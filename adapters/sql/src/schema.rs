@@ -161,6 +161,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Cases per account and state, kept by triggers (migration 000016).
+    case_counts (account_id, state) {
+        account_id -> Text,
+        state -> SmallInt,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(case_activities -> cases (case_id));
 diesel::joinable!(attachments -> cases (case_id));
 diesel::joinable!(case_watchers -> cases (case_id));
@@ -187,6 +196,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     support_case_types,
     case_categories,
     cases,
+    case_counts,
     case_activities,
     case_watchers,
     attachments,

@@ -1,10 +1,11 @@
 //! Relay-style connections: a page of items with cursors.
 
 use async_graphql::{ComplexObject, Context, Result, SimpleObject};
-use switchboard_core::Scope;
 use switchboard_core::cases::{self as core, Activity, Case};
+use switchboard_core::{PageRequest, Scope};
 
 use super::nodes::{ActivityNode, CaseNode, prefetch};
+use crate::graphql::Ports;
 use crate::graphql::context::request;
 use crate::graphql::errors::IntoGql;
 use crate::graphql::pagination::PageInfo;
@@ -30,6 +31,9 @@ pub struct CaseConnection {
     filter: core::CaseFilter,
     #[graphql(skip)]
     scope: Scope,
+    /// The total, when it came with the page.
+    #[graphql(skip)]
+    total: Option<u64>,
 }
 
 #[ComplexObject]
@@ -44,6 +48,9 @@ impl CaseConnection {
 
     /// How many cases match the filter in all (costs one count).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        if let Some(total) = self.total {
+            return Ok(total);
+        }
         request(ctx)?
             .1
             .cases
@@ -54,19 +61,43 @@ impl CaseConnection {
 }
 
 impl CaseConnection {
-    /// The connection for a page, with what its selection needs prefetched.
-    pub(super) async fn load(
+    /// One page of `filter` in `order`, with its total when the selection
+    /// asks for `totalCount` (one call to the store, which may answer both
+    /// at once) and what the nodes' selection needs prefetched.
+    pub(super) async fn list(
         ctx: &Context<'_>,
+        ports: &Ports,
+        scope: &Scope,
+        filter: core::CaseFilter,
+        order: core::CaseOrder,
+        page: &PageRequest,
+    ) -> Result<Self> {
+        let (page, total) = if ctx.look_ahead().field("totalCount").exists() {
+            let (page, total) = ports
+                .cases
+                .list_and_count_cases(scope, &filter, order, page)
+                .await
+                .gql()?;
+            (page, Some(total))
+        } else {
+            let page = ports
+                .cases
+                .list_cases(scope, &filter, order, page)
+                .await
+                .gql()?;
+            (page, None)
+        };
+        let cases: Vec<Case> = page.items.iter().map(|(_, c)| c.clone()).collect();
+        prefetch(ctx, &cases).await?;
+        Ok(Self::new(page, filter, scope.clone(), total))
+    }
+
+    fn new(
         page: switchboard_core::Page<Case>,
         filter: core::CaseFilter,
         scope: Scope,
-    ) -> Result<Self> {
-        let cases: Vec<Case> = page.items.iter().map(|(_, c)| c.clone()).collect();
-        prefetch(ctx, &cases).await?;
-        Ok(Self::new(page, filter, scope))
-    }
-
-    fn new(page: switchboard_core::Page<Case>, filter: core::CaseFilter, scope: Scope) -> Self {
+        total: Option<u64>,
+    ) -> Self {
         Self {
             page_info: PageInfo::of(&page),
             edges: page
@@ -79,6 +110,7 @@ impl CaseConnection {
                 .collect(),
             filter,
             scope,
+            total,
         }
     }
 }

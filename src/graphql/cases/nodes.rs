@@ -236,6 +236,7 @@ pub(super) async fn prefetch(ctx: &Context<'_>, cases: &[Case]) -> Result<()> {
         },
         async {
             if wants("latestActivity") {
+                loaders.latest_activity.loader().read(cases);
                 loaders
                     .latest_activity
                     .load_many(case_ids.clone())

@@ -39,12 +39,7 @@ impl CaseQuery {
         let filter = filter.to_core();
         let page = PageRequest::new(first, after).gql()?;
         let order = CaseOrderInput::to_core(order_by);
-        let result = ports
-            .cases
-            .list_cases(&caller.scope, &filter, order, &page)
-            .await
-            .gql()?;
-        CaseConnection::load(ctx, result, filter, caller.scope.clone())
+        CaseConnection::list(ctx, ports, &caller.scope, filter, order, &page)
             .await
             .map(Some)
     }
@@ -102,12 +97,8 @@ impl CaseQuery {
             ..core::CaseFilter::default()
         };
         let page = PageRequest::new(first, after).gql()?;
-        let result = ports
-            .cases
-            .list_cases(&caller.scope, &filter, core::CaseOrder::default(), &page)
-            .await
-            .gql()?;
-        CaseConnection::load(ctx, result, filter, caller.scope.clone())
+        let order = core::CaseOrder::default();
+        CaseConnection::list(ctx, ports, &caller.scope, filter, order, &page)
             .await
             .map(Some)
     }

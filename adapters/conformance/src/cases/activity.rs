@@ -200,6 +200,21 @@ pub async fn latest_activity(store: &dyn CaseStore, fx: &Fixture) {
         Some("The newest word."),
         "latest_activity misses a comment just added"
     );
+
+    // With the records in hand: the same answer, and still nothing for a
+    // case of another account, even handed over as a record.
+    let mut records = ok(store.cases_by_ids(&scope, &case_ids).await, "cases_by_ids");
+    records.push(theirs);
+    let of = ok(
+        store.latest_activity_of(&scope, &records).await,
+        "latest_activity_of",
+    );
+    let of: std::collections::HashMap<String, Activity> =
+        of.into_iter().map(|a| (a.case_id.clone(), a)).collect();
+    assert_eq!(
+        of, per_case,
+        "latest_activity_of and latest_activity disagree (or the other account's case leaked)"
+    );
 }
 
 /// `recent_updates` holds exactly the activity of the cases in scope,

@@ -331,3 +331,143 @@ pub async fn count_agrees_with_walk(store: &dyn CaseStore, fx: &Fixture) {
         "the count over both accounts is not the sum of each"
     );
 }
+
+/// The counts the portal shows (per state, open cases, all cases; one
+/// account or both) per filter, each checked against a full walk.
+async fn state_counts(store: &dyn CaseStore, fx: &Fixture) -> BTreeMap<String, u64> {
+    let open = vec![CaseState::New, CaseState::Open, CaseState::AwaitingInfo];
+    let filters = CaseState::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), vec![*s]))
+        .chain([("open".to_string(), open), ("all".to_string(), vec![])]);
+    let mut counts = BTreeMap::new();
+    for (name, states) in filters {
+        let filter = CaseFilter {
+            states,
+            ..CaseFilter::default()
+        };
+        for (who, scope) in [("home", fx.home.scope()), ("both", fx.both())] {
+            let counted = ok(store.count_cases(&scope, &filter).await, "count_cases");
+            let walked = walk(store, &scope, &filter, ORDER, BIG_PAGE).await.len() as u64;
+            assert_eq!(
+                counted, walked,
+                "count_cases of {name} in {who} disagrees with a walk"
+            );
+            counts.insert(format!("{name} {who}"), counted);
+        }
+    }
+    counts
+}
+
+/// Counts by account and state follow every write at once, concurrent
+/// ones included: creates add to the new case's state, cancels move a case
+/// to CANCELED, comments move nothing.
+pub async fn counts_follow_writes(store: &dyn CaseStore, fx: &Fixture) {
+    let (scope, actor) = (fx.home.scope(), &fx.home.actor);
+    let before = state_counts(store, fx).await;
+    let descriptions: Vec<String> = (0..4).map(|i| format!("Counted case {i}.")).collect();
+    let created = futures::future::join_all(
+        descriptions
+            .iter()
+            .map(|d| crate::support::open_case(store, &fx.home, d)),
+    )
+    .await;
+    let born = created[0].state;
+    assert!(
+        created.iter().all(|c| c.state == born),
+        "new cases differ in state"
+    );
+    ok(
+        store
+            .add_comment(
+                &scope,
+                actor,
+                &created[0].id,
+                switchboard_core::cases::NewComment::new("Counted comment."),
+            )
+            .await,
+        "add_comment",
+    );
+    let cancels = futures::future::join_all(
+        created[1..]
+            .iter()
+            .chain(&created[1..2])
+            .map(|c| store.cancel_case(&scope, actor, &c.id, None)),
+    )
+    .await;
+    assert_eq!(
+        cancels.iter().filter(|r| r.is_ok()).count(),
+        3,
+        "{cancels:?}"
+    );
+    let after = state_counts(store, fx).await;
+
+    let born_open = matches!(
+        born,
+        CaseState::New | CaseState::Open | CaseState::AwaitingInfo
+    );
+    let born = born.as_str();
+    let canceled = CaseState::Canceled.as_str();
+    for (key, was) in &before {
+        let (name, _) = key.split_once(' ').unwrap_or((key, ""));
+        let moved: i64 = match name {
+            "all" => 4,
+            "open" => i64::from(born_open),
+            n if n == born => 1,
+            n if n == canceled => 3,
+            _ => 0,
+        };
+        assert_eq!(
+            after[key] as i64 - *was as i64,
+            moved,
+            "count of {key} after 4 creates and 3 cancels"
+        );
+    }
+}
+
+/// `list_and_count_cases` answers what `list_cases` and `count_cases` do,
+/// for every ordering, on the first page and after a cursor.
+pub async fn list_and_count_agree(store: &dyn CaseStore, fx: &Fixture) {
+    use switchboard_core::PageRequest;
+    let filters = [
+        CaseFilter::default(),
+        CaseFilter {
+            states: vec![CaseState::New, CaseState::Open],
+            ..CaseFilter::default()
+        },
+        CaseFilter {
+            priorities: vec![Priority::High, Priority::Critical],
+            ..CaseFilter::default()
+        },
+    ];
+    for scope in [fx.home.scope(), fx.both(), Scope::default()] {
+        for filter in &filters {
+            for order in super::ORDERS {
+                let mut page = PageRequest::first(7);
+                for step in 0..2 {
+                    let what = format!("{filter:?} {order:?} step {step} in {scope:?}");
+                    let (listed, total) = ok(
+                        store
+                            .list_and_count_cases(&scope, filter, order, &page)
+                            .await,
+                        "list_and_count_cases",
+                    );
+                    let alone = ok(
+                        store.list_cases(&scope, filter, order, &page).await,
+                        "list_cases",
+                    );
+                    let counted = ok(store.count_cases(&scope, filter).await, "count_cases");
+                    assert_eq!(listed, alone, "the pages differ: {what}");
+                    assert_eq!(total, counted, "the totals differ: {what}");
+                    let Some((cursor, _)) = listed.items.last() else {
+                        break;
+                    };
+                    page = PageRequest {
+                        after: Some(cursor.clone()),
+                        ..page
+                    };
+                }
+            }
+        }
+    }
+}

@@ -18,7 +18,9 @@ pub use cancel::{
     cancel_from_active_states_only, canceled_cases_refuse_writes, concurrent_cancels_cancel_once,
 };
 pub use create::{create_validates_and_stores, idempotent_create};
-pub use filters::{count_agrees_with_walk, filters_match_a_full_walk};
+pub use filters::{
+    count_agrees_with_walk, counts_follow_writes, filters_match_a_full_walk, list_and_count_agree,
+};
 pub use idempotency::{concurrent_keyed_writes, idempotent_attachment, idempotent_comment};
 pub use ordering::{
     ORDERS, ordering_by_every_field, pagination_edges, pagination_survives_inserts,

@@ -263,3 +263,87 @@ pub struct CaseFilter {
     /// appear in the title or description, case-insensitively.
     pub text: Option<String>,
 }
+
+impl CaseFilter {
+    /// Whether the filter narrows by accounts and states alone: the counts
+    /// the portal shows everywhere (open cases, cases per state), which a
+    /// store may keep counted instead of counting rows.
+    pub fn by_accounts_and_states_only(&self) -> bool {
+        let Self {
+            states: _,
+            accounts: _,
+            locations,
+            case_types,
+            categories,
+            priorities,
+            opened,
+            updated,
+            text,
+        } = self;
+        locations.is_empty()
+            && case_types.is_empty()
+            && categories.is_empty()
+            && priorities.is_empty()
+            && *opened == TimeRange::default()
+            && *updated == TimeRange::default()
+            && text
+                .as_deref()
+                .is_none_or(|t| super::search::search_tokens(t).next().is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_account_and_state_filters_may_be_counted_from_counters() {
+        let by_state = CaseFilter {
+            states: vec![CaseState::New],
+            accounts: vec!["ACC-1".into()],
+            text: Some("  ".into()),
+            ..CaseFilter::default()
+        };
+        assert!(by_state.by_accounts_and_states_only());
+        assert!(CaseFilter::default().by_accounts_and_states_only());
+        let narrower = [
+            CaseFilter {
+                locations: vec!["1".into()],
+                ..by_state.clone()
+            },
+            CaseFilter {
+                case_types: vec!["T".into()],
+                ..by_state.clone()
+            },
+            CaseFilter {
+                categories: vec!["C".into()],
+                ..by_state.clone()
+            },
+            CaseFilter {
+                priorities: vec![Priority::High],
+                ..by_state.clone()
+            },
+            CaseFilter {
+                opened: TimeRange {
+                    from: Some(Utc::now()),
+                    to: None,
+                },
+                ..by_state.clone()
+            },
+            CaseFilter {
+                updated: TimeRange {
+                    from: None,
+                    to: Some(Utc::now()),
+                },
+                ..by_state.clone()
+            },
+            CaseFilter {
+                text: Some("router".into()),
+                ..by_state.clone()
+            },
+        ];
+        for filter in narrower {
+            assert!(!filter.by_accounts_and_states_only(), "{filter:?}");
+        }
+    }
+}

@@ -76,6 +76,22 @@ pub trait CaseReads: Send + Sync {
     /// How many cases match `filter`.
     async fn count_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<u64>;
 
+    /// A page of cases and how many match `filter` in all, for a list that
+    /// shows both. The default asks for the two at once; a backend whose
+    /// list answer carries the total overrides it to ask once.
+    async fn list_and_count_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<(Page<Case>, u64)> {
+        futures::try_join!(
+            self.list_cases(scope, filter, order, page),
+            self.count_cases(scope, filter)
+        )
+    }
+
     /// The cases with these ids that are in scope, in any order.
     async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>>;
 
@@ -130,6 +146,15 @@ pub trait CaseActivity: Send + Sync {
 
     /// The newest activity entry of each of these cases (none for a case without any).
     async fn latest_activity(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Activity>>;
+
+    /// Like [`Self::latest_activity`] for cases the caller has just read
+    /// from this store in `scope`: a backend may use what the records carry
+    /// instead of reading them again (it still answers nothing for a case
+    /// outside `scope`). The default looks them up by id.
+    async fn latest_activity_of(&self, scope: &Scope, cases: &[Case]) -> Result<Vec<Activity>> {
+        let ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
+        self.latest_activity(scope, &ids).await
+    }
 
     /// Activity across every case in scope, newest first.
     async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>>;
@@ -244,6 +269,18 @@ impl<T: ReadThrough> CaseReads for T {
         self.reads().count_cases(scope, filter).await
     }
 
+    async fn list_and_count_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<(Page<Case>, u64)> {
+        self.reads()
+            .list_and_count_cases(scope, filter, order, page)
+            .await
+    }
+
     async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {
         self.reads().cases_by_ids(scope, ids).await
     }
@@ -266,6 +303,10 @@ impl<T: ReadThrough> CaseActivity for T {
 
     async fn latest_activity(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Activity>> {
         self.reads().latest_activity(scope, case_ids).await
+    }
+
+    async fn latest_activity_of(&self, scope: &Scope, cases: &[Case]) -> Result<Vec<Activity>> {
+        self.reads().latest_activity_of(scope, cases).await
     }
 
     async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {

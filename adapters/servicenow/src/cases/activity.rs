@@ -357,7 +357,27 @@ impl Inner {
         case_ids: &[String],
     ) -> Result<Vec<Activity>> {
         let cases = self.cases_by_ids(scope, case_ids).await?;
-        let mut entries = self.entries(&cases).await?;
+        self.latest_of(&cases).await
+    }
+
+    /// [`Self::latest_activity`] of cases just read from this instance:
+    /// the records carry what the entries need (id, number, opening), so
+    /// they are not read again; a case outside `scope` is left out.
+    pub(crate) async fn latest_activity_of(
+        &self,
+        scope: &Scope,
+        cases: &[Case],
+    ) -> Result<Vec<Activity>> {
+        let in_scope: Vec<Case> = cases
+            .iter()
+            .filter(|c| scope.contains(&c.account_id))
+            .cloned()
+            .collect();
+        self.latest_of(&in_scope).await
+    }
+
+    async fn latest_of(&self, cases: &[Case]) -> Result<Vec<Activity>> {
+        let mut entries = self.entries(cases).await?;
         sort(&mut entries);
         let mut seen = HashSet::new();
         Ok(entries

@@ -174,9 +174,19 @@ impl Inner {
 
     /// Case records matching `query`.
     pub(crate) async fn case_rows(&self, query: String, limit: usize) -> Result<Vec<Record>> {
+        Ok(self.counted_case_rows(query, limit, false).await?.0)
+    }
+
+    /// [`Self::case_rows`], with how many match in all when `count` is set.
+    async fn counted_case_rows(
+        &self,
+        query: String,
+        limit: usize,
+        count: bool,
+    ) -> Result<(Vec<Record>, Option<u64>)> {
         let fields = case_fields(self);
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        self.list(&self.settings.tables.case, query, &fields, limit)
+        self.list_counted(&self.settings.tables.case, query, &fields, limit, count)
             .await
             .map_err(|e| e.into_core("cases"))
     }
@@ -257,19 +267,67 @@ impl Inner {
         order: CaseOrder,
         page: &PageRequest,
     ) -> Result<Page<Case>> {
+        Ok(self
+            .listed_cases(scope, filter, order, page, false)
+            .await?
+            .0)
+    }
+
+    /// A page and how many cases match in all: from the list answer's
+    /// `X-Total-Count` when one request answers both (the first page of an
+    /// ordering by number, opening or update time; after a cursor the
+    /// request also holds the cursor's condition), from a count asked
+    /// alongside otherwise.
+    pub(crate) async fn list_and_count_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<(Page<Case>, u64)> {
+        let grouped = matches!(
+            order.field,
+            CaseOrderField::State | CaseOrderField::Priority
+        );
+        if grouped || page.after.is_some() {
+            return futures::try_join!(
+                self.list_cases(scope, filter, order, page),
+                self.count_cases(scope, filter)
+            );
+        }
+        match self.listed_cases(scope, filter, order, page, true).await? {
+            (page, Some(total)) => Ok((page, total)),
+            // Nothing in scope to ask about: nothing matches.
+            (page, None) => Ok((page, 0)),
+        }
+    }
+
+    /// One page; `count` asks the same request for the total (meaningful
+    /// only without a cursor, and ignored by the grouped orderings).
+    async fn listed_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+        count: bool,
+    ) -> Result<(Page<Case>, Option<u64>)> {
         let ordering = order.name();
         let cursor = page
             .after
             .as_deref()
             .map(|raw| Cursor::decode(raw, &ordering))
             .transpose()?;
+        let count = count && cursor.is_none();
         let Some(conditions) = self.conditions(scope, filter) else {
-            return Ok(Page {
+            let empty = Page {
                 items: Vec::new(),
                 has_next_page: false,
-            });
+            };
+            return Ok((empty, None));
         };
         let base = conditions.join("^");
+        let mut total = None;
         let want = page.first + 1;
         let (dir_op, tie_op, orderby) = match order.direction {
             Direction::Asc => (">", ">", "ORDERBY"),
@@ -302,7 +360,9 @@ impl Inner {
                         )
                     }
                 };
-                self.case_rows(query, want).await?
+                let (rows, counted) = self.counted_case_rows(query, want, count).await?;
+                total = counted;
+                rows
             }
         };
         let has_next_page = rows.len() > page.first;
@@ -326,10 +386,11 @@ impl Inner {
                 (cursor.encode(), case)
             })
             .collect();
-        Ok(Page {
+        let page = Page {
             items,
             has_next_page,
-        })
+        };
+        Ok((page, total))
     }
 
     /// State and priority orderings: one query per value, in the portal's
@@ -417,6 +478,18 @@ impl CaseReads for ServiceNow {
 
     async fn count_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<u64> {
         self.inner.count_cases(scope, filter).await
+    }
+
+    async fn list_and_count_cases(
+        &self,
+        scope: &Scope,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        page: &PageRequest,
+    ) -> Result<(Page<Case>, u64)> {
+        self.inner
+            .list_and_count_cases(scope, filter, order, page)
+            .await
     }
 
     async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {

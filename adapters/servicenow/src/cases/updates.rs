@@ -15,7 +15,7 @@
 //! the case's activity, and here only when their case is among those read.
 
 use async_trait::async_trait;
-use switchboard_core::cases::{Activity, CaseActivity, CaseFilter, CaseOrder};
+use switchboard_core::cases::{Activity, Case, CaseActivity, CaseFilter, CaseOrder};
 use switchboard_core::page::MAX_PAGE_SIZE;
 use switchboard_core::{Page, PageRequest, Result, Scope};
 
@@ -94,6 +94,10 @@ impl CaseActivity for ServiceNow {
 
     async fn latest_activity(&self, scope: &Scope, case_ids: &[String]) -> Result<Vec<Activity>> {
         self.inner.latest_activity(scope, case_ids).await
+    }
+
+    async fn latest_activity_of(&self, scope: &Scope, cases: &[Case]) -> Result<Vec<Activity>> {
+        self.inner.latest_activity_of(scope, cases).await
     }
 
     async fn recent_updates(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {

@@ -22,8 +22,8 @@ use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope, validate}
 use crate::cursor::{Cursor, load_in_groups, page_of, seek};
 use crate::models::*;
 use crate::schema::{
-    attachment_chunks, attachments, case_activities, case_categories, case_types, case_watchers,
-    cases, contacts, locations, products, support_case_types, write_keys,
+    attachment_chunks, attachments, case_activities, case_categories, case_counts, case_types,
+    case_watchers, cases, contacts, locations, products, support_case_types, write_keys,
 };
 use crate::tx::{TxError, tx_error};
 use crate::write_keys::{KeyedWrite, key_row};
