@@ -34,12 +34,13 @@ impl Extension for CatchPanicsExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let field = info.path_node.field_name().to_string();
+        // Borrowed, not copied: this runs for every field of every answer.
+        let path = info.path_node;
         let pos = info.field.name.pos;
         match AssertUnwindSafe(next.run(ctx, info)).catch_unwind().await {
             Ok(result) => result,
             Err(_) => {
-                tracing::error!(graphql.field = %field, "a resolver panicked");
+                tracing::error!(graphql.field = %path.field_name(), "a resolver panicked");
                 Err(error(Code::Internal, "internal error").into_server_error(pos))
             }
         }

@@ -116,37 +116,41 @@ impl Loader<String> for AccountLoader {
     }
 }
 
-/// The newest activity entry per case id.
+/// The newest activity entry per case id (`None`: the case has none, or is
+/// not in scope).
 pub struct LatestActivityLoader {
     port: Arc<dyn CaseStore>,
     scope: Scope,
-    /// Cases this request has read, by id: when every key is one of them,
-    /// the store is given the records (it need not read them again).
-    read: std::sync::Mutex<HashMap<String, Case>>,
 }
 
 impl LatestActivityLoader {
-    /// Keeps `cases`, read in this loader's scope, for the next loads.
-    pub fn read(&self, cases: &[Case]) {
-        let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
-        read.extend(cases.iter().map(|c| (c.id.clone(), c.clone())));
+    /// The entries of `cases`, just read in this loader's scope, by case
+    /// id, every case included: what [`Loaders::latest_activity`]'s cache
+    /// is fed with, so the store is given the records (it need not read
+    /// them again).
+    pub async fn of_cases(&self, cases: &[Case]) -> Result<Vec<(String, Option<Activity>)>, Error> {
+        let found = self.port.latest_activity_of(&self.scope, cases).await?;
+        Ok(per_case(found, cases.iter().map(|c| &c.id)))
     }
 }
 
+/// Each of `ids` with its entry among `found`, if any.
+fn per_case<'a>(
+    found: Vec<Activity>,
+    ids: impl Iterator<Item = &'a String>,
+) -> Vec<(String, Option<Activity>)> {
+    let mut found: HashMap<String, Activity> =
+        found.into_iter().map(|a| (a.case_id.clone(), a)).collect();
+    ids.map(|id| (id.clone(), found.remove(id))).collect()
+}
+
 impl Loader<String> for LatestActivityLoader {
-    type Value = Activity;
+    type Value = Option<Activity>;
     type Error = Error;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Activity>, Error> {
-        let known: Option<Vec<Case>> = {
-            let read = self.read.lock().unwrap_or_else(|p| p.into_inner());
-            keys.iter().map(|k| read.get(k).cloned()).collect()
-        };
-        let items = match known {
-            Some(cases) => self.port.latest_activity_of(&self.scope, &cases).await?,
-            None => self.port.latest_activity(&self.scope, keys).await?,
-        };
-        Ok(items.into_iter().map(|a| (a.case_id.clone(), a)).collect())
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Option<Activity>>, Error> {
+        let found = self.port.latest_activity(&self.scope, keys).await?;
+        Ok(per_case(found, keys.iter()).into_iter().collect())
     }
 }
 
@@ -258,7 +262,6 @@ impl Loaders {
                 LatestActivityLoader {
                     port: cases(),
                     scope: scope(),
-                    read: Default::default(),
                 },
                 cache,
             ),

@@ -39,11 +39,8 @@ pub struct CaseConnection {
 #[ComplexObject]
 impl CaseConnection {
     /// The cases, without cursors.
-    async fn nodes(&self) -> Vec<CaseNode> {
-        self.edges
-            .iter()
-            .map(|e| CaseNode(e.node.0.clone()))
-            .collect()
+    async fn nodes(&self) -> Vec<&CaseNode> {
+        self.edges.iter().map(|e| &e.node).collect()
     }
 
     /// How many cases match the filter in all (costs one count).
@@ -87,31 +84,24 @@ impl CaseConnection {
                 .gql()?;
             (page, None)
         };
-        let cases: Vec<Case> = page.items.iter().map(|(_, c)| c.clone()).collect();
+        let page_info = PageInfo::of(&page);
+        let (cursors, cases): (Vec<String>, Vec<Case>) = page.items.into_iter().unzip();
         prefetch(ctx, &cases).await?;
-        Ok(Self::new(page, filter, scope.clone(), total))
-    }
-
-    fn new(
-        page: switchboard_core::Page<Case>,
-        filter: core::CaseFilter,
-        scope: Scope,
-        total: Option<u64>,
-    ) -> Self {
-        Self {
-            page_info: PageInfo::of(&page),
-            edges: page
-                .items
-                .into_iter()
-                .map(|(cursor, case)| CaseEdge {
-                    cursor,
-                    node: CaseNode(case),
-                })
-                .collect(),
+        let edges = cursors
+            .into_iter()
+            .zip(cases)
+            .map(|(cursor, case)| CaseEdge {
+                cursor,
+                node: CaseNode(case),
+            })
+            .collect();
+        Ok(Self {
+            edges,
+            page_info,
             filter,
-            scope,
+            scope: scope.clone(),
             total,
-        }
+        })
     }
 }
 

@@ -166,6 +166,7 @@ impl CaseNode {
             .load_one(self.0.id.clone())
             .await
             .gql()?
+            .flatten()
             .map(ActivityNode))
     }
     /// The activity stream, newest first. Meant for the case detail page:
@@ -236,12 +237,9 @@ pub(super) async fn prefetch(ctx: &Context<'_>, cases: &[Case]) -> Result<()> {
         },
         async {
             if wants("latestActivity") {
-                loaders.latest_activity.loader().read(cases);
-                loaders
-                    .latest_activity
-                    .load_many(case_ids.clone())
-                    .await
-                    .map(drop)
+                let found = loaders.latest_activity.loader().of_cases(cases).await?;
+                loaders.latest_activity.feed_many(found).await;
+                Ok(())
             } else {
                 skip().await
             }
