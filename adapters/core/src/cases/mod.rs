@@ -29,7 +29,7 @@ pub use model::{
 };
 pub use port::{
     CaseActivity, CaseFileWrites, CaseFiles, CaseReads, CaseStore, CaseWrites, ReadThrough,
-    WatchListWrites, WatchLists,
+    WatchListWrites, WatchLists, list_and_count_apart,
 };
 pub use search::{SearchToken, search_tokens};
 pub use writes::{

@@ -86,10 +86,7 @@ pub trait CaseReads: Send + Sync {
         order: CaseOrder,
         page: &PageRequest,
     ) -> Result<(Page<Case>, u64)> {
-        futures::try_join!(
-            self.list_cases(scope, filter, order, page),
-            self.count_cases(scope, filter)
-        )
+        list_and_count_apart(self, scope, filter, order, page).await
     }
 
     /// The cases with these ids that are in scope, in any order.
@@ -97,6 +94,22 @@ pub trait CaseReads: Send + Sync {
 
     /// The case with this number.
     async fn case_by_number(&self, scope: &Scope, number: &str) -> Result<Case>;
+}
+
+/// A page and its total asked for side by side: the default of
+/// [`CaseReads::list_and_count_cases`], and what a backend that answers
+/// both in one request only for some lists does for the others.
+pub async fn list_and_count_apart<S: CaseReads + ?Sized>(
+    store: &S,
+    scope: &Scope,
+    filter: &CaseFilter,
+    order: CaseOrder,
+    page: &PageRequest,
+) -> Result<(Page<Case>, u64)> {
+    futures::try_join!(
+        store.list_cases(scope, filter, order, page),
+        store.count_cases(scope, filter)
+    )
 }
 
 /// Opening, commenting on and canceling cases. Part of [`CaseStore`], whose rules apply.

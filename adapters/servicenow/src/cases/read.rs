@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use switchboard_core::cases::{
     Case, CaseFilter, CaseOrder, CaseOrderField, CaseReads, CaseState, Catalog, Direction,
-    Priority, SearchToken, search_tokens,
+    Priority, SearchToken, list_and_count_apart, search_tokens,
 };
 use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 
@@ -273,33 +273,28 @@ impl Inner {
             .0)
     }
 
-    /// A page and how many cases match in all: from the list answer's
-    /// `X-Total-Count` when one request answers both (the first page of an
-    /// ordering by number, opening or update time; after a cursor the
-    /// request also holds the cursor's condition), from a count asked
-    /// alongside otherwise.
-    pub(crate) async fn list_and_count_cases(
+    /// The first page of an ordering by number, opening or update time
+    /// and how many cases match in all, from one request (the total from
+    /// its `X-Total-Count`). `None` where one request cannot answer both:
+    /// the grouped orderings take a request per group, and after a cursor
+    /// the request also holds the cursor's condition.
+    pub(crate) async fn counted_first_page(
         &self,
         scope: &Scope,
         filter: &CaseFilter,
         order: CaseOrder,
         page: &PageRequest,
-    ) -> Result<(Page<Case>, u64)> {
+    ) -> Result<Option<(Page<Case>, u64)>> {
         let grouped = matches!(
             order.field,
             CaseOrderField::State | CaseOrderField::Priority
         );
         if grouped || page.after.is_some() {
-            return futures::try_join!(
-                self.list_cases(scope, filter, order, page),
-                self.count_cases(scope, filter)
-            );
+            return Ok(None);
         }
-        match self.listed_cases(scope, filter, order, page, true).await? {
-            (page, Some(total)) => Ok((page, total)),
-            // Nothing in scope to ask about: nothing matches.
-            (page, None) => Ok((page, 0)),
-        }
+        let (page, total) = self.listed_cases(scope, filter, order, page, true).await?;
+        // No total: nothing in scope to ask about, so nothing matches.
+        Ok(Some((page, total.unwrap_or(0))))
     }
 
     /// One page; `count` asks the same request for the total (meaningful
@@ -487,9 +482,14 @@ impl CaseReads for ServiceNow {
         order: CaseOrder,
         page: &PageRequest,
     ) -> Result<(Page<Case>, u64)> {
-        self.inner
-            .list_and_count_cases(scope, filter, order, page)
-            .await
+        match self
+            .inner
+            .counted_first_page(scope, filter, order, page)
+            .await?
+        {
+            Some(answer) => Ok(answer),
+            None => list_and_count_apart(self, scope, filter, order, page).await,
+        }
     }
 
     async fn cases_by_ids(&self, scope: &Scope, ids: &[String]) -> Result<Vec<Case>> {
