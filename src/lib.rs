@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use switchboard_core::publishing::Publishing;
-use switchboard_core::tollfree::{PublishingTollFree, TollFreeBus};
-use switchboard_core::{CaseStore, EventBus, InProcessBus, TollFreeStore};
+use switchboard_core::tollfree::PublishingTollFree;
+use switchboard_core::{Buses, CaseStore, EventBus, TollFreeStore};
 use switchboard_sql::seed::{self, SeedOptions};
 use switchboard_sql::{Db, DbOptions, SqlStore};
 use tokio::net::TcpListener;
@@ -37,6 +37,31 @@ pub struct App {
     pub state: AppState,
     /// The SQL store behind the ports.
     pub store: SqlStore,
+}
+
+/// The event buses: relayed between replicas through PostgreSQL when
+/// `[events]` says so (the default on PostgreSQL), else inside this process;
+/// with the relay's state when there is one.
+async fn event_buses(
+    config: &Config,
+    db: &Db,
+) -> anyhow::Result<(Buses, Option<switchboard_sql::relay::RelayState>)> {
+    if !config.events.relayed_by_postgres(Some(db.url()))? {
+        tracing::info!("events reach the subscribers of this process only (one instance)");
+        return Ok((Buses::default(), None));
+    }
+    let options = switchboard_sql::relay::RelayOptions {
+        retention: Duration::from_secs(config.events.retention_secs),
+    };
+    let (relay, listener) = switchboard_sql::relay::open(db, options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the event relay: {e}"))?;
+    let buses = Buses::relayed(relay);
+    let state = listener.state();
+    let deliver = buses.clone();
+    listener.spawn(move |message| deliver.deliver(message));
+    tracing::info!("events reach every replica on this database (PostgreSQL LISTEN/NOTIFY)");
+    Ok((buses, Some(state)))
 }
 
 /// Opens the database and applies pending migrations.
@@ -109,13 +134,14 @@ impl App {
         }
         let verifier = Verifier::new(trusted, config.auth.leeway_secs);
         verifier.warm_up();
-        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
+        let (buses, relay) = event_buses(&config, store.db()).await?;
+        let bus: Arc<dyn EventBus> = Arc::new(buses.cases.clone());
         // Toll-free requests stay in the database; their cases live with the others.
         let tollfree_store = match &backends.request_cases {
             Some(cases) => store.clone().with_request_cases(cases.clone()),
             None => store.clone(),
         };
-        let tollfree_bus = TollFreeBus::default();
+        let tollfree_bus = buses.tollfree.clone();
         let tollfree: Arc<dyn TollFreeStore> = Arc::new(PublishingTollFree::new(
             Arc::new(tollfree_store),
             tollfree_bus.clone(),
@@ -144,7 +170,7 @@ impl App {
                 ))
             })
         });
-        let status_bus = switchboard_core::status::StatusBus::default();
+        let status_bus = buses.status.clone();
         let status = status_source(&config, &store, &status_bus)?;
         let feeds = Arc::new(graphql::feed::Feeds::new(
             bus.clone(),
@@ -200,6 +226,7 @@ impl App {
                 demo_users(),
             )?),
             servicenow_hook,
+            relay,
             config: Arc::new(config),
         };
         Ok(Self { state, store })

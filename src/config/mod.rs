@@ -18,6 +18,8 @@
 //! - `database.url` (or `DATABASE_URL`), `database.pool_size`,
 //!   `database.demo_data`, `database.demo_accounts`, `database.demo_cases`,
 //!   `database.demo_seed`.
+//! - `events.backend` (`auto`, `postgres` or `in_process`),
+//!   `events.retention_secs`: how events reach other replicas.
 //! - `auth.issuer`, `auth.audience`, `auth.token_ttl_secs`,
 //!   `auth.leeway_secs`, `auth.principal_cache_secs`.
 //! - `auth.issuers[]`: external OpenID Connect issuers (see
@@ -62,7 +64,7 @@ pub use library::{AppEntry, ResourceCategoryEntry, ResourceEntry};
 pub use server::{
     Access, Documents, LimitsConfig, LogConfig, LogFormat, Mode, OperatorLoginConfig, ServerConfig,
 };
-pub use store::{AuthConfig, DatabaseConfig};
+pub use store::{AuthConfig, DatabaseConfig, EventsBackend, EventsConfig};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -92,6 +94,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// Database.
     pub database: DatabaseConfig,
+    /// Events across replicas.
+    pub events: EventsConfig,
     /// Tokens.
     pub auth: AuthConfig,
     /// Query limits.
@@ -126,6 +130,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             server: ServerConfig::default(),
             database: DatabaseConfig::default(),
+            events: EventsConfig::default(),
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
@@ -202,6 +207,7 @@ impl Config {
                 self.server.connection_init_timeout_ms as usize,
             ),
             ("database.pool_size", self.database.pool_size),
+            ("events.retention_secs", self.events.retention_secs as usize),
             ("auth.token_ttl_secs", self.auth.token_ttl_secs as usize),
             ("limits.max_depth", self.limits.max_depth),
             ("limits.max_complexity", self.limits.max_complexity),
@@ -258,6 +264,8 @@ impl Config {
             )));
         }
         self.tollfree.rates()?;
+        self.events
+            .relayed_by_postgres(self.database.url.as_deref())?;
         self.status.check()?;
         self.cases.check()?;
         self.directory.check()?;
@@ -492,6 +500,39 @@ mod tests {
             jail.set_env("SWITCHBOARD_BILLING__PAYMENT_PORTAL_URL", url);
             let c = Config::load(None, &Overrides::default()).unwrap();
             assert_eq!(c.billing.payment_portal_url, url);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn events_go_through_postgres_only_on_postgres() {
+        Jail::expect_with(|jail| {
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(
+                c.events
+                    .relayed_by_postgres(Some("data/switchboard.db"))
+                    .ok(),
+                Some(false)
+            );
+            assert_eq!(
+                c.events
+                    .relayed_by_postgres(Some("postgres://db/portal"))
+                    .ok(),
+                Some(true)
+            );
+            jail.set_env("SWITCHBOARD_EVENTS__BACKEND", "postgres");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("events.backend"), "{err}");
+            jail.set_env("DATABASE_URL", "postgresql://db/portal");
+            assert!(Config::load(None, &Overrides::default()).is_ok());
+            jail.set_env("SWITCHBOARD_EVENTS__BACKEND", "in_process");
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(
+                c.events
+                    .relayed_by_postgres(Some("postgresql://db/portal"))
+                    .ok(),
+                Some(false)
+            );
             Ok(())
         });
     }

@@ -1,9 +1,10 @@
-//! `[database]` and `[auth]`: where data lives, and how tokens are issued
-//! and trusted.
+//! `[database]`, `[events]` and `[auth]`: where data lives, how events
+//! reach other replicas, and how tokens are issued and trusted.
 //!
 //! Settings read: `database.url` (or `DATABASE_URL`), `database.pool_size`,
 //! `database.demo_data`, `database.demo_accounts`, `database.demo_cases`,
-//! `database.demo_seed`; `auth.issuer`, `auth.audience`,
+//! `database.demo_seed`; `events.backend`, `events.retention_secs`;
+//! `auth.issuer`, `auth.audience`,
 //! `auth.token_ttl_secs`, `auth.leeway_secs`, `auth.principal_cache_secs`,
 //! `auth.issuers[]`.
 
@@ -37,6 +38,58 @@ impl Default for DatabaseConfig {
             demo_accounts: 4,
             demo_cases: 3000,
             demo_seed: 42,
+        }
+    }
+}
+
+/// `[events]`: how events published on one replica reach subscribers
+/// connected to the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// `auto` (default), `postgres` or `in_process`.
+    pub backend: EventsBackend,
+    /// How long relayed events are kept for a replica whose listening
+    /// connection dropped, to catch up when it is back.
+    pub retention_secs: u64,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self {
+            backend: EventsBackend::Auto,
+            retention_secs: 600,
+        }
+    }
+}
+
+/// What carries events between replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventsBackend {
+    /// PostgreSQL's LISTEN/NOTIFY when the database is PostgreSQL, else
+    /// this process only.
+    Auto,
+    /// PostgreSQL's LISTEN/NOTIFY (the database must be PostgreSQL).
+    Postgres,
+    /// This process only: one instance (the embedded SQLite default).
+    InProcess,
+}
+
+impl EventsConfig {
+    /// Whether events go through PostgreSQL for a database at `url`; an
+    /// error names the key when the choice cannot work.
+    pub fn relayed_by_postgres(&self, url: Option<&str>) -> Result<bool, super::ConfigError> {
+        let postgres =
+            url.is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+        match self.backend {
+            EventsBackend::Auto => Ok(postgres),
+            EventsBackend::InProcess => Ok(false),
+            EventsBackend::Postgres if postgres => Ok(true),
+            EventsBackend::Postgres => Err(super::ConfigError(
+                "`events.backend = \"postgres\"` needs `database.url` to be a postgres:// URL"
+                    .into(),
+            )),
         }
     }
 }

@@ -12,13 +12,20 @@ pub async fn live() -> &'static str {
     "ok"
 }
 
-/// The process can serve: its database answers, and every external
-/// issuer's keys have been loaded (they stay loaded afterwards).
+/// The process can serve: its database answers, the event relay (when
+/// events go through PostgreSQL) listens, and every external issuer's keys
+/// have been loaded (they stay loaded afterwards).
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     if state.db.ready().await.is_err() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "database unavailable".to_string(),
+        );
+    }
+    if state.relay.as_ref().is_some_and(|relay| !relay.listening()) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "event relay not listening".to_string(),
         );
     }
     let waiting: Vec<String> = state

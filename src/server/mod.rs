@@ -53,6 +53,8 @@ pub struct AppState {
     /// The ServiceNow webhook receiver, when cases live in ServiceNow and
     /// a webhook secret is configured.
     pub servicenow_hook: Option<Arc<webhooks::ServiceNowHook>>,
+    /// The event relay between replicas, when events go through PostgreSQL.
+    pub relay: Option<switchboard_sql::relay::RelayState>,
 }
 
 impl AppState {

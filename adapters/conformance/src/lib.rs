@@ -47,6 +47,8 @@
 //! - [`ledger`]: the [`WriteLedger`](switchboard_core::ledger::WriteLedger)
 //!   port (one winner among concurrent claims, stale claims resumed once,
 //!   fingerprints checked in every state, authors kept first).
+//! - [`relay`]: the [`Relay`](switchboard_core::Relay) port (every
+//!   replica hears each message once, on its bus, in publishing order).
 //!
 //! Behaviours write (they open cases, comment, cancel), so each needs a
 //! dataset of its own.
@@ -61,6 +63,7 @@ pub mod inventory;
 pub mod ledger;
 mod ledger_kept;
 pub mod publishing;
+pub mod relay;
 pub mod resources;
 pub mod status;
 mod support;

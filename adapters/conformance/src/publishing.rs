@@ -8,7 +8,7 @@ use futures::FutureExt;
 use futures::stream::{BoxStream, StreamExt};
 use switchboard_core::cases::{Case, CaseStore, NewAttachment, NewCase, NewComment};
 use switchboard_core::publishing::Publishing;
-use switchboard_core::{CaseEvent, CaseEventKind, EventBus, InProcessBus};
+use switchboard_core::{CaseEvent, CaseEventKind, InProcessBus};
 
 use crate::Fixture;
 use crate::support::{Form, expect_conflict, expect_invalid, ok};

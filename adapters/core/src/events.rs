@@ -1,11 +1,19 @@
-//! Case events and the bus that carries them to subscribers.
+//! Case events and the buses that carry events to subscribers: inside one
+//! process over a [`Broadcast`], and to the other replicas through a
+//! [`Relay`] when one is set.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::status::{StatusBus, StatusChange};
+use crate::tollfree::{ChangeRequestEvent, TollFreeBus};
+
 /// What happened to a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CaseEventKind {
     /// Opened.
     Created,
@@ -26,7 +34,7 @@ pub enum CaseEventKind {
 
 /// One event about one case. It carries ids only: subscribers read the
 /// case again through the store, in their own scope.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseEvent {
     /// What happened.
     pub kind: CaseEventKind,
@@ -51,43 +59,168 @@ pub trait EventBus: Send + Sync {
     fn subscribe(&self) -> BoxStream<'static, CaseEvent>;
 }
 
-/// An [`EventBus`] inside one process, over a tokio broadcast channel.
-#[derive(Debug, Clone)]
-pub struct InProcessBus {
-    sender: broadcast::Sender<CaseEvent>,
+/// Anything a bus carries, as it travels between replicas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusMessage {
+    /// For the case bus.
+    Case(CaseEvent),
+    /// For the toll-free bus.
+    ChangeRequest(ChangeRequestEvent),
+    /// For the status bus.
+    Status(StatusChange),
 }
 
-impl InProcessBus {
-    /// A bus that buffers up to `capacity` events per slow subscriber.
-    pub fn new(capacity: usize) -> Self {
-        let (sender, _) = broadcast::channel(capacity.max(1));
-        Self { sender }
+impl From<CaseEvent> for BusMessage {
+    fn from(event: CaseEvent) -> Self {
+        BusMessage::Case(event)
     }
 }
 
-impl Default for InProcessBus {
+impl From<ChangeRequestEvent> for BusMessage {
+    fn from(event: ChangeRequestEvent) -> Self {
+        BusMessage::ChangeRequest(event)
+    }
+}
+
+impl From<StatusChange> for BusMessage {
+    fn from(change: StatusChange) -> Self {
+        BusMessage::Status(change)
+    }
+}
+
+/// Takes what this replica publishes to the other replicas, which deliver
+/// it to their own subscribers ([`Buses::deliver`]). It must not block:
+/// publishing happens on the request path, after the write committed.
+pub trait Relay: Send + Sync {
+    /// Sends `message` on its way; failures are the relay's to retry or log.
+    fn forward(&self, message: BusMessage);
+}
+
+/// One kind of message fanned out to every subscriber in this process and,
+/// with a [`Relay`], forwarded to the other replicas.
+///
+/// Delivery is at-most-once: a subscriber that falls more than the
+/// capacity behind skips what it could not keep up with.
+#[derive(Clone)]
+pub struct Broadcast<T> {
+    sender: broadcast::Sender<T>,
+    relay: Option<Arc<dyn Relay>>,
+}
+
+impl<T> std::fmt::Debug for Broadcast<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Broadcast")
+            .field("subscribers", &self.sender.receiver_count())
+            .field("relayed", &self.relay.is_some())
+            .finish()
+    }
+}
+
+impl<T: Clone + Send + 'static> Default for Broadcast<T> {
     fn default() -> Self {
         Self::new(1024)
     }
 }
 
-impl EventBus for InProcessBus {
-    fn publish(&self, event: CaseEvent) {
-        // No subscriber is not an error: the event simply has no audience.
-        let _ = self.sender.send(event);
+impl<T: Clone + Send + 'static> Broadcast<T> {
+    /// A broadcast that buffers up to `capacity` messages per slow subscriber.
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        Self {
+            sender,
+            relay: None,
+        }
     }
 
-    fn subscribe(&self) -> BoxStream<'static, CaseEvent> {
+    /// The same broadcast, forwarding what it publishes to `relay`.
+    pub fn relayed(mut self, relay: Arc<dyn Relay>) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+
+    /// Sends `message` to every subscriber here and, through the relay, to
+    /// the other replicas.
+    pub fn publish(&self, message: T)
+    where
+        T: Into<BusMessage>,
+    {
+        if let Some(relay) = &self.relay {
+            relay.forward(message.clone().into());
+        }
+        self.deliver(message);
+    }
+
+    /// Sends `message` to every subscriber in this process only (what a
+    /// relay does with a message from another replica).
+    pub fn deliver(&self, message: T) {
+        // No subscriber is not an error: the message simply has no audience.
+        let _ = self.sender.send(message);
+    }
+
+    /// How many subscribers listen here now (pollers idle when none does).
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
+    /// Every message published from now on.
+    pub fn subscribe(&self) -> BoxStream<'static, T> {
         let receiver = self.sender.subscribe();
         Box::pin(futures::stream::unfold(receiver, |mut rx| async move {
             loop {
                 match rx.recv().await {
-                    Ok(event) => return Some((event, rx)),
+                    Ok(message) => return Some((message, rx)),
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
         }))
+    }
+}
+
+/// The case [`EventBus`] of one process (relayed or not).
+pub type InProcessBus = Broadcast<CaseEvent>;
+
+impl EventBus for Broadcast<CaseEvent> {
+    fn publish(&self, event: CaseEvent) {
+        Broadcast::publish(self, event);
+    }
+
+    fn subscribe(&self) -> BoxStream<'static, CaseEvent> {
+        Broadcast::subscribe(self)
+    }
+}
+
+/// The three buses of a gateway: cases, toll-free change requests and
+/// status. With a relay, what one replica publishes reaches every replica's
+/// subscribers; without one, the buses stay inside this process.
+#[derive(Debug, Clone, Default)]
+pub struct Buses {
+    /// Case events.
+    pub cases: InProcessBus,
+    /// Toll-free change-request events.
+    pub tollfree: TollFreeBus,
+    /// Status changes.
+    pub status: StatusBus,
+}
+
+impl Buses {
+    /// Buses that forward what they publish to `relay`.
+    pub fn relayed(relay: Arc<dyn Relay>) -> Self {
+        Self {
+            cases: InProcessBus::default().relayed(relay.clone()),
+            tollfree: TollFreeBus::default().relayed(relay.clone()),
+            status: StatusBus::default().relayed(relay),
+        }
+    }
+
+    /// Hands a message from another replica to this process's subscribers.
+    pub fn deliver(&self, message: BusMessage) {
+        match message {
+            BusMessage::Case(event) => self.cases.deliver(event),
+            BusMessage::ChangeRequest(event) => self.tollfree.deliver(event),
+            BusMessage::Status(change) => self.status.deliver(change),
+        }
     }
 }
 
@@ -103,6 +236,57 @@ mod tests {
         let mut events = bus.subscribe();
         bus.publish(event("after"));
         assert_eq!(events.next().await.unwrap().case_id, "after");
+    }
+
+    struct Recorder(std::sync::Mutex<Vec<BusMessage>>);
+
+    impl Relay for Recorder {
+        fn forward(&self, message: BusMessage) {
+            self.0.lock().unwrap().push(message);
+        }
+    }
+
+    #[tokio::test]
+    async fn published_messages_go_to_the_relay_and_delivered_ones_do_not() {
+        let relay = Arc::new(Recorder(std::sync::Mutex::new(Vec::new())));
+        let buses = Buses::relayed(relay.clone());
+        let mut events = buses.cases.subscribe();
+        let mut changes = buses.status.subscribe();
+        buses.cases.publish(event("here"));
+        buses.deliver(BusMessage::Case(event("from another replica")));
+        buses.deliver(BusMessage::Status(StatusChange::Summary));
+        assert_eq!(events.next().await.unwrap().case_id, "here");
+        assert_eq!(events.next().await.unwrap().case_id, "from another replica");
+        assert_eq!(changes.next().await, Some(StatusChange::Summary));
+        let relayed: Vec<_> = relay
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|message| match message {
+                BusMessage::Case(event) => event.case_id.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(relayed, ["here"]);
+    }
+
+    #[test]
+    fn messages_survive_their_wire_form() {
+        let messages = [
+            BusMessage::Case(event("1")),
+            BusMessage::Status(StatusChange::Incident { id: "7".into() }),
+            BusMessage::ChangeRequest(ChangeRequestEvent {
+                request_id: "3".into(),
+                account_id: "1".into(),
+                status: crate::tollfree::ChangeStatus::Completed,
+                at: Utc::now(),
+            }),
+        ];
+        for message in messages {
+            let wire = serde_json::to_string(&message).unwrap();
+            assert_eq!(serde_json::from_str::<BusMessage>(&wire).unwrap(), message);
+        }
     }
 
     fn event(id: &str) -> CaseEvent {

@@ -6,7 +6,7 @@
 //! - [`identity`]: users and teams of an account, factors, passwords, recovery and access requests ([`Identity`]).
 //! - [`access`]: who is asking ([`Actor`]) and what they may see ([`Scope`]).
 //! - [`audit`]: the trail of every mutation ([`audit::AuditLog`]).
-//! - [`events`]: case events and the [`EventBus`] that carries them.
+//! - [`events`]: case events, the [`EventBus`] that carries them, and the [`Buses`] a [`Relay`] joins across replicas.
 //! - [`status`]: system status, its components, incidents and indicator ([`StatusSource`]).
 //! - [`error`]: the one error every adapter maps its failures into.
 //! - [`publishing`]: a [`CaseStore`] decorator that publishes an event after every write.
@@ -45,7 +45,7 @@ pub use billing::BillingStore;
 pub use cases::CaseStore;
 pub use directory::{AccountStore, UserDirectory};
 pub use error::{Error, Result};
-pub use events::{CaseEvent, CaseEventKind, EventBus, InProcessBus};
+pub use events::{BusMessage, Buses, CaseEvent, CaseEventKind, EventBus, InProcessBus, Relay};
 pub use identity::Identity;
 pub use inventory::Inventory;
 pub use page::{Page, PageRequest};

@@ -13,7 +13,6 @@ mod publishing;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tokio::sync::broadcast;
 
 use crate::Result;
 pub use kinds::{ComponentStatus, Impact, IncidentStatus, Indicator};
@@ -173,7 +172,7 @@ pub trait StatusAdmin: Send + Sync {
 }
 
 /// What changed on the status page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StatusChange {
     /// A component's status changed.
     Component {
@@ -189,50 +188,11 @@ pub enum StatusChange {
     Summary,
 }
 
-/// Carries [`StatusChange`]s to subscribers inside one process, apart from
-/// the case [`crate::EventBus`] (whose events are case-specific and
-/// account-scoped, while status is global).
-///
-/// Delivery is at-most-once and best effort, like the case bus: a
-/// subscriber that falls behind skips to the latest changes.
-#[derive(Debug, Clone)]
-pub struct StatusBus {
-    sender: broadcast::Sender<StatusChange>,
-}
-
-impl Default for StatusBus {
-    fn default() -> Self {
-        let (sender, _) = broadcast::channel(64);
-        Self { sender }
-    }
-}
-
-impl StatusBus {
-    /// Tells every current subscriber.
-    pub fn publish(&self, change: StatusChange) {
-        // No subscriber is not an error: the change simply has no audience.
-        let _ = self.sender.send(change);
-    }
-
-    /// How many subscribers listen now (pollers idle when none does).
-    pub fn subscribers(&self) -> usize {
-        self.sender.receiver_count()
-    }
-
-    /// Every change published from now on.
-    pub fn subscribe(&self) -> futures::stream::BoxStream<'static, StatusChange> {
-        let receiver = self.sender.subscribe();
-        Box::pin(futures::stream::unfold(receiver, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(change) => return Some((change, rx)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        }))
-    }
-}
+/// Carries [`StatusChange`]s to subscribers, apart from the case
+/// [`crate::EventBus`] (whose events are case-specific and account-scoped,
+/// while status is global). A subscriber that falls behind skips to the
+/// latest changes.
+pub type StatusBus = crate::events::Broadcast<StatusChange>;
 
 /// Checks an operator's incident text; `field` names the argument.
 pub fn check_text(field: &str, text: &str, max: usize) -> Result<String> {

@@ -149,7 +149,7 @@ pub struct RingToChange {
 }
 
 /// Where a change request is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ChangeStatus {
     /// Submitted, waiting for provisioning.
     Pending,

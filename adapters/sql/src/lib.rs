@@ -17,6 +17,7 @@ pub mod inventory;
 mod ledger;
 pub mod migrate;
 mod models;
+pub mod relay;
 pub mod resources;
 pub mod schema;
 pub mod seed;

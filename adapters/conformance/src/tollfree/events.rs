@@ -7,7 +7,7 @@ use futures::stream::{BoxStream, StreamExt};
 use switchboard_core::tollfree::{
     ChangeRequest, ChangeRequestEvent, PublishingTollFree, TollFreeBus,
 };
-use switchboard_core::{CaseEvent, CaseEventKind, EventBus, InProcessBus};
+use switchboard_core::{CaseEvent, CaseEventKind, InProcessBus};
 
 use super::*;
 

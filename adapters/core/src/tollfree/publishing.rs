@@ -3,15 +3,13 @@
 //! one after every write; its reads go through ([`ReadThrough`]).
 //!
 //! The case [`EventBus`] carries [`CaseEvent`]s only, so change requests
-//! have a small broadcast of their own. A submit also opens a case, so the
+//! have a broadcast of their own. A submit also opens a case, so the
 //! decorator announces that case on the case bus too; a decision updates it.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::stream::BoxStream;
-use tokio::sync::broadcast;
 
 use super::{
     ChangeRequest, ChangeStatus, Created, Decision, NewChangeRequest, ReadThrough, TollFreeStore,
@@ -21,7 +19,7 @@ use crate::{Actor, CaseEvent, CaseEventKind, EventBus, Result, Scope};
 
 /// A change request reached a status. It carries ids only: subscribers read
 /// the request again through the store, in their own scope.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangeRequestEvent {
     /// The request's id.
     pub request_id: String,
@@ -33,47 +31,9 @@ pub struct ChangeRequestEvent {
     pub at: DateTime<Utc>,
 }
 
-/// Carries change-request events inside one process. Delivery is
-/// at-most-once: a subscriber that falls behind misses what it could not
-/// keep up with.
-#[derive(Debug, Clone)]
-pub struct TollFreeBus {
-    sender: broadcast::Sender<ChangeRequestEvent>,
-}
-
-impl TollFreeBus {
-    /// A bus that buffers up to `capacity` events per slow subscriber.
-    pub fn new(capacity: usize) -> Self {
-        let (sender, _) = broadcast::channel(capacity.max(1));
-        Self { sender }
-    }
-
-    /// Sends an event to every current subscriber.
-    pub fn publish(&self, event: ChangeRequestEvent) {
-        // No subscriber is not an error: the event simply has no audience.
-        let _ = self.sender.send(event);
-    }
-
-    /// Every event published from now on.
-    pub fn subscribe(&self) -> BoxStream<'static, ChangeRequestEvent> {
-        let receiver = self.sender.subscribe();
-        Box::pin(futures::stream::unfold(receiver, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(event) => return Some((event, rx)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        }))
-    }
-}
-
-impl Default for TollFreeBus {
-    fn default() -> Self {
-        Self::new(256)
-    }
-}
+/// Carries change-request events to subscribers (at-most-once: a
+/// subscriber that falls behind misses what it could not keep up with).
+pub type TollFreeBus = crate::events::Broadcast<ChangeRequestEvent>;
 
 /// A [`TollFreeStore`] that publishes a [`ChangeRequestEvent`] after every
 /// successful write (not after a replayed submit), and the request's case
