@@ -10,6 +10,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod graphql;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 
@@ -60,7 +61,17 @@ async fn event_buses(
     let state = listener.state();
     let deliver = buses.clone();
     listener.spawn(move |message| deliver.deliver(message));
-    tracing::info!("events reach every replica on this database (PostgreSQL LISTEN/NOTIFY)");
+    // Ready to serve means hearing the other replicas: wait for the first
+    // LISTEN (a moment), not forever (`/readyz` says so meanwhile).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !state.listening() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if state.listening() {
+        tracing::info!("events reach every replica on this database (PostgreSQL LISTEN/NOTIFY)");
+    } else {
+        tracing::warn!("the event relay does not listen yet; /readyz answers 503 until it does");
+    }
     Ok((buses, Some(state)))
 }
 
@@ -209,6 +220,11 @@ impl App {
             &config.limits,
             config.introspection_access(),
         );
+        let metrics = config
+            .metrics
+            .enabled
+            .then(|| metrics::Metrics::new(store.db().clone()))
+            .flatten();
         let state = AppState {
             fanout: Arc::new(server::ws::fanout::Fanout::new(schema.clone())),
             schema,
@@ -227,6 +243,7 @@ impl App {
             )?),
             servicenow_hook,
             relay,
+            metrics,
             config: Arc::new(config),
         };
         Ok(Self { state, store })
@@ -239,6 +256,18 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         use axum::serve::ListenerExt as _;
+        let admin = match (self.state.config.metrics.listen, &self.state.metrics) {
+            (Some(address), Some(metrics)) => {
+                let listener = TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} (metrics.listen)"))?;
+                let router = server::metrics_router(metrics.clone());
+                Some(tokio::spawn(
+                    async move { axum::serve(listener, router).await },
+                ))
+            }
+            _ => None,
+        };
         let router = server::router(self.state);
         let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         // Small writes (WebSocket events, short answers) go out at once.
@@ -247,9 +276,13 @@ impl App {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });
-        axum::serve(listener, router)
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        if let Some(admin) = admin {
+            admin.abort();
+        }
+        served?;
         Ok(())
     }
 }

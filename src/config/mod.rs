@@ -26,6 +26,8 @@
 //!   `auth::IssuerConfig` for their keys).
 //! - `limits.max_depth`, `limits.max_complexity`, `limits.max_aliases`.
 //! - `log.format` (`text` or `json`), `log.filter` (an `EnvFilter` directive).
+//! - `metrics.enabled`, `metrics.listen`: Prometheus metrics at `/metrics`,
+//!   on the main listener or an address of their own.
 //! - `server.trust_forwarded_for`; `identity.recovery_per_login`,
 //!   `identity.recovery_per_address`, `identity.recovery_window_secs`,
 //!   `identity.address_window_secs`, `identity.password_attempts`,
@@ -62,7 +64,8 @@ pub use backends::{
 pub use domains::{BillingConfig, IdentityConfig, StatusConfig, StatusSourceKind, TollFreeConfig};
 pub use library::{AppEntry, ResourceCategoryEntry, ResourceEntry};
 pub use server::{
-    Access, Documents, LimitsConfig, LogConfig, LogFormat, Mode, OperatorLoginConfig, ServerConfig,
+    Access, Documents, LimitsConfig, LogConfig, LogFormat, MetricsConfig, Mode,
+    OperatorLoginConfig, ServerConfig,
 };
 pub use store::{AuthConfig, DatabaseConfig, EventsBackend, EventsConfig};
 
@@ -102,6 +105,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Prometheus metrics.
+    pub metrics: MetricsConfig,
     /// Profile features: rate limits and the access-request intake.
     pub identity: IdentityConfig,
     /// Operators' GraphiQL login.
@@ -134,6 +139,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
             identity: IdentityConfig::default(),
             operator_login: OperatorLoginConfig::default(),
             billing: BillingConfig::default(),

@@ -9,12 +9,32 @@
 //! `server.sign_in_as`, `server.documents`, `server.document_manifests`,
 //! `server.automatic_persisted_queries`; `operator_login.*`;
 //! `limits.max_depth`, `limits.max_complexity`, `limits.max_aliases`;
-//! `log.format`, `log.filter`.
+//! `log.format`, `log.filter`; `metrics.enabled`, `metrics.listen`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+/// `[metrics]`: Prometheus metrics at `/metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Measure and serve metrics (on by default).
+    pub enabled: bool,
+    /// Serve `/metrics` on this address only (an admin listener, say on an
+    /// internal interface); unset: on the main listener.
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: None,
+        }
+    }
+}
 
 /// `[server]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,9 +1,12 @@
 //! The audit trail of mutations: an extension that, after every mutation,
 //! records who made it (user, issuer, client), what it was (operation, root
 //! fields, the ids it named), when, and how it ended, as a structured
-//! `audit` log event and through the [`AuditLog`] port.
+//! `audit` log event and through the [`AuditLog`] port. The same extension
+//! counts every executed operation in the metrics (type, name, outcome and
+//! duration), since it already knows each operation's type.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
@@ -24,6 +27,7 @@ impl ExtensionFactory for Audit {
         Arc::new(AuditExtension {
             log: self.0.clone(),
             operations: Mutex::new(Vec::new()),
+            started: Instant::now(),
         })
     }
 }
@@ -31,6 +35,7 @@ impl ExtensionFactory for Audit {
 /// What the document's operations are, read while parsing.
 struct Operation {
     name: Option<String>,
+    kind: &'static str,
     mutation: bool,
     fields: Vec<String>,
     targets: Vec<String>,
@@ -39,6 +44,8 @@ struct Operation {
 struct AuditExtension {
     log: Arc<dyn AuditLog>,
     operations: Mutex<Vec<Operation>>,
+    /// When the request began (the extension is made per request).
+    started: Instant,
 }
 
 #[async_trait::async_trait]
@@ -77,6 +84,11 @@ impl Extension for AuditExtension {
                 targets.dedup();
                 Operation {
                     name: name.map(|n| n.to_string()),
+                    kind: match op.node.ty {
+                        OperationType::Query => "query",
+                        OperationType::Mutation => "mutation",
+                        OperationType::Subscription => "subscription",
+                    },
                     mutation: op.node.ty == OperationType::Mutation,
                     fields,
                     targets,
@@ -106,6 +118,12 @@ impl Extension for AuditExtension {
             let Some(operation) = operation else {
                 return response;
             };
+            crate::metrics::operation(
+                operation.kind,
+                operation.name.as_deref(),
+                response.errors.is_empty(),
+                self.started.elapsed(),
+            );
             if !operation.mutation {
                 return response;
             }

@@ -55,6 +55,8 @@ pub struct AppState {
     pub servicenow_hook: Option<Arc<webhooks::ServiceNowHook>>,
     /// The event relay between replicas, when events go through PostgreSQL.
     pub relay: Option<switchboard_sql::relay::RelayState>,
+    /// Prometheus metrics, unless turned off.
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -94,10 +96,27 @@ pub fn router(state: AppState) -> Router {
             router = router.route("/graphiql/sign-in-as", post(sign_in_as::sign_in_as));
         }
     }
+    let measured = state.metrics.is_some();
+    if let Some(metrics) = &state.metrics
+        && state.config.metrics.listen.is_none()
+    {
+        let metrics = metrics.clone();
+        router = router.route("/metrics", get(move || async move { metrics.render() }));
+    }
+    let router = router.with_state(state);
+    let router = if measured {
+        router.layer(axum::middleware::from_fn(crate::metrics::track_http))
+    } else {
+        router
+    };
     router
-        .with_state(state)
         .layer(CatchPanicLayer::custom(graphql_http::panic_response))
         .layer(TraceLayer::new_for_http())
+}
+
+/// `/metrics` alone, for `metrics.listen`.
+pub fn metrics_router(metrics: crate::metrics::Metrics) -> Router {
+    Router::new().route("/metrics", get(move || async move { metrics.render() }))
 }
 
 /// Whether the request's `Origin` is the gateway's public origin.

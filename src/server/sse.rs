@@ -38,7 +38,10 @@ pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response
     // The stream may outlive many changes, so its loaders do not cache.
     let loaders = Loaders::new(&state.ports, &caller, false);
     let request = request.data(caller).data(loaders);
-    let results = state.schema.execute_stream(request).map(|response| {
+    // Counted as a running subscription while the client reads the stream.
+    let running = crate::metrics::Live::subscription();
+    let results = state.schema.execute_stream(request).map(move |response| {
+        let _running = &running;
         Ok::<_, Infallible>(
             Event::default()
                 .event("next")

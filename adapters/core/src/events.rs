@@ -97,6 +97,26 @@ pub trait Relay: Send + Sync {
     fn forward(&self, message: BusMessage);
 }
 
+/// A kind of message a [`Broadcast`] carries, named for the metrics
+/// (`switchboard_events_published_total{bus}` and
+/// `switchboard_events_delivered_total{bus}`).
+pub trait Topic: Clone + Send + 'static {
+    /// The bus's name.
+    const BUS: &'static str;
+}
+
+impl Topic for CaseEvent {
+    const BUS: &'static str = "cases";
+}
+
+impl Topic for ChangeRequestEvent {
+    const BUS: &'static str = "tollfree";
+}
+
+impl Topic for StatusChange {
+    const BUS: &'static str = "status";
+}
+
 /// One kind of message fanned out to every subscriber in this process and,
 /// with a [`Relay`], forwarded to the other replicas.
 ///
@@ -117,13 +137,13 @@ impl<T> std::fmt::Debug for Broadcast<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> Default for Broadcast<T> {
+impl<T: Topic> Default for Broadcast<T> {
     fn default() -> Self {
         Self::new(1024)
     }
 }
 
-impl<T: Clone + Send + 'static> Broadcast<T> {
+impl<T: Topic> Broadcast<T> {
     /// A broadcast that buffers up to `capacity` messages per slow subscriber.
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity.max(1));
@@ -145,6 +165,7 @@ impl<T: Clone + Send + 'static> Broadcast<T> {
     where
         T: Into<BusMessage>,
     {
+        metrics::counter!("switchboard_events_published_total", "bus" => T::BUS).increment(1);
         if let Some(relay) = &self.relay {
             relay.forward(message.clone().into());
         }
@@ -155,7 +176,9 @@ impl<T: Clone + Send + 'static> Broadcast<T> {
     /// relay does with a message from another replica).
     pub fn deliver(&self, message: T) {
         // No subscriber is not an error: the message simply has no audience.
-        let _ = self.sender.send(message);
+        let heard = self.sender.send(message).unwrap_or(0);
+        metrics::counter!("switchboard_events_delivered_total", "bus" => T::BUS)
+            .increment(heard as u64);
     }
 
     /// How many subscribers listen here now (pollers idle when none does).

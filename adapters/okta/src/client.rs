@@ -353,9 +353,15 @@ impl Client {
         body: Option<Value>,
         retry: Retry,
     ) -> Result<Response, OktaError> {
-        self.attempt(method, url, body, retry)
-            .await
-            .map_err(|f| f.error)
+        let started = std::time::Instant::now();
+        let operation = format!("{method} {}", path_template(&url));
+        let result = self.attempt(method, url, body, retry).await;
+        metrics::histogram!("switchboard_backend_call_duration_seconds",
+            "backend" => crate::BACKEND,
+            "operation" => operation,
+            "outcome" => if result.is_ok() { "ok" } else { "error" })
+        .record(started.elapsed().as_secs_f64());
+        result.map_err(|f| f.error)
     }
 
     /// [`Client::send`], telling whether a failure came after a retry.
@@ -479,4 +485,62 @@ fn required_scope(headers: &HeaderMap) -> Option<String> {
 async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, OktaError> {
     let bytes = response.bytes().await.map_err(OktaError::transport)?;
     serde_json::from_slice(&bytes).map_err(|e| OktaError::Contract(e.to_string()))
+}
+
+/// Path segments of Okta's API that name a resource or an action; every
+/// other segment is an id or a login.
+const RESOURCE_SEGMENTS: &[&str] = &[
+    "api",
+    "v1",
+    "users",
+    "groups",
+    "factors",
+    "catalog",
+    "questions",
+    "verify",
+    "activate",
+    "credentials",
+    "change_password",
+    "forgot_password",
+    "change_recovery_question",
+    "lifecycle",
+    "unlock",
+    "reset_factors",
+    "reset_password",
+    "expire_password",
+    "suspend",
+    "unsuspend",
+    "deactivate",
+    "roles",
+    "sessions",
+    "me",
+];
+
+/// `url`'s path with every id or login replaced by `{id}`
+/// (`/api/v1/users/{id}/factors`), for the metrics.
+fn path_template(url: &Url) -> String {
+    url.path()
+        .split('/')
+        .map(|segment| {
+            if segment.is_empty() || RESOURCE_SEGMENTS.contains(&segment) {
+                segment
+            } else {
+                "{id}"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_keep_resources_and_hide_ids_and_logins() {
+        let url = Url::parse("https://org.example/api/v1/users/00u1xyz/factors/mfa9").unwrap();
+        assert_eq!(path_template(&url), "/api/v1/users/{id}/factors/{id}");
+        let login = Url::parse("https://org.example/api/v1/users/jsmith/lifecycle/unlock").unwrap();
+        assert_eq!(path_template(&login), "/api/v1/users/{id}/lifecycle/unlock");
+    }
 }

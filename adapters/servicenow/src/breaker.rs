@@ -38,6 +38,17 @@ impl Breaker {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Publishes the state as `switchboard_breaker_state{backend}` (0
+    /// closed, 1 half-open, 2 open).
+    fn report(state: &State) {
+        let value = match state {
+            State::Closed { .. } => 0.0,
+            State::HalfOpen => 1.0,
+            State::Open { .. } => 2.0,
+        };
+        metrics::gauge!("switchboard_breaker_state", "backend" => crate::BACKEND).set(value);
+    }
+
     /// Whether a request may go out now (a half-open probe is let through once).
     pub(crate) fn allow(&self) -> bool {
         let mut state = self.lock();
@@ -45,6 +56,7 @@ impl Breaker {
             State::Closed { .. } => true,
             State::Open { until } if Instant::now() >= until => {
                 *state = State::HalfOpen;
+                Self::report(&state);
                 true
             }
             State::Open { .. } | State::HalfOpen => false,
@@ -53,7 +65,13 @@ impl Breaker {
 
     /// The instance answered (any answer that is not a failure of the instance).
     pub(crate) fn success(&self) {
-        *self.lock() = State::Closed { failures: 0 };
+        let mut state = self.lock();
+        if !matches!(*state, State::Closed { .. }) {
+            *state = State::Closed { failures: 0 };
+            Self::report(&state);
+        } else {
+            *state = State::Closed { failures: 0 };
+        }
     }
 
     /// The instance failed (transport error, timeout, 5xx, 429).
@@ -79,6 +97,7 @@ impl Breaker {
             *state = State::Open {
                 until: Instant::now() + self.cooldown,
             };
+            Self::report(&state);
         }
     }
 }

@@ -237,8 +237,28 @@ impl Http {
         self.run(req).await
     }
 
-    /// Sends `req` until a success (2xx), a final failure or the retry budget.
+    /// [`Http::attempts`], timed into
+    /// `switchboard_backend_call_duration_seconds{backend = "servicenow",
+    /// operation, outcome}` (retries included).
     async fn run(&self, req: Req) -> Result<reqwest::Response, HttpError> {
+        let started = std::time::Instant::now();
+        let operation = operation_of(&req);
+        let result = self.attempts(req).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(HttpError::NotSent(_)) => "not_sent",
+            Err(_) => "error",
+        };
+        metrics::histogram!("switchboard_backend_call_duration_seconds",
+            "backend" => crate::BACKEND,
+            "operation" => operation,
+            "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Sends `req` until a success (2xx), a final failure or the retry budget.
+    async fn attempts(&self, req: Req) -> Result<reqwest::Response, HttpError> {
         let mut attempt: u32 = 0;
         let mut refused_auth: Option<String> = None;
         let mut refreshed = false;
@@ -446,5 +466,43 @@ async fn client_error(status: u16, response: reqwest::Response) -> HttpError {
             HttpError::Forbidden(detail.chars().take(200).collect())
         }
         other => HttpError::Status(other),
+    }
+}
+
+/// A request's operation label: its method and the API it names
+/// (`GET table/sn_customerservice_case`, `POST attachment`), never an id.
+fn operation_of(req: &Req) -> String {
+    let path = req.path.split('?').next().unwrap_or("");
+    let mut parts = path.trim_start_matches('/').split('/').skip(2);
+    let api = parts.next().unwrap_or("");
+    let resource = match api {
+        "table" | "stats" => parts.next().map(|name| format!("{api}/{name}")),
+        _ => None,
+    }
+    .unwrap_or_else(|| api.to_string());
+    let named = !resource.is_empty()
+        && resource
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '/');
+    format!(
+        "{} {}",
+        req.method,
+        if named { resource.as_str() } else { "other" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_name_the_api_not_the_record() {
+        let table =
+            Req::get("/api/now/table/sn_customerservice_case/abc123?sysparm_fields=number".into());
+        assert_eq!(operation_of(&table), "GET table/sn_customerservice_case");
+        let file = Req::get("/api/now/attachment/0f1e2d/file".into());
+        assert_eq!(operation_of(&file), "GET attachment");
+        let odd = Req::get("/api/now/x%20y".into());
+        assert_eq!(operation_of(&odd), "GET other");
     }
 }

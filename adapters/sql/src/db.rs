@@ -79,22 +79,61 @@ macro_rules! build_pool {
     };
 }
 
-struct CountStatements(Arc<AtomicU64>);
+/// Counts a connection's statements into the pool's total and times each
+/// into `switchboard_backend_call_duration_seconds{backend, operation =
+/// "statement", outcome}`.
+struct CountStatements {
+    count: Arc<AtomicU64>,
+    backend: &'static str,
+    started: Option<std::time::Instant>,
+}
+
+impl CountStatements {
+    fn new(count: Arc<AtomicU64>, backend: &'static str) -> Self {
+        Self {
+            count,
+            backend,
+            started: None,
+        }
+    }
+}
 
 impl Instrumentation for CountStatements {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
             InstrumentationEvent::StartQuery { .. } => {
-                self.0.fetch_add(1, Ordering::Relaxed);
+                self.count.fetch_add(1, Ordering::Relaxed);
+                self.started = Some(std::time::Instant::now());
             }
-            InstrumentationEvent::FinishQuery {
-                error: Some(error), ..
-            } => {
-                tracing::debug!(db.error = %error, "statement failed");
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                if let Some(error) = error {
+                    tracing::debug!(db.error = %error, "statement failed");
+                }
+                if let Some(started) = self.started.take() {
+                    let outcome = if error.is_some() { "error" } else { "ok" };
+                    metrics::histogram!("switchboard_backend_call_duration_seconds",
+                        "backend" => self.backend,
+                        "operation" => "statement",
+                        "outcome" => outcome)
+                    .record(started.elapsed().as_secs_f64());
+                }
             }
             _ => {}
         }
     }
+}
+
+/// How a pool's connections are used at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// The most it opens.
+    pub max: usize,
+    /// Checked out now.
+    pub in_use: usize,
+    /// Open and waiting in the pool.
+    pub idle: usize,
+    /// Callers waiting for one.
+    pub waiting: usize,
 }
 
 /// A URL's backend: `postgres://` or `postgresql://` is PostgreSQL, anything
@@ -123,7 +162,7 @@ impl Db {
                     let counter = counter.clone();
                     async move {
                         let mut conn = AsyncPgConnection::establish(url).await?;
-                        conn.set_instrumentation(CountStatements(counter));
+                        conn.set_instrumentation(CountStatements::new(counter, "postgres"));
                         Ok(conn)
                     }
                     .boxed()
@@ -147,7 +186,7 @@ impl Db {
                         )
                         .await
                         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                        conn.set_instrumentation(CountStatements(counter));
+                        conn.set_instrumentation(CountStatements::new(counter, "sqlite"));
                         Ok(conn)
                     }
                     .boxed()
@@ -180,6 +219,20 @@ impl Db {
     /// How many statements this pool has run since it opened.
     pub fn statements_run(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// How the pool's connections are used now.
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = match &*self.pools {
+            Pools::Pg(pool) => pool.status(),
+            Pools::Sqlite(pool) => pool.status(),
+        };
+        PoolStatus {
+            max: status.max_size,
+            in_use: status.size.saturating_sub(status.available),
+            idle: status.available,
+            waiting: status.waiting,
+        }
     }
 
     /// Checks that a connection can be had and answers.

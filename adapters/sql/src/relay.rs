@@ -80,6 +80,8 @@ impl Relay for PgRelay {
     fn forward(&self, message: BusMessage) {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         if let Err(error) = self.queue.try_send((seq, message)) {
+            metrics::counter!("switchboard_events_relayed_total", "direction" => "dropped")
+                .increment(1);
             tracing::warn!(%error, "an event was not relayed to the other replicas: the queue is full");
         }
     }
@@ -264,6 +266,8 @@ async fn write_loop(
         match sent {
             Ok(_) => {
                 pending.drain(..take);
+                metrics::counter!("switchboard_events_relayed_total", "direction" => "sent")
+                    .increment(take as u64);
                 backoff.reset();
             }
             Err(error) => {
@@ -475,7 +479,11 @@ async fn hear(
 
 fn hand_over(body: &str, deliver: &impl Fn(BusMessage)) {
     match serde_json::from_str(body) {
-        Ok(message) => deliver(message),
+        Ok(message) => {
+            metrics::counter!("switchboard_events_relayed_total", "direction" => "received")
+                .increment(1);
+            deliver(message);
+        }
         // A newer replica may send kinds this one does not know.
         Err(error) => tracing::warn!(%error, "a relayed event was not understood"),
     }

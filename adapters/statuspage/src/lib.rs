@@ -126,7 +126,23 @@ async fn poll(inner: Weak<Inner>) {
 }
 
 impl Inner {
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FetchError> {
+    /// [`Inner::fetch`], timed into `switchboard_backend_call_duration_seconds`
+    /// (`path` is one of the page's fixed documents).
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &'static str,
+    ) -> Result<T, FetchError> {
+        let started = std::time::Instant::now();
+        let result = self.fetch(path).await;
+        metrics::histogram!("switchboard_backend_call_duration_seconds",
+            "backend" => BACKEND,
+            "operation" => path,
+            "outcome" => if result.is_ok() { "ok" } else { "error" })
+        .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    async fn fetch<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FetchError> {
         let url = format!("{}/api/v2/{path}", self.options.url.trim_end_matches('/'));
         let response = self.http.get(url).send().await?;
         if !response.status().is_success() {

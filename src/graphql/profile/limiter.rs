@@ -13,6 +13,8 @@ const SWEEP_ABOVE: usize = 10_000;
 
 /// Counts events per key.
 pub struct RateLimiter {
+    /// Its name in the refusals metric.
+    name: &'static str,
     limiter: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
@@ -24,13 +26,15 @@ impl std::fmt::Debug for RateLimiter {
 }
 
 impl RateLimiter {
-    /// At most `max` events per key at once, one more each `window / max`.
-    pub fn new(max: u32, window: Duration) -> Self {
+    /// At most `max` events per key at once, one more each `window / max`;
+    /// refusals are counted under `name`.
+    pub fn new(name: &'static str, max: u32, window: Duration) -> Self {
         let max = NonZeroU32::new(max).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(window / max.get())
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
             .allow_burst(max);
         Self {
+            name,
             limiter: DefaultKeyedRateLimiter::keyed(quota),
             clock: DefaultClock::default(),
         }
@@ -45,6 +49,7 @@ impl RateLimiter {
         self.limiter
             .check_key(&key.to_string())
             .map_err(|not_until| {
+                crate::metrics::refused(self.name);
                 not_until
                     .wait_time_from(self.clock.now())
                     .max(Duration::from_secs(1))
@@ -58,7 +63,7 @@ mod tests {
 
     #[test]
     fn allows_max_at_once_per_key() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        let limiter = RateLimiter::new("test", 2, Duration::from_secs(60));
         assert!(limiter.hit("a").is_ok());
         assert!(limiter.hit("a").is_ok());
         let wait = limiter.hit("a").unwrap_err();
@@ -68,7 +73,7 @@ mod tests {
 
     #[test]
     fn capacity_comes_back_with_time() {
-        let limiter = RateLimiter::new(1, Duration::from_millis(30));
+        let limiter = RateLimiter::new("test", 1, Duration::from_millis(30));
         assert!(limiter.hit("a").is_ok());
         assert!(limiter.hit("a").is_err());
         std::thread::sleep(Duration::from_millis(40));

@@ -95,11 +95,31 @@ impl ProfileLimits {
         let login_window = Duration::from_secs(config.recovery_window_secs);
         let address_window = Duration::from_secs(config.address_window_secs);
         Self {
-            recovery_login: RateLimiter::new(config.recovery_per_login, login_window),
-            recovery_address: RateLimiter::new(config.recovery_per_address, address_window),
-            redemption_address: RateLimiter::new(config.recovery_per_address, address_window),
-            password_attempts: RateLimiter::new(config.password_attempts, login_window),
-            access_address: RateLimiter::new(config.access_requests_per_address, address_window),
+            recovery_login: RateLimiter::new(
+                "recovery_login",
+                config.recovery_per_login,
+                login_window,
+            ),
+            recovery_address: RateLimiter::new(
+                "recovery_address",
+                config.recovery_per_address,
+                address_window,
+            ),
+            redemption_address: RateLimiter::new(
+                "redemption_address",
+                config.recovery_per_address,
+                address_window,
+            ),
+            password_attempts: RateLimiter::new(
+                "password_attempts",
+                config.password_attempts,
+                login_window,
+            ),
+            access_address: RateLimiter::new(
+                "access_address",
+                config.access_requests_per_address,
+                address_window,
+            ),
             intake_account: config.intake_account.clone(),
             recovery_link_base: config.recovery_link_base.clone(),
         }

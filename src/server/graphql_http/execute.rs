@@ -108,8 +108,10 @@ pub(crate) fn response_body(response: GqlResponse) -> Value {
                 .as_object_mut()
                 .map(|e| e.entry("extensions").or_insert_with(|| json!({})));
             if let Some(Value::Object(ext)) = extensions {
-                ext.entry("code")
+                let code = ext
+                    .entry("code")
                     .or_insert_with(|| Value::from(Code::BadUserInput.as_str()));
+                crate::metrics::error(code.as_str());
             }
         }
     }
@@ -118,6 +120,7 @@ pub(crate) fn response_body(response: GqlResponse) -> Value {
 
 /// The body of an answer holding one error.
 pub(crate) fn errors_body(code: Code, message: &str) -> Value {
+    crate::metrics::error(Some(code.as_str()));
     json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
 }
 

@@ -81,6 +81,7 @@ pub async fn serve(
     state: AppState,
     credentials: Credentials,
 ) {
+    let _open = crate::metrics::Live::websocket();
     let connection = Connection {
         state,
         writer: Writer(protocol),
@@ -307,8 +308,16 @@ impl Connection {
             futures::stream::abortable(steps.chain(futures::stream::once(async { Step::Done })));
         let id: Arc<str> = id.into();
         self.running.insert(id.clone(), handle);
-        self.results
-            .push(steps.map(move |step| (id.clone(), step)).boxed());
+        // Counted while its stream lives: until done, stopped or disconnected.
+        let running = subscription.then(crate::metrics::Live::subscription);
+        self.results.push(
+            steps
+                .map(move |step| {
+                    let _running = &running;
+                    (id.clone(), step)
+                })
+                .boxed(),
+        );
         Flow::Continue
     }
 
