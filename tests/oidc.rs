@@ -412,8 +412,11 @@ async fn an_issuer_whose_keys_cannot_be_loaded_answers_unavailable() {
         c["jwks_url"] = "http://127.0.0.1:9/jwks".into();
     })
     .await;
-    let (status, code) = refusal(&gw, &token).await;
-    assert_eq!((status, code.as_str()), (503, "BACKEND_UNAVAILABLE"));
+    let (status, body) = gw.post(&token, "{ me { id } }", json!({})).await;
+    let extensions = &body["errors"][0]["extensions"];
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(extensions["code"], "BACKEND_UNAVAILABLE", "{body}");
+    assert_eq!(extensions["backend"], "issuer", "{body}");
     let ready = gw
         .http
         .get(format!("{}/readyz", gw.base))

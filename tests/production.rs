@@ -419,3 +419,129 @@ async fn metrics_can_have_a_listener_of_their_own() {
             .contains("http_server_request_duration_seconds")
     );
 }
+
+/// A TCP proxy to PostgreSQL that can stop passing bytes while keeping
+/// every connection open, as a frozen database server (SIGSTOP) looks to
+/// its clients.
+struct FreezableProxy {
+    addr: std::net::SocketAddr,
+    frozen: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FreezableProxy {
+    async fn start(upstream: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (frozen, watching) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(pass(client_read, server_write, watching.clone()));
+                tokio::spawn(pass(server_read, client_write, watching.clone()));
+            }
+        });
+        Self { addr, frozen, task }
+    }
+
+    fn freeze(&self, frozen: bool) {
+        self.frozen.send_replace(frozen);
+    }
+}
+
+impl Drop for FreezableProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn pass(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let Ok(read) = from.read(&mut buffer).await else {
+            return;
+        };
+        if read == 0 {
+            return;
+        }
+        // Bytes read while frozen wait until the thaw.
+        if frozen.wait_for(|frozen| !*frozen).await.is_err()
+            || to.write_all(&buffer[..read]).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+async fn readyz(gw: &common::Gateway) -> (u16, Value) {
+    let response = gw
+        .http
+        .get(format!("{}/readyz", gw.base))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// With the database frozen, `/readyz` still answers within about a
+/// second, 503 naming the database's state; it is ready again after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_answers_within_a_second_when_the_database_freezes() {
+    let Some(probe) = TestDb::postgres().await else {
+        return;
+    };
+    // host:port of the test PostgreSQL, from its URL.
+    let authority = probe
+        .url
+        .split('@')
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    drop(probe);
+    let proxy = FreezableProxy::start(authority.clone()).await;
+    let proxied = proxy.addr.to_string();
+    let gw = common::start_with(Backend::Postgres, |config| {
+        let url = config.database.url.take().unwrap();
+        config.database.url = Some(url.replacen(&authority, &proxied, 1));
+    })
+    .await
+    .unwrap();
+    let (status, body) = readyz(&gw).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["backends"]["database"], "ok", "{body}");
+    assert_eq!(body["backends"]["event_relay"], "listening", "{body}");
+
+    proxy.freeze(true);
+    let started = std::time::Instant::now();
+    let (status, body) = readyz(&gw).await;
+    let took = started.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "unavailable", "{body}");
+    assert_eq!(body["backends"]["database"], "timeout", "{body}");
+    assert!(took < Duration::from_millis(2500), "/readyz took {took:?}");
+
+    proxy.freeze(false);
+    let mut last = Value::Null;
+    for _ in 0..50 {
+        let (status, body) = readyz(&gw).await;
+        if status == 200 {
+            return;
+        }
+        last = body;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not ready again after the thaw: {last}");
+}

@@ -217,7 +217,7 @@ impl Callers {
                     self.directory.principal_by_id(id).await
                 };
                 let principal = found
-                    .map_err(|_| AuthError::Unavailable)?
+                    .map_err(|e| AuthError::unavailable(&e, "directory"))?
                     .ok_or(AuthError::UnknownUser)?;
                 Ok(self.remember(key, principal))
             })
@@ -243,7 +243,7 @@ impl Callers {
                 .accounts
                 .accounts_by_ids(&Scope::new(ids.clone()), &ids)
                 .await
-                .map_err(|_| AuthError::Unavailable)?;
+                .map_err(|e| AuthError::unavailable(&e, "accounts"))?;
             for account in &mut principal.accounts {
                 if let Some(k) = known.iter().find(|k| k.id == account.id) {
                     account.name = k.name.clone();

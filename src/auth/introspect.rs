@@ -112,7 +112,7 @@ impl Introspector {
 
 fn unavailable(endpoint: &str, why: &str) -> AuthError {
     tracing::warn!(auth.introspection = %endpoint, error = %why, "token introspection failed");
-    AuthError::Unavailable
+    AuthError::Unavailable("issuer".into())
 }
 
 fn now() -> u64 {

@@ -117,7 +117,7 @@ impl RemoteKeys {
         let (now_found, _) = self.lookup(kid);
         match now_found {
             Some(key) => Ok(key),
-            None if !self.is_ready() => Err(AuthError::Unavailable),
+            None if !self.is_ready() => Err(AuthError::Unavailable("issuer".into())),
             None => Err(AuthError::Invalid(
                 "it was signed by a key its issuer does not publish".into(),
             )),

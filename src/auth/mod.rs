@@ -32,9 +32,21 @@ pub enum AuthError {
     /// The token is valid but names no known user.
     #[error("the token's user is not known here")]
     UnknownUser,
-    /// The directory could not be asked.
-    #[error("the identity backend is unavailable, try again shortly")]
-    Unavailable,
+    /// A backend the check needs (the directory, the issuer's keys or
+    /// introspection, the session store) could not be asked; names it.
+    #[error("the {0} backend is unavailable, try again shortly")]
+    Unavailable(String),
+}
+
+impl AuthError {
+    /// The [`AuthError::Unavailable`] a failed backend call deserves: named
+    /// by the adapter's error when it says, else `fallback`.
+    pub fn unavailable(error: &switchboard_core::Error, fallback: &str) -> Self {
+        match error {
+            switchboard_core::Error::Unavailable { backend } => Self::Unavailable(backend.clone()),
+            _ => Self::Unavailable(fallback.to_string()),
+        }
+    }
 }
 
 /// The token in an `Authorization` header value, if it is a bearer token.

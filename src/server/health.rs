@@ -1,5 +1,7 @@
 //! Liveness, readiness and the embedded issuer's public documents.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,39 +14,51 @@ pub async fn live() -> &'static str {
     "ok"
 }
 
-/// The process can serve: its database answers, the event relay (when
-/// events go through PostgreSQL) listens, and every external issuer's keys
-/// have been loaded (they stay loaded afterwards).
+/// How long `/readyz` waits for the database before calling it
+/// unavailable: a load balancer's probe gets an answer in about a second
+/// whatever the database does.
+const DATABASE_CHECK: Duration = Duration::from_secs(1);
+
+/// Whether the process can serve, with each backend's state, as JSON:
+/// `{"status": "ready"|"unavailable", "backends": {"database": "ok"|
+/// "unavailable"|"timeout", "event_relay": "listening"|"not_listening"
+/// (when events go through PostgreSQL), "issuers": {"<issuer>": "ready"|
+/// "loading"}}}`; 200 when everything is, else 503. Issuers' keys stay
+/// loaded once loaded.
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    if state.db.ready().await.is_err() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database unavailable".to_string(),
-        );
+    let database = match tokio::time::timeout(DATABASE_CHECK, state.db.ready()).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(_)) => "unavailable",
+        Err(_) => "timeout",
+    };
+    let mut ready = database == "ok";
+    let mut backends = serde_json::json!({ "database": database });
+    if let Some(relay) = &state.relay {
+        let listening = relay.listening();
+        ready &= listening;
+        backends["event_relay"] = if listening {
+            "listening"
+        } else {
+            "not_listening"
+        }
+        .into();
     }
-    if state.relay.as_ref().is_some_and(|relay| !relay.listening()) {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "event relay not listening".to_string(),
-        );
+    let mut issuers = serde_json::Map::new();
+    for (issuer, loaded) in state.callers.verifier().readiness() {
+        ready &= loaded;
+        issuers.insert(issuer, if loaded { "ready" } else { "loading" }.into());
     }
-    let waiting: Vec<String> = state
-        .callers
-        .verifier()
-        .readiness()
-        .into_iter()
-        .filter(|(_, ready)| !ready)
-        .map(|(issuer, _)| issuer)
-        .collect();
-    if waiting.is_empty() {
-        (StatusCode::OK, "ready".to_string())
+    backends["issuers"] = issuers.into();
+    let status = if ready {
+        StatusCode::OK
     } else {
-        let list = waiting.join(", ");
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("keys not loaded yet: {list}"),
-        )
-    }
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "backends": backends,
+    });
+    (status, Json(body))
 }
 
 /// The embedded issuer's public keys.

@@ -177,7 +177,7 @@ impl Sessions {
             .store
             .live_session(&hash(id), Utc::now())
             .await
-            .map_err(|_| AuthError::Unavailable)?
+            .map_err(|e| AuthError::unavailable(&e, "database"))?
             .ok_or_else(ended)?;
         let caller = callers.authenticate(&session.access_token).await?;
         if !caller.principal.operator && self.demo_users.is_empty() {
@@ -296,7 +296,9 @@ async fn finish_login(
         .authenticate(&access_token)
         .await
         .map_err(|e| match e {
-            AuthError::Unavailable => Failure::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            AuthError::Unavailable(_) => {
+                Failure::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
             other => Failure::new(StatusCode::FORBIDDEN, other.to_string()),
         })?;
     if !caller.principal.operator {

@@ -5,7 +5,7 @@
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-use super::media::{JSON, Media, error_response};
+use super::media::{JSON, Media, error_response, json_response};
 use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
 use crate::server::AppState;
@@ -35,12 +35,14 @@ pub async fn authenticate(
 
 fn auth_failure(media: Media, e: AuthError) -> Response {
     match e {
-        AuthError::Unavailable => error_response(
-            media,
-            StatusCode::SERVICE_UNAVAILABLE,
-            Code::BackendUnavailable,
-            &e.to_string(),
-        ),
+        AuthError::Unavailable(ref backend) => {
+            let body = serde_json::json!({ "errors": [{
+                "message": e.to_string(),
+                "extensions": { "code": Code::BackendUnavailable.as_str(), "backend": backend },
+            }] });
+            crate::metrics::error(Some(Code::BackendUnavailable.as_str()));
+            json_response(media, StatusCode::SERVICE_UNAVAILABLE, &body)
+        }
         _ => error_response(
             media,
             StatusCode::UNAUTHORIZED,

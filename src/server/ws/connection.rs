@@ -441,7 +441,7 @@ async fn authenticate(
         }
     };
     caller.map_err(|e| match e {
-        AuthError::Unavailable => (close::TRY_AGAIN_LATER, e.to_string()),
+        AuthError::Unavailable(_) => (close::TRY_AGAIN_LATER, e.to_string()),
         other => (close::FORBIDDEN, format!("Forbidden: {other}")),
     })
 }
