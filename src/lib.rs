@@ -63,11 +63,7 @@ async fn event_buses(
     listener.spawn(move |message| deliver.deliver(message));
     // Ready to serve means hearing the other replicas: wait for the first
     // LISTEN (a moment), not forever (`/readyz` says so meanwhile).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !state.listening() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    if state.listening() {
+    if state.listening_within(Duration::from_secs(5)).await {
         tracing::info!("events reach every replica on this database (PostgreSQL LISTEN/NOTIFY)");
     } else {
         tracing::warn!("the event relay does not listen yet; /readyz answers 503 until it does");

@@ -35,8 +35,8 @@ impl ExtensionFactory for Audit {
 /// What the document's operations are, read while parsing.
 struct Operation {
     name: Option<String>,
+    /// `query`, `mutation` or `subscription`.
     kind: &'static str,
-    mutation: bool,
     fields: Vec<String>,
     targets: Vec<String>,
 }
@@ -89,7 +89,6 @@ impl Extension for AuditExtension {
                         OperationType::Mutation => "mutation",
                         OperationType::Subscription => "subscription",
                     },
-                    mutation: op.node.ty == OperationType::Mutation,
                     fields,
                     targets,
                 }
@@ -124,7 +123,7 @@ impl Extension for AuditExtension {
                 response.errors.is_empty(),
                 self.started.elapsed(),
             );
-            if !operation.mutation {
+            if operation.kind != "mutation" {
                 return response;
             }
             // Public mutations run without a caller: recorded as `anonymous`,

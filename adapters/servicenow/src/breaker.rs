@@ -66,11 +66,10 @@ impl Breaker {
     /// The instance answered (any answer that is not a failure of the instance).
     pub(crate) fn success(&self) {
         let mut state = self.lock();
-        if !matches!(*state, State::Closed { .. }) {
-            *state = State::Closed { failures: 0 };
+        let was_closed = matches!(*state, State::Closed { .. });
+        *state = State::Closed { failures: 0 };
+        if !was_closed {
             Self::report(&state);
-        } else {
-            *state = State::Closed { failures: 0 };
         }
     }
 

@@ -23,7 +23,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use diesel::QueryableByName;
@@ -96,13 +96,32 @@ pub struct Listener {
 }
 
 /// Whether the listener is connected now (for readiness).
-#[derive(Debug, Clone, Default)]
-pub struct RelayState(Arc<AtomicBool>);
+#[derive(Debug, Clone)]
+pub struct RelayState(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for RelayState {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
 
 impl RelayState {
     /// True while the listener holds a listening connection.
     pub fn listening(&self) -> bool {
-        AtomicBool::load(&self.0, Ordering::Relaxed)
+        *self.0.borrow()
+    }
+
+    /// Waits until the listener listens, at most `limit`; answers whether
+    /// it does.
+    pub async fn listening_within(&self, limit: Duration) -> bool {
+        let mut changes = self.0.subscribe();
+        tokio::time::timeout(limit, changes.wait_for(|listening| *listening))
+            .await
+            .is_ok_and(|waited| waited.is_ok())
+    }
+
+    fn set(&self, listening: bool) {
+        self.0.send_replace(listening);
     }
 }
 
@@ -378,10 +397,10 @@ async fn listen_loop(listener: Listener, deliver: impl Fn(BusMessage)) {
                 continue;
             }
         }
-        state.0.store(true, Ordering::Relaxed);
+        state.set(true);
         backoff.reset();
         let error = hear(&mut conn, &link, &mut seen, &deliver).await;
-        state.0.store(false, Ordering::Relaxed);
+        state.set(false);
         tracing::warn!(%error, "the event relay lost its database connection; listening again");
         backoff.wait().await;
     }
