@@ -39,23 +39,34 @@ impl std::fmt::Debug for EmbeddedIssuer {
 
 impl EmbeddedIssuer {
     /// Loads the signing key from `data_dir`, making one on first use.
+    /// Replicas starting together on a shared data folder agree on one
+    /// key: the file appears whole or not at all, and a replica that loses
+    /// the race reads the winner's.
     pub fn load_or_create(data_dir: &Path, issuer: &str, audience: &str) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(KEY_FILE);
-        let key = if path.exists() {
-            let pem = std::fs::read_to_string(&path)?;
+        let read = |path: &Path| -> anyhow::Result<SigningKey> {
+            let pem = std::fs::read_to_string(path)?;
             SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
                 anyhow::anyhow!("the signing key {} is unreadable: {e}", path.display())
-            })?
+            })
+        };
+        let key = if path.exists() {
+            read(&path)?
         } else {
             let seed: [u8; 32] = rand::rng().random();
             let key = SigningKey::from_bytes(&seed);
             let pem = key
                 .to_pkcs8_pem(Default::default())
                 .map_err(|e| anyhow::anyhow!("cannot encode the signing key: {e}"))?;
-            write_private(&path, pem.as_bytes())?;
-            tracing::info!(key.path = %path.display(), "made a new token signing key");
-            key
+            match write_private(&path, pem.as_bytes()) {
+                Ok(()) => {
+                    tracing::info!(key.path = %path.display(), "made a new token signing key");
+                    key
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(&path)?,
+                Err(e) => return Err(e.into()),
+            }
         };
         Self::from_key(&key, issuer, audience)
     }
@@ -121,19 +132,58 @@ impl EmbeddedIssuer {
     }
 }
 
+/// Writes `bytes` readable by the owner only, whole: into a file of this
+/// writer's own first, then linked into place, which fails with `AlreadyExists`
+/// when another process got there first.
 #[cfg(unix)]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
+    let own = path.with_extension(format!(
+        "new-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)
+        .open(&own)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::hard_link(&own, path));
+    let _ = std::fs::remove_file(&own);
+    written
 }
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EmbeddedIssuer;
+
+    #[test]
+    fn replicas_starting_together_on_one_data_folder_share_one_key() {
+        let dir = std::env::temp_dir().join(format!("switchboard-key-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let keys: Vec<String> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let issuer = EmbeddedIssuer::load_or_create(&dir, "http://gw", "aud")
+                            .expect("every replica starts");
+                        serde_json::to_string(issuer.jwks()).unwrap()
+                    })
+                })
+                .collect();
+            starts.into_iter().map(|s| s.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+        // Only the key file is left.
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
