@@ -32,6 +32,12 @@ use crate::config::{Config, Overrides};
 use crate::graphql::Ports;
 use crate::server::AppState;
 
+/// How many audit entries wait, at most, while the database refuses them.
+const AUDIT_QUEUE: usize = 10_000;
+
+/// How long the exit waits for waiting audit entries to be stored.
+const AUDIT_FLUSH: Duration = Duration::from_secs(3);
+
 /// A gateway ready to serve.
 pub struct App {
     /// Shared state of every handler.
@@ -71,6 +77,20 @@ async fn event_buses(
     Ok((buses, Some(state)))
 }
 
+/// Where work done once per cluster (pollers) takes turns: PostgreSQL's
+/// advisory locks, shared by every replica on the database; with SQLite
+/// (one instance), this process.
+async fn leases(db: &Db) -> anyhow::Result<Arc<dyn switchboard_core::lease::Leases>> {
+    if db.backend() == switchboard_sql::Backend::Sqlite {
+        return Ok(Arc::new(switchboard_core::lease::Local::default()));
+    }
+    let holder = format!("{:016x}", rand::random::<u64>());
+    let leases = switchboard_sql::lease::open(db, &holder)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach the database for leases: {e}"))?;
+    Ok(leases)
+}
+
 /// Opens the database and applies pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<SqlStore> {
     let url = config.database_url();
@@ -83,7 +103,8 @@ pub async fn open_database(config: &Config) -> anyhow::Result<SqlStore> {
     }
     let options = DbOptions {
         pool_size: config.database.pool_size,
-        ..DbOptions::default()
+        acquire_timeout: Duration::from_millis(config.database.connect_timeout_ms),
+        statement_timeout: Duration::from_millis(config.database.statement_timeout_ms),
     };
     let db = Db::connect(&url, &options)
         .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
@@ -142,6 +163,7 @@ impl App {
         let verifier = Verifier::new(trusted, config.auth.leeway_secs);
         verifier.warm_up();
         let (buses, relay) = event_buses(&config, store.db()).await?;
+        let leases = leases(store.db()).await?;
         let bus: Arc<dyn EventBus> = Arc::new(buses.cases.clone());
         // Toll-free requests stay in the database; their cases live with the others.
         let tollfree_store = match &backends.request_cases {
@@ -165,7 +187,7 @@ impl App {
             // Without a webhook, poll `sys_updated_on` (the adapter's
             // `poll_secs`; 0 turns polling off too).
             if config.cases.webhook_secret.is_none() {
-                let _detached = adapter.spawn_poller(bus.clone());
+                let _detached = adapter.spawn_poller(bus.clone(), leases.clone());
             }
             config.cases.webhook_secret.as_ref().map(|secret| {
                 Arc::new(server::webhooks::ServiceNowHook::new(
@@ -178,7 +200,14 @@ impl App {
             })
         });
         let status_bus = buses.status.clone();
-        let status = status_source(&config, &store, &status_bus)?;
+        let status = status_source(&config, &store, &status_bus, leases)?;
+        // An entry the database refuses (an outage) waits and is stored
+        // once it answers.
+        let audit = Arc::new(switchboard_core::audit::Retrying::new(
+            Arc::new(store.clone()),
+            AUDIT_QUEUE,
+            Duration::from_secs(30),
+        ));
         let feeds = Arc::new(graphql::feed::Feeds::new(
             bus.clone(),
             cases.clone(),
@@ -193,7 +222,7 @@ impl App {
             bus,
             public_url: config.public_url(),
             callers: callers.clone(),
-            audit: Arc::new(store.clone()),
+            audit: audit.clone(),
             identity: backends.identity,
             access_requests: Arc::new(store.clone()),
             profile: Arc::new(graphql::profile::ProfileLimits::new(&config.identity)),
@@ -240,12 +269,15 @@ impl App {
             servicenow_hook,
             relay,
             metrics,
+            drain: server::drain::Drain::default(),
+            audit,
             config: Arc::new(config),
         };
         Ok(Self { state, store })
     }
 
-    /// Serves on `listener` until `shutdown` completes.
+    /// Serves on `listener` until `shutdown` completes, then drains (see
+    /// [`server::drain`]) and returns.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -264,6 +296,14 @@ impl App {
             }
             _ => None,
         };
+        let drain = self.state.drain.clone();
+        let audit = self.state.audit.clone();
+        tokio::spawn(
+            drain
+                .clone()
+                .run(shutdown, self.state.config.drain_timing()),
+        );
+        let deadline = self.state.config.drain_timing().deadline;
         let router = server::router(self.state);
         let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         // Small writes (WebSocket events, short answers) go out at once.
@@ -272,13 +312,40 @@ impl App {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // Running requests finish (the server waits for them) and
+        // WebSockets close (the drain counts them), within the deadline.
+        let served = axum::serve(listener, router).with_graceful_shutdown(drain.closing());
+        let finished = async {
+            served.await?;
+            drain.released().await;
+            Ok::<_, std::io::Error>(())
+        };
+        let overdue = async {
+            drain.closing().await;
+            tokio::time::sleep(deadline).await;
+        };
+        let result = tokio::select! {
+            result = finished => result,
+            () = overdue => {
+                tracing::warn!(
+                    deadline_ms = deadline.as_millis() as u64,
+                    "requests or connections were still open at the drain's deadline; exiting"
+                );
+                Ok(())
+            }
+        };
         if let Some(admin) = admin {
             admin.abort();
         }
-        served?;
+        result?;
+        let lost = audit.flush(AUDIT_FLUSH).await;
+        if lost > 0 {
+            tracing::error!(
+                entries = lost,
+                "audit entries could not be stored before the exit (the log has each)"
+            );
+        }
+        tracing::info!("drained");
         Ok(())
     }
 }
@@ -311,6 +378,7 @@ fn status_source(
     config: &Config,
     store: &SqlStore,
     bus: &switchboard_core::status::StatusBus,
+    leases: Arc<dyn switchboard_core::lease::Leases>,
 ) -> anyhow::Result<Arc<dyn switchboard_core::StatusSource>> {
     use crate::config::StatusSourceKind;
     use switchboard_core::status::PublishingStatus;
@@ -327,7 +395,7 @@ fn status_source(
                 timeout: Duration::from_millis(status.timeout_ms),
             };
             Arc::new(
-                switchboard_statuspage::StatuspageSource::new(options, bus.clone())
+                switchboard_statuspage::StatuspageSource::new(options, bus.clone(), leases)
                     .map_err(|e| anyhow::anyhow!("cannot set up the Statuspage source: {e}"))?,
             )
         }
@@ -340,9 +408,16 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            // Without the handler, SIGTERM stops the process the default
+            // way; serving goes on meanwhile.
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch for SIGTERM");
+                std::future::pending::<()>().await;
+            }
         }
     };
     #[cfg(not(unix))]
@@ -351,7 +426,7 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("stop signal received");
 }
 
 /// The command that mints a token this gateway accepts: the same program,
@@ -427,7 +502,16 @@ pub async fn serve(
     let _ = stdout
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
-    app.serve(listener, shutdown_signal()).await
+    // The first signal drains; a second one closes at once.
+    let drain = app.state.drain.clone();
+    let signals = async move {
+        shutdown_signal().await;
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            drain.close();
+        });
+    };
+    app.serve(listener, signals).await
 }
 
 /// Runs the command line.

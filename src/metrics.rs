@@ -138,6 +138,18 @@ fn describe() {
         "switchboard_breaker_state",
         "A backend's circuit breaker: 0 closed, 1 half-open, 2 open."
     );
+    describe_counter!(
+        "switchboard_database_timeouts_total",
+        "Database uses that outlived the statement timeout (their connections are closed)."
+    );
+    describe_gauge!(
+        "switchboard_audit_entries_waiting",
+        "Audit entries waiting for the database to store them."
+    );
+    describe_counter!(
+        "switchboard_audit_entries_dropped_total",
+        "Audit entries dropped from a full waiting queue."
+    );
 }
 
 /// Measures every HTTP request: its duration by method, route and status,

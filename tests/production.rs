@@ -1,7 +1,8 @@
 //! Running in production: several gateway processes on one PostgreSQL
 //! database, as behind a load balancer (what a client of one replica sees
-//! of writes made through another), and the metrics operators scrape, read
-//! by Prometheus itself.
+//! of writes made through another), the metrics operators scrape, read by
+//! Prometheus itself, readiness under a frozen database, and the graceful
+//! drain after SIGTERM.
 
 mod common;
 
@@ -53,8 +54,19 @@ fn switchboard(data: &Path, url: &str) -> Command {
 /// Starts a replica and waits until `/readyz` answers 200 (its event relay
 /// listening included).
 async fn replica(data: &Path, url: &str, http: &reqwest::Client) -> Replica {
+    replica_with(data, url, http, &[]).await
+}
+
+/// [`replica`] with more environment (configuration) variables.
+async fn replica_with(
+    data: &Path,
+    url: &str,
+    http: &reqwest::Client,
+    env: &[(&str, &str)],
+) -> Replica {
     let port = free_port();
     let child = switchboard(data, url)
+        .envs(env.iter().copied())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .spawn()
@@ -73,6 +85,21 @@ async fn replica(data: &Path, url: &str, http: &reqwest::Client) -> Replica {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the replica at {} was not ready within 30 s", replica.base);
+}
+
+/// A token for the primary user of account A, minted by the `token` command
+/// with the replicas' data folder.
+fn token(data: &Path, url: &str) -> String {
+    let token = switchboard(data, url)
+        .args(["token", common::PRIMARY_A])
+        .output()
+        .expect("the token command runs");
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    String::from_utf8(token.stdout).unwrap().trim().to_string()
 }
 
 async fn data(
@@ -114,16 +141,7 @@ async fn a_subscriber_on_one_replica_hears_writes_made_through_another() {
     // A first: it migrates, seeds and makes the signing key B shares.
     let a = replica(&data_dir, &test_db.url, &http).await;
     let b = replica(&data_dir, &test_db.url, &http).await;
-    let token = switchboard(&data_dir, &test_db.url)
-        .args(["token", common::PRIMARY_A])
-        .output()
-        .expect("the token command runs");
-    assert!(
-        token.status.success(),
-        "{}",
-        String::from_utf8_lossy(&token.stderr)
-    );
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let token = token(&data_dir, &test_db.url);
 
     let list = data(
         &http,
@@ -482,6 +500,17 @@ async fn pass(
     }
 }
 
+/// host:port of a PostgreSQL URL.
+fn authority(url: &str) -> String {
+    url.split('@')
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 async fn readyz(gw: &common::Gateway) -> (u16, Value) {
     let response = gw
         .http
@@ -500,16 +529,7 @@ async fn readiness_answers_within_a_second_when_the_database_freezes() {
     let Some(probe) = TestDb::postgres().await else {
         return;
     };
-    // host:port of the test PostgreSQL, from its URL.
-    let authority = probe
-        .url
-        .split('@')
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let authority = authority(&probe.url);
     drop(probe);
     let proxy = FreezableProxy::start(authority.clone()).await;
     let proxied = proxy.addr.to_string();
@@ -544,4 +564,355 @@ async fn readiness_answers_within_a_second_when_the_database_freezes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("not ready again after the thaw: {last}");
+}
+
+/// SIGTERM: `/readyz` turns 503 "draining" at once (and answers ask for
+/// `Connection: close`); after the grace, the listener refuses new
+/// connections, a graphql-ws subscriber (graphql-ws's own client) gets
+/// close 1001 and an SSE stream ends without `complete`, while a request
+/// waiting on the (frozen) database finishes; then the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_replica_finishes_its_requests_and_sends_subscribers_away() {
+    if !clients::available(false) {
+        return;
+    }
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let upstream = authority(&test_db.url);
+    let proxy = FreezableProxy::start(upstream.clone()).await;
+    let proxied = test_db.url.replacen(&upstream, &proxy.addr.to_string(), 1);
+    let data_dir = std::env::temp_dir().join(format!("switchboard-drain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let http = reqwest::Client::new();
+    let grace = Duration::from_millis(1500);
+    let mut gw = replica_with(
+        &data_dir,
+        &proxied,
+        &http,
+        &[
+            ("SWITCHBOARD_SERVER__DRAIN_GRACE_MS", "1500"),
+            ("SWITCHBOARD_SERVER__DRAIN_DEADLINE_MS", "20000"),
+        ],
+    )
+    .await;
+    let token = token(&data_dir, &test_db.url);
+    let subscription = format!(
+        "subscription {{ caseEvents(accountId: \"{}\") {{ kind }} }}",
+        common::ACCOUNT_A
+    );
+    let mut subscriber = Streaming::start("subscribe.mjs", &[&gw.ws, &token, &subscription, "1"]);
+    assert_eq!(subscriber.next().await, json!({ "connected": true }));
+    let mut events = http
+        .post(format!("{}/graphql", gw.base))
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": subscription }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    // A request that waits on the database until the thaw.
+    proxy.freeze(true);
+    let waiting = tokio::spawn({
+        let (http, base, token) = (http.clone(), gw.base.clone(), token.clone());
+        async move {
+            http.post(format!("{base}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": "{ cases(first: 1) { totalCount } }" }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = gw.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let signalled = std::time::Instant::now();
+
+    let response = http
+        .get(format!("{}/readyz", gw.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["connection"], "close");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "draining", "{body}");
+
+    // After the grace: the subscribers are sent away.
+    let closed = loop {
+        let line = subscriber.next().await;
+        if !line["closed"].is_null() {
+            break line["closed"].clone();
+        }
+        assert!(line["error"].is_string(), "{line}");
+    };
+    assert!(
+        signalled.elapsed() >= grace,
+        "closed before the grace ended"
+    );
+    assert_eq!(closed, json!({ "code": 1001, "reason": "going away" }));
+    let mut streamed = String::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), events.chunk())
+        .await
+        .expect("the event stream ends")
+        .expect("the event stream reads")
+    {
+        streamed.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(!streamed.contains("complete"), "{streamed}");
+    assert!(
+        reqwest::Client::new()
+            .get(format!("{}/healthz", gw.base))
+            .send()
+            .await
+            .is_err(),
+        "a new connection was accepted after the grace"
+    );
+    assert!(!waiting.is_finished(), "the waiting request ended early");
+
+    proxy.freeze(false);
+    let answer = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the running request finishes after the thaw")
+        .unwrap();
+    assert!(answer["errors"].is_null(), "{answer}");
+    assert!(
+        answer["data"]["cases"]["totalCount"].as_u64().unwrap() > 0,
+        "{answer}"
+    );
+    let mut status = None;
+    for _ in 0..100 {
+        status = gw.child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = status.expect("the process exits once drained");
+    assert!(status.success(), "{status}");
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// With the database frozen, a mutation answers `BACKEND_UNAVAILABLE`
+/// (naming the backend) within the statement timeout instead of the
+/// request timeout, and its audit entry, which the database could not take
+/// then, is stored after the thaw.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_database_fails_fast_and_the_audit_entry_is_kept() {
+    use switchboard_core::audit::AuditLog as _;
+    let Some(probe) = TestDb::postgres().await else {
+        return;
+    };
+    let authority = authority(&probe.url);
+    drop(probe);
+    let proxy = FreezableProxy::start(authority.clone()).await;
+    let proxied = proxy.addr.to_string();
+    let gw = common::start_with(Backend::Postgres, |config| {
+        let url = config.database.url.take().unwrap();
+        config.database.url = Some(url.replacen(&authority, &proxied, 1));
+        config.database.statement_timeout_ms = 1_500;
+    })
+    .await
+    .unwrap();
+    let token = gw.token(common::PRIMARY_A).await;
+    let list = gw
+        .data(
+            &token,
+            "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let id = list["cases"]["nodes"][0]["id"].clone();
+    assert!(id.is_string(), "{list}");
+
+    proxy.freeze(true);
+    let started = std::time::Instant::now();
+    let (_, answer) = gw
+        .post(
+            &token,
+            "mutation DuringTheOutage($id: ID!) { addCaseComment(caseId: $id, body: \"frozen\") { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let took = started.elapsed();
+    let error = &answer["errors"][0];
+    assert_eq!(
+        error["extensions"]["code"], "BACKEND_UNAVAILABLE",
+        "{answer}"
+    );
+    assert!(error["extensions"]["backend"].is_string(), "{answer}");
+    // The statement's 1.5 s and the audit entry's first try, not 30 s.
+    assert!(took < Duration::from_secs(8), "answered after {took:?}");
+
+    proxy.freeze(false);
+    for _ in 0..100 {
+        let stored = gw.store.recent(20).await.unwrap_or_default();
+        if let Some(entry) = stored.iter().find(|e| e.operation == "DuringTheOutage") {
+            assert_eq!(entry.outcome, "BACKEND_UNAVAILABLE");
+            assert_eq!(entry.fields, ["addCaseComment"]);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the audit entry of the mutation tried during the outage was not stored");
+}
+
+/// The holder named in `leases` for `name`, once it saved.
+async fn lease_holder(url: &str, name: &str) -> Option<String> {
+    use diesel::QueryableByName;
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Holder {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        holder: String,
+    }
+    let mut conn = diesel_async::AsyncPgConnection::establish(url)
+        .await
+        .unwrap();
+    let rows: Vec<Holder> = diesel::sql_query("SELECT holder FROM leases WHERE name = $1")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    rows.into_iter().next().map(|r| r.holder)
+}
+
+/// The next event a subscriber hears about `number`, skipping others.
+async fn event_about(subscriber: &mut Streaming, number: &Value) -> Value {
+    loop {
+        let line = subscriber.next().await;
+        let event = &line["next"]["data"]["caseEvents"];
+        assert!(!event.is_null(), "{line}");
+        if event["case"]["number"] == *number {
+            return event.clone();
+        }
+    }
+}
+
+/// Two replicas on one database poll ServiceNow (no webhook) once between
+/// them: a change made inside ServiceNow reaches a subscriber once, not
+/// once per replica. When the polling replica freezes, the other takes the
+/// lease over (PostgreSQL ends the frozen one's session) and resumes from
+/// its watermark: a change made just after the freeze, older than the
+/// takeover, is announced, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servicenow_is_polled_by_one_replica_at_a_time() {
+    use switchboard_fakes::servicenow::{DEMO_AGENTS, Dataset, FakeOptions, FakeServiceNow};
+    if !clients::available(false) {
+        return;
+    }
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let (_source_db, source) = TestDb::demo_source(3, 240, common::FAKE_SEED, (2026, 1, 1))
+        .await
+        .unwrap();
+    let dataset = Dataset::demo(&source, 3).await.unwrap();
+    let fake = FakeServiceNow::start(dataset, FakeOptions::default())
+        .await
+        .unwrap();
+    let data_dir = std::env::temp_dir().join(format!("switchboard-lease-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let config = data_dir.join("servicenow.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[cases]\nbackend = \"servicenow\"\n\n[cases.servicenow]\ninstance_url = \"{}\"\n\
+             poll_secs = 1\n\n[cases.servicenow.auth]\nmethod = \"basic\"\n\
+             username = \"{}\"\npassword = \"{}\"\n",
+            fake.url(),
+            common::SERVICENOW_USER.0,
+            common::SERVICENOW_USER.1
+        ),
+    )
+    .unwrap();
+    let seed = common::FAKE_SEED.to_string();
+    let env = [
+        ("SWITCHBOARD_CONFIG", config.to_str().unwrap()),
+        ("SWITCHBOARD_DATABASE__DEMO_SEED", seed.as_str()),
+        ("SWITCHBOARD_DATABASE__DEMO_ACCOUNTS", "3"),
+        ("SWITCHBOARD_DATABASE__DEMO_CASES", "240"),
+    ];
+    let http = reqwest::Client::new();
+    // A first: it takes the poller's lease as it starts; B waits for it.
+    let a = replica_with(&data_dir, &test_db.url, &http, &env).await;
+    let b = replica_with(&data_dir, &test_db.url, &http, &env).await;
+    let token = token(&data_dir, &test_db.url);
+    let list = data(
+        &http,
+        &b,
+        &token,
+        "{ cases(filter: { states: [NEW, OPEN] }, first: 2) { nodes { number } } }",
+        json!({}),
+    )
+    .await;
+    let numbers: Vec<Value> = (0..2)
+        .map(|i| list["cases"]["nodes"][i]["number"].clone())
+        .collect();
+    assert!(numbers.iter().all(Value::is_string), "{list}");
+
+    let query = format!(
+        "subscription {{ caseEvents(accountId: \"{}\") {{ kind case {{ number }} }} }}",
+        common::ACCOUNT_A
+    );
+    let mut at_b = Streaming::start("subscribe.mjs", &[&b.ws, &token, &query, "100"]);
+    assert_eq!(at_b.next().await, json!({ "connected": true }));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let agent = DEMO_AGENTS[0].0;
+    fake.agent_set_state(numbers[0].as_str().unwrap(), agent, "18")
+        .await
+        .expect("the agent changes the case");
+    let event = event_about(&mut at_b, &numbers[0]).await;
+    assert_eq!(event["kind"], "UPDATED", "{event}");
+    // Polled by both replicas, it would come twice.
+    let again = tokio::time::timeout(Duration::from_secs(4), at_b.next()).await;
+    assert!(again.is_err(), "a second event: {:?}", again.ok());
+    let first_holder = lease_holder(&test_db.url, "servicenow-poller")
+        .await
+        .expect("the polling replica saved its watermark");
+
+    // A freezes; a change made now is older than B's takeover.
+    let pid = a.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    fake.agent_set_state(numbers[1].as_str().unwrap(), agent, "18")
+        .await
+        .expect("the agent changes the case");
+    let started = std::time::Instant::now();
+    let event = tokio::time::timeout(Duration::from_secs(30), event_about(&mut at_b, &numbers[1]))
+        .await
+        .expect("the other replica takes the polling over");
+    assert_eq!(event["kind"], "UPDATED", "{event}");
+    let took = started.elapsed();
+    let again = tokio::time::timeout(Duration::from_secs(3), at_b.next()).await;
+    assert!(again.is_err(), "a second event: {:?}", again.ok());
+    let second_holder = lease_holder(&test_db.url, "servicenow-poller")
+        .await
+        .unwrap();
+    assert_ne!(first_holder, second_holder, "the lease did not move");
+    // The server ends the frozen session within its idle timeout, then the
+    // next try takes the lease: seconds, not minutes.
+    assert!(took < Duration::from_secs(20), "took over after {took:?}");
+    let _ = Command::new("kill").args(["-CONT", &pid]).status();
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -16,6 +16,7 @@
 //!   `operator_login.client_secret`, `operator_login.redirect_url`,
 //!   `operator_login.scopes`, `operator_login.session_ttl_secs`.
 //! - `database.url` (or `DATABASE_URL`), `database.pool_size`,
+//!   `database.connect_timeout_ms`, `database.statement_timeout_ms`,
 //!   `database.demo_data`, `database.demo_accounts`, `database.demo_cases`,
 //!   `database.demo_seed`.
 //! - `events.backend` (`auto`, `postgres` or `in_process`),
@@ -213,6 +214,14 @@ impl Config {
                 self.server.connection_init_timeout_ms as usize,
             ),
             ("database.pool_size", self.database.pool_size),
+            (
+                "database.connect_timeout_ms",
+                self.database.connect_timeout_ms as usize,
+            ),
+            (
+                "database.statement_timeout_ms",
+                self.database.statement_timeout_ms as usize,
+            ),
             ("events.retention_secs", self.events.retention_secs as usize),
             ("auth.token_ttl_secs", self.auth.token_ttl_secs as usize),
             ("limits.max_depth", self.limits.max_depth),
@@ -330,6 +339,21 @@ impl Config {
     /// Who gets introspection answers: as configured, else by mode.
     pub fn introspection_access(&self) -> Access {
         self.server.introspection.unwrap_or(self.mode_default())
+    }
+
+    /// The drain's steps: as configured, the grace by mode when unset.
+    pub fn drain_timing(&self) -> crate::server::drain::Timing {
+        let grace = self
+            .server
+            .drain_grace_ms
+            .unwrap_or(match self.server.mode {
+                Mode::Development => 0,
+                Mode::Production => 5_000,
+            });
+        crate::server::drain::Timing {
+            grace: std::time::Duration::from_millis(grace),
+            deadline: std::time::Duration::from_millis(self.server.drain_deadline_ms),
+        }
     }
 
     fn mode_default(&self) -> Access {

@@ -7,7 +7,8 @@
 //! `server.graphiql`, `server.introspection`, `server.graphiql_assets`,
 //! `server.trust_forwarded_for`, `server.connection_init_timeout_ms`,
 //! `server.sign_in_as`, `server.documents`, `server.document_manifests`,
-//! `server.automatic_persisted_queries`; `operator_login.*`;
+//! `server.automatic_persisted_queries`, `server.drain_grace_ms`,
+//! `server.drain_deadline_ms`; `operator_login.*`;
 //! `limits.max_depth`, `limits.max_complexity`, `limits.max_aliases`;
 //! `log.format`, `log.filter`; `metrics.enabled`, `metrics.listen`.
 
@@ -84,6 +85,14 @@ pub struct ServerConfig {
     /// Automatic persisted queries: clients may register a document by its
     /// SHA-256 and then send only the hash (never in `persisted-only`).
     pub automatic_persisted_queries: bool,
+    /// After a stop signal: how long new connections are still served
+    /// while `/readyz` answers 503 "draining", for the load balancer to
+    /// take the replica out. Unset: 5,000 in production mode, 0 in
+    /// development mode.
+    pub drain_grace_ms: Option<u64>,
+    /// Then: how long running requests and subscribers get to finish
+    /// before the process exits anyway.
+    pub drain_deadline_ms: u64,
 }
 
 /// Which documents the gateway runs.
@@ -168,6 +177,8 @@ impl Default for ServerConfig {
             documents: Documents::Any,
             document_manifests: Vec::new(),
             automatic_persisted_queries: true,
+            drain_grace_ms: None,
+            drain_deadline_ms: 20_000,
         }
     }
 }

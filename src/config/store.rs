@@ -18,6 +18,13 @@ pub struct DatabaseConfig {
     pub url: Option<String>,
     /// Most connections open at once.
     pub pool_size: usize,
+    /// Longest wait for a connection (from the pool, or a new one) before
+    /// answering `BACKEND_UNAVAILABLE`.
+    pub connect_timeout_ms: u64,
+    /// Longest one use of a PostgreSQL connection (a statement, or one
+    /// transaction's) may take before answering `BACKEND_UNAVAILABLE`; the
+    /// connection is then closed. Keep it below `server.request_timeout_ms`.
+    pub statement_timeout_ms: u64,
     /// Fill an empty database with the demo dataset on start; when unset,
     /// only the embedded SQLite database is filled, never a PostgreSQL one.
     pub demo_data: Option<bool>,
@@ -34,6 +41,8 @@ impl Default for DatabaseConfig {
         Self {
             url: None,
             pool_size: 8,
+            connect_timeout_ms: 5_000,
+            statement_timeout_ms: 10_000,
             demo_data: None,
             demo_accounts: 4,
             demo_cases: 3000,

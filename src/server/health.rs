@@ -20,7 +20,7 @@ pub async fn live() -> &'static str {
 const DATABASE_CHECK: Duration = Duration::from_secs(1);
 
 /// Whether the process can serve, with each backend's state, as JSON:
-/// `{"status": "ready"|"unavailable", "backends": {"database": "ok"|
+/// `{"status": "ready"|"unavailable"|"draining" (after a stop signal), "backends": {"database": "ok"|
 /// "unavailable"|"timeout", "event_relay": "listening"|"not_listening"
 /// (when events go through PostgreSQL), "issuers": {"<issuer>": "ready"|
 /// "loading"}}}`; 200 when everything is, else 503. Issuers' keys stay
@@ -49,13 +49,18 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         issuers.insert(issuer, if loaded { "ready" } else { "loading" }.into());
     }
     backends["issuers"] = issuers.into();
-    let status = if ready {
+    let draining = state.drain.draining();
+    let status = if ready && !draining {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = serde_json::json!({
-        "status": if ready { "ready" } else { "unavailable" },
+        "status": match (draining, ready) {
+            (true, _) => "draining",
+            (false, true) => "ready",
+            (false, false) => "unavailable",
+        },
         "backends": backends,
     });
     (status, Json(body))

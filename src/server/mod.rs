@@ -3,6 +3,7 @@
 mod billing_downloads;
 pub mod documents;
 mod downloads;
+pub mod drain;
 pub mod graphiql;
 mod graphql_http;
 mod health;
@@ -57,6 +58,10 @@ pub struct AppState {
     pub relay: Option<switchboard_sql::relay::RelayState>,
     /// Prometheus metrics, unless turned off.
     pub metrics: Option<crate::metrics::Metrics>,
+    /// The graceful drain after a stop signal.
+    pub drain: drain::Drain,
+    /// The audit trail (the port in `ports`), flushed at the exit.
+    pub audit: Arc<switchboard_core::audit::Retrying>,
 }
 
 impl AppState {
@@ -97,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         }
     }
     let measured = state.metrics.is_some();
+    let draining = state.drain.clone();
     if let Some(metrics) = &state.metrics
         && state.config.metrics.listen.is_none()
     {
@@ -110,6 +116,10 @@ pub fn router(state: AppState) -> Router {
         router
     };
     router
+        .layer(axum::middleware::from_fn_with_state(
+            draining,
+            drain::connection_close,
+        ))
         .layer(CatchPanicLayer::custom(graphql_http::panic_response))
         .layer(TraceLayer::new_for_http())
 }

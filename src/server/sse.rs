@@ -1,7 +1,8 @@
 //! Subscriptions (and single operations) over Server-Sent Events, in the
 //! "distinct connections" mode of the GraphQL-over-SSE protocol: POST
 //! `/graphql` with `Accept: text/event-stream`; each result is a `next`
-//! event, and a `complete` event ends the stream.
+//! event, and a `complete` event ends the stream. When the replica drains,
+//! the stream ends without `complete`, for the client to reconnect.
 
 use std::convert::Infallible;
 
@@ -49,7 +50,8 @@ pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response
         )
     });
     let complete = futures::stream::once(async { Ok(Event::default().event("complete").data("")) });
-    Sse::new(results.chain(complete))
+    let events = results.chain(complete).take_until(state.drain.closing());
+    Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
 }

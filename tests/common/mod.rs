@@ -33,7 +33,7 @@ pub enum Backend {
 }
 
 /// The password of the fake ServiceNow's integration user.
-const SERVICENOW_USER: (&str, &str) = ("switchboard.integration", "fake-password");
+pub const SERVICENOW_USER: (&str, &str) = ("switchboard.integration", "fake-password");
 /// The fake Okta org's API token.
 const OKTA_TOKEN: &str = "00fake-okta-api-token";
 
@@ -77,7 +77,7 @@ impl Drop for Gateway {
 }
 
 /// The seed of the demo data in the database and in the fake ServiceNow.
-const FAKE_SEED: u64 = 20_261_121;
+pub const FAKE_SEED: u64 = 20_261_121;
 
 /// Starts a gateway, or `None` when PostgreSQL is wanted but absent (and not required).
 pub async fn start(backend: Backend) -> Option<Gateway> {

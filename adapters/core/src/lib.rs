@@ -16,6 +16,7 @@
 //! - [`server`]: what the HTTP server needs of backends: readiness, operator sessions, change notices.
 //! - [`demo`]: the demo accounts, users and operators every mode of the demo holds.
 //! - [`ledger`]: the gateway's record of keyed and attributed writes on external backends ([`ledger::WriteLedger`]).
+//! - [`lease`]: work done once per cluster, by the replica holding its [`lease::Lease`].
 //!
 //! Every method that reads or writes customer data takes a [`Scope`]; an adapter
 //! must never return or touch a record outside it, and must answer
@@ -31,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod identity;
 pub mod inventory;
+pub mod lease;
 pub mod ledger;
 pub mod page;
 pub mod publishing;

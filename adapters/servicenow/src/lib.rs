@@ -36,7 +36,7 @@ mod cases;
 mod directory;
 mod http;
 mod mapping;
-mod poller;
+pub mod poller;
 mod query;
 mod settings;
 mod wire;
@@ -263,13 +263,16 @@ impl ServiceNow {
     /// Polls every `poll_secs` and publishes a `CaseEvent` of kind `Updated`
     /// on `bus` for every case changed since the previous poll (comments
     /// included: polling cannot tell what changed without reading the
-    /// journal). Starts from now; no replay of history. None when polling
-    /// is off (`poll_secs` = 0) or outside a tokio runtime.
+    /// journal). Runs while this replica holds the lease
+    /// [`poller::LEASE`], from the watermark the previous holder saved, or
+    /// from now; no replay of older history. None when polling is off
+    /// (`poll_secs` = 0) or outside a tokio runtime.
     pub fn spawn_poller(
         &self,
         bus: Arc<dyn switchboard_core::EventBus>,
+        leases: Arc<dyn switchboard_core::lease::Leases>,
     ) -> Option<tokio::task::JoinHandle<()>> {
-        poller::spawn(self.clone(), bus)
+        poller::spawn(self.clone(), bus, leases)
     }
 
     /// Upstream requests made so far (for tests and metrics).

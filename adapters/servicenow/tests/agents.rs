@@ -94,7 +94,10 @@ async fn the_poller_publishes_changes_made_in_servicenow() -> Result<()> {
     let bus = Arc::new(InProcessBus::new(64));
     let mut events = bus.subscribe();
     let poller = store
-        .spawn_poller(bus.clone() as Arc<dyn EventBus>)
+        .spawn_poller(
+            bus.clone() as Arc<dyn EventBus>,
+            Arc::new(switchboard_core::lease::Local::default()),
+        )
         .expect("polling is on");
     // Let the poller take its starting point, then change the case.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
@@ -118,7 +121,11 @@ async fn the_poller_publishes_changes_made_in_servicenow() -> Result<()> {
     assert_eq!(event.account_id, "1234567890");
     poller.abort();
     assert!(
-        start(0).await?.1.spawn_poller(bus).is_none(),
+        start(0)
+            .await?
+            .1
+            .spawn_poller(bus, Arc::new(switchboard_core::lease::Local::default()))
+            .is_none(),
         "poll_secs 0 polls"
     );
     Ok(())

@@ -2,7 +2,7 @@
 //! [`with_conn!`] macro that runs the same diesel code on either.
 //!
 //! Settings read: the database URL (`sqlite://PATH` or a bare path, or
-//! `postgres://…`) and the pool size.
+//! `postgres://…`), the pool size and the statement timeout.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,6 +47,8 @@ pub struct Db {
     /// SQLite allows one writer; writes queue here instead of failing busy.
     write_lock: Arc<Mutex<()>>,
     url: Arc<str>,
+    /// Longest one use of a PostgreSQL connection may take.
+    statement_timeout: Duration,
 }
 
 /// Options for [`Db::connect`].
@@ -56,6 +58,11 @@ pub struct DbOptions {
     pub pool_size: usize,
     /// How long to wait for a connection before answering unavailable.
     pub acquire_timeout: Duration,
+    /// Longest one use of a PostgreSQL connection (a statement, or the
+    /// statements of one transaction) may take before answering
+    /// unavailable; the connection is then discarded, not reused. Also the
+    /// server's `statement_timeout`. SQLite has its busy timeout instead.
+    pub statement_timeout: Duration,
 }
 
 impl Default for DbOptions {
@@ -63,6 +70,7 @@ impl Default for DbOptions {
         Self {
             pool_size: 8,
             acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -158,10 +166,20 @@ impl Db {
                 // A broken connection fails its next statement and is dropped;
                 // checking each one out with a ping would double round trips.
                 config.recycling_method = RecyclingMethod::Fast;
+                let server_timeout = format!(
+                    "SET statement_timeout = {}",
+                    options.statement_timeout.as_millis().max(1)
+                );
                 config.custom_setup = Box::new(move |url| {
                     let counter = counter.clone();
+                    let server_timeout = server_timeout.clone();
                     async move {
                         let mut conn = AsyncPgConnection::establish(url).await?;
+                        // The server gives up too, rather than finish work
+                        // nobody waits for.
+                        conn.batch_execute(&server_timeout)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                         conn.set_instrumentation(CountStatements::new(counter, "postgres"));
                         Ok(conn)
                     }
@@ -200,6 +218,7 @@ impl Db {
             statements,
             write_lock: Arc::new(Mutex::new(())),
             url: url.into(),
+            statement_timeout: options.statement_timeout,
         })
     }
 
@@ -214,6 +233,11 @@ impl Db {
     /// The URL the pool was opened with.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Longest one use of a PostgreSQL connection may take.
+    pub fn statement_timeout(&self) -> Duration {
+        self.statement_timeout
     }
 
     /// How many statements this pool has run since it opened.
@@ -253,6 +277,23 @@ impl Db {
     }
 }
 
+/// A connection whose use outlived the statement timeout: dropped from the
+/// pool (it may be waiting on a frozen server, or mid-transaction; closing
+/// it rolls back), and the use answers unavailable.
+pub fn timed_out<M: deadpool::managed::Manager>(
+    pooled: deadpool::managed::Object<M>,
+    limit: Duration,
+) -> Error {
+    drop(deadpool::managed::Object::take(pooled));
+    metrics::counter!("switchboard_database_timeouts_total").increment(1);
+    tracing::warn!(
+        adapter.name = crate::BACKEND,
+        timeout_ms = limit.as_millis() as u64,
+        "a database statement outlived its timeout; its connection is closed"
+    );
+    Error::unavailable(crate::BACKEND)
+}
+
 fn pool_build_error(error: deadpool::managed::BuildError) -> Error {
     tracing::error!(%error, "could not build the connection pool");
     Error::Internal
@@ -260,7 +301,10 @@ fn pool_build_error(error: deadpool::managed::BuildError) -> Error {
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever
 /// backend `$db` uses. The body is compiled once per backend, so diesel's
-/// DSL resolves against each; `$DB` names the backend type inside it.
+/// DSL resolves against each; `$DB` names the backend type inside it. On
+/// PostgreSQL the body runs within the statement timeout (see
+/// [`timed_out`]); it runs inside an `async` block, so a `return` in it
+/// ends the body, not the caller.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_conn {
@@ -276,8 +320,16 @@ macro_rules! with_conn {
                 )]
                 type $DB = diesel::pg::Pg;
                 let mut pooled = pool.get().await.map_err($crate::pool_error)?;
-                let $conn: &mut diesel_async::AsyncPgConnection = &mut pooled;
-                $body
+                let limit = $db.statement_timeout();
+                let ran = tokio::time::timeout(limit, async {
+                    let $conn: &mut diesel_async::AsyncPgConnection = &mut pooled;
+                    $body
+                })
+                .await;
+                match ran {
+                    Ok(result) => result,
+                    Err(_) => Err($crate::db::timed_out(pooled, limit).into()),
+                }
             }
             $crate::db::Pools::Sqlite(pool) => {
                 #[allow(

@@ -14,6 +14,7 @@ pub mod db;
 pub mod directory;
 pub mod identity;
 pub mod inventory;
+pub mod lease;
 mod ledger;
 pub mod migrate;
 mod models;

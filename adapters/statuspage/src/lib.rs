@@ -10,19 +10,24 @@
 //!   (callers wait for it and share its result).
 //! - When a fetch fails, the last good summary is served until it is
 //!   `stale_for` old; after that reads are `Unavailable` naming `statuspage`.
-//! - A background poller refetches every `ttl` (at least a second) while
-//!   someone subscribes to the [`StatusBus`], and publishes
-//!   [`StatusChange::Summary`] when the summary differs from the last one.
-//!   It holds only a weak reference and ends when the source is dropped
-//!   (the gateway's state, when the server stops).
+//! - A background poller refetches every `ttl` (at least a second) and
+//!   publishes [`StatusChange::Summary`] when the summary differs from the
+//!   last one. It runs on the replica holding the lease
+//!   `statuspage-poller` (always, since subscribers may be on any replica),
+//!   or, in one process, while someone subscribes to the [`StatusBus`];
+//!   only that replica publishes changes, so each is announced once. It
+//!   holds only a weak reference and ends when the source is dropped (the
+//!   gateway's state, when the server stops).
 //!
 
 mod wire;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use switchboard_core::lease::{Leases, while_held};
 use switchboard_core::status::{
     Incident, StatusAdmin, StatusBus, StatusChange, StatusSource, Summary,
 };
@@ -73,6 +78,8 @@ struct Inner {
     bus: StatusBus,
     summary: Mutex<Option<Cached<Summary>>>,
     recent: Mutex<Option<Cached<Vec<Incident>>>>,
+    /// Whether this replica announces changes (it holds the poller's lease).
+    publishing: AtomicBool,
 }
 
 /// The Statuspage [`StatusSource`]. Read-only: [`StatusSource::admin`] is `None`.
@@ -83,8 +90,8 @@ pub struct StatuspageSource {
 
 impl StatuspageSource {
     /// A source over `options.url` that publishes changes on `bus`. Starts
-    /// the poller when called inside a tokio runtime.
-    pub fn new(options: Options, bus: StatusBus) -> Result<Self> {
+    /// the poller, under `leases`, when called inside a tokio runtime.
+    pub fn new(options: Options, bus: StatusBus, leases: Arc<dyn Leases>) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -99,26 +106,51 @@ impl StatuspageSource {
             bus,
             summary: Mutex::new(None),
             recent: Mutex::new(None),
+            // One process announces from the start.
+            publishing: AtomicBool::new(!leases.clustered()),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(poll(Arc::downgrade(&inner)));
+            let inner = Arc::downgrade(&inner);
+            runtime.spawn(async move {
+                let always = leases.clustered();
+                while_held(leases, LEASE, |_lease| poll(inner.clone(), always)).await;
+            });
         }
         Ok(Self { inner })
     }
 }
 
-/// Refetches while someone subscribes; ends when the source is dropped.
-async fn poll(inner: Weak<Inner>) {
+/// The lease the poller runs under.
+pub const LEASE: &str = "statuspage-poller";
+
+/// Announces changes while it runs (its lease is held).
+struct Publishing(Weak<Inner>);
+
+impl Drop for Publishing {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.publishing.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Refetches, `always` or while someone subscribes here, and announces
+/// changes while it runs; ends when the source is dropped.
+async fn poll(inner: Weak<Inner>, always: bool) {
     let interval = match inner.upgrade() {
-        Some(i) => i.options.ttl.max(Duration::from_secs(1)),
+        Some(i) => {
+            i.publishing.store(true, Ordering::Relaxed);
+            i.options.ttl.max(Duration::from_secs(1))
+        }
         None => return,
     };
+    let _publishing = Publishing(inner.clone());
     loop {
         tokio::time::sleep(interval).await;
         let Some(inner) = inner.upgrade() else {
             return;
         };
-        if inner.bus.subscribers() > 0 {
+        if always || inner.bus.subscribers() > 0 {
             // Errors are logged by the fetch; the next tick tries again.
             let _ = inner.summary().await;
         }
@@ -166,7 +198,7 @@ impl Inner {
         let mut slot = self.summary.lock().await;
         let before = slot.as_ref().map(|c| c.value.clone());
         let summary = cached(&mut slot, &self.options, || self.fetch_summary()).await?;
-        if before.is_some_and(|b| b != summary) {
+        if before.is_some_and(|b| b != summary) && self.publishing.load(Ordering::Relaxed) {
             self.bus.publish(StatusChange::Summary);
         }
         Ok(summary)

@@ -2,6 +2,7 @@
 //! and the adapter's own guarantees: caching, change detection,
 //! stale-while-error and outages.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -20,7 +21,12 @@ async fn source(ttl: Duration, stale: Duration) -> (FakeStatuspage, StatuspageSo
         stale_for: stale,
         timeout: Duration::from_millis(500),
     };
-    let source = StatuspageSource::new(options, bus.clone()).expect("a source");
+    let source = StatuspageSource::new(
+        options,
+        bus.clone(),
+        Arc::new(switchboard_core::lease::Local::default()),
+    )
+    .expect("a source");
     (fake, source, bus)
 }
 

@@ -10,7 +10,10 @@
 //! before the acknowledgement closes 4401, a running id reused 4409, a
 //! malformed message 4400, one over the size limit 1009. When the token
 //! expires, every operation completes and the socket closes 4401 "token
-//! expired". Queries and mutations are bound by the request timeout.
+//! expired". When the replica drains, the socket closes 1001 "going away"
+//! with its subscriptions running (no `complete`: the client reconnects
+//! and subscribes again). Queries and mutations are bound by the request
+//! timeout.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -82,6 +85,7 @@ pub async fn serve(
     credentials: Credentials,
 ) {
     let _open = crate::metrics::Live::websocket();
+    let _held = state.drain.hold();
     let connection = Connection {
         state,
         writer: Writer(protocol),
@@ -115,6 +119,7 @@ enum Wake {
     InitTimeout,
     Expired,
     KeepAlive,
+    Draining,
 }
 
 impl Connection {
@@ -128,6 +133,8 @@ impl Connection {
         tokio::pin!(expiry);
         let mut keep_alive =
             tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
+        let closing = self.state.drain.closing();
+        tokio::pin!(closing);
         loop {
             let acknowledged = self.session.is_some();
             let wake = tokio::select! {
@@ -140,6 +147,7 @@ impl Connection {
                 }
                 () = &mut expiry, if acknowledged => Wake::Expired,
                 _ = keep_alive.tick() => Wake::KeepAlive,
+                () = &mut closing => Wake::Draining,
             };
             let flow = match wake {
                 Wake::Incoming(message) => self.on_incoming(message).await,
@@ -153,6 +161,7 @@ impl Connection {
                     let text = self.writer.keep_alive();
                     self.send(text).await
                 }
+                Wake::Draining => self.close(close::GOING_AWAY, "going away").await,
             };
             if !acknowledged && let Some(session) = &self.session {
                 let left = until(session.expires_at);

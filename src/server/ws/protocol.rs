@@ -49,6 +49,8 @@ pub mod close {
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The client ended the connection (legacy `connection_terminate`).
     pub const NORMAL: u16 = 1000;
+    /// The replica is draining; reconnect, to another (RFC 6455).
+    pub const GOING_AWAY: u16 = 1001;
 }
 
 /// A message from the client.

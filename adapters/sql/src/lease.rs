@@ -1,0 +1,234 @@
+//! Leases across replicas on PostgreSQL ([`PgLeases`]): a lease is a
+//! session advisory lock, held by a connection of its own.
+//!
+//! - A replica tries `pg_try_advisory_lock` every [`RETRY`]; the one that
+//!   gets it holds the lease while its connection lives.
+//! - The holder pings its connection every [`PING`]; a ping that fails or
+//!   takes longer than [`PING_TIMEOUT`] ends the lease on its side (the
+//!   work stops) and closes the connection.
+//! - A holder that dies closes its connection and PostgreSQL releases the
+//!   lock at once; one that freezes or loses the network goes idle, and the
+//!   server ends its session after [`IDLE_SESSION`] (`idle_session_timeout`,
+//!   PostgreSQL 14 and later), which releases the lock. Another replica
+//!   takes over within about [`IDLE_SESSION`] plus [`RETRY`].
+//! - The holder saves its state in `leases` through the same connection, so
+//!   a replica that lost its session cannot overwrite its successor's.
+//! - Lock keys are per schema, like the event relay's channel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use diesel::QueryableByName;
+use diesel::sql_types::{Bool, Nullable, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use switchboard_core::Error;
+use switchboard_core::lease::{Keeper, Lease, Leases};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::db::Backend;
+use crate::{BACKEND, Db};
+
+/// How often a replica tries for a lease it does not hold.
+pub const RETRY: Duration = Duration::from_secs(2);
+/// How often the holder checks its connection.
+pub const PING: Duration = Duration::from_secs(2);
+/// The longest a check (or a save) may take before the lease is given up.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the server keeps an idle holder's session (and its lock).
+pub const IDLE_SESSION: Duration = Duration::from_secs(6);
+
+/// Leases held through PostgreSQL advisory locks.
+pub struct PgLeases {
+    url: String,
+    schema: String,
+    holder: String,
+}
+
+/// Leases on `db`, which must be PostgreSQL; `holder` names this replica
+/// in `leases.holder` and in its connections' application name.
+pub async fn open(db: &Db, holder: &str) -> Result<Arc<PgLeases>, Error> {
+    if db.backend() != Backend::Postgres {
+        return Err(Error::invalid(
+            "database.url",
+            "leases across replicas need a PostgreSQL database",
+        ));
+    }
+    let mut conn = connect(db.url(), holder).await?;
+    #[derive(QueryableByName)]
+    struct Schema {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let schema: Schema = diesel::sql_query("SELECT current_schema() AS name")
+        .get_result(&mut conn)
+        .await
+        .map_err(crate::db_error)?;
+    Ok(Arc::new(PgLeases {
+        url: db.url().to_string(),
+        schema: schema.name,
+        holder: holder.to_string(),
+    }))
+}
+
+/// A connection for one lease, named `switchboard-lease-<holder>`.
+async fn connect(url: &str, holder: &str) -> Result<AsyncPgConnection, Error> {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}application_name=switchboard-lease-{holder}");
+    match tokio::time::timeout(PING_TIMEOUT, AsyncPgConnection::establish(&url)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "a lease connection failed");
+            Err(Error::unavailable(BACKEND))
+        }
+        Err(_) => Err(Error::unavailable(BACKEND)),
+    }
+}
+
+async fn timed<T>(statement: impl Future<Output = diesel::QueryResult<T>>) -> Result<T, Error> {
+    match tokio::time::timeout(PING_TIMEOUT, statement).await {
+        Ok(result) => result.map_err(crate::db_error),
+        Err(_) => Err(Error::unavailable(BACKEND)),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+#[derive(QueryableByName)]
+struct Saved {
+    #[diesel(sql_type = Nullable<Text>)]
+    state: Option<String>,
+}
+
+impl PgLeases {
+    /// One try: the lease with its saved state, or `None` when another
+    /// replica holds it.
+    async fn try_acquire(&self, name: &str) -> Result<Option<Lease>, Error> {
+        let mut conn = connect(&self.url, &self.holder).await?;
+        // The server ends the session of a holder that stops pinging.
+        let idle = format!("SET idle_session_timeout = {}", IDLE_SESSION.as_millis());
+        if let Err(error) = timed(conn.batch_execute(&idle)).await {
+            tracing::warn!(%error, "idle_session_timeout is not supported (PostgreSQL 14 or later): a frozen holder keeps its lease until its connection drops");
+        }
+        let key = format!("switchboard:{}:{name}", self.schema);
+        let locked: Locked = timed(
+            diesel::sql_query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked")
+                .bind::<Text, _>(&key)
+                .get_result(&mut conn),
+        )
+        .await?;
+        if !locked.locked {
+            return Ok(None);
+        }
+        let saved: Vec<Saved> = timed(
+            diesel::sql_query("SELECT state FROM leases WHERE name = $1")
+                .bind::<Text, _>(name)
+                .load(&mut conn),
+        )
+        .await?;
+        let (held, watching) = watch::channel(true);
+        let (saves, requests) = mpsc::channel(1);
+        tokio::spawn(keep(
+            conn,
+            name.to_string(),
+            self.holder.clone(),
+            held,
+            requests,
+        ));
+        Ok(Some(Lease::new(
+            watching,
+            saved.into_iter().next().and_then(|s| s.state),
+            Box::new(PgKeeper { saves }),
+        )))
+    }
+}
+
+type SaveRequest = (String, oneshot::Sender<Result<(), Error>>);
+
+/// Holds the lease's connection: pings it, saves states through it, and
+/// closes it (releasing the lock) when the lease is dropped or a ping
+/// fails.
+async fn keep(
+    mut conn: AsyncPgConnection,
+    name: String,
+    holder: String,
+    held: watch::Sender<bool>,
+    mut requests: mpsc::Receiver<SaveRequest>,
+) {
+    let mut ping = tokio::time::interval(PING);
+    loop {
+        tokio::select! {
+            request = requests.recv() => {
+                let Some((state, reply)) = request else {
+                    // The lease was dropped: closing the connection releases it.
+                    return;
+                };
+                let saved = timed(
+                    diesel::sql_query(
+                        "INSERT INTO leases (name, state, holder) VALUES ($1, $2, $3) \
+                         ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, \
+                         holder = EXCLUDED.holder, saved_at = now() AT TIME ZONE 'utc'",
+                    )
+                    .bind::<Text, _>(&name)
+                    .bind::<Text, _>(&state)
+                    .bind::<Text, _>(&holder)
+                    .execute(&mut conn),
+                )
+                .await
+                .map(|_| ());
+                let failed = saved.is_err();
+                let _ = reply.send(saved);
+                if failed {
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                if timed(conn.batch_execute("SELECT 1")).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    tracing::warn!(lease = %name, "the lease's connection failed: the lease is given up");
+    held.send_replace(false);
+}
+
+struct PgKeeper {
+    saves: mpsc::Sender<SaveRequest>,
+}
+
+#[async_trait]
+impl Keeper for PgKeeper {
+    async fn save(&self, state: &str) -> Result<(), Error> {
+        let (reply, answer) = oneshot::channel();
+        self.saves
+            .send((state.to_string(), reply))
+            .await
+            .map_err(|_| Error::unavailable(BACKEND))?;
+        answer.await.map_err(|_| Error::unavailable(BACKEND))?
+    }
+}
+
+#[async_trait]
+impl Leases for PgLeases {
+    async fn acquire(&self, name: &str) -> Lease {
+        loop {
+            match self.try_acquire(name).await {
+                Ok(Some(lease)) => return lease,
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::debug!(lease = name, %error, "trying for a lease failed");
+                }
+            }
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+
+    fn clustered(&self) -> bool {
+        true
+    }
+}
