@@ -22,6 +22,19 @@
 //! by itself. Each side holds one socket per subscriber, so `ulimit -n`
 //! must exceed `--subscribers` (10,000 needs the default raised on some
 //! machines).
+//!
+//! Across replicas:
+//!
+//! ```text
+//! target/release/examples/ws_fanout --replicas 3 --database-url postgres://… --subscribers 1000
+//! ```
+//!
+//! starts three gateway processes on that PostgreSQL database (the first
+//! fills it with demo data when it is empty), spreads the subscribers over
+//! them in turn, and writes through the first: two thirds of the
+//! deliveries cross replicas through the database (LISTEN/NOTIFY). It
+//! reports the latencies of subscribers on the writing replica and on the
+//! others apart.
 
 mod common;
 
@@ -35,7 +48,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use common::{ACCOUNT, ChildGateway, mib, own_cpu, percentile};
+use common::{ACCOUNT, ChildGateway, Replica, mib, own_cpu, percentile};
 
 const SUBSCRIPTION: &str = "subscription($a: ID) { caseEvents(accountId: $a) { kind at case { number state title updatedAt } } }";
 
@@ -44,6 +57,8 @@ struct Args {
     events: usize,
     interval_ms: u64,
     distinct: bool,
+    replicas: usize,
+    database_url: Option<String>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -52,6 +67,8 @@ fn args() -> anyhow::Result<Args> {
         events: 20,
         interval_ms: 1000,
         distinct: false,
+        replicas: 1,
+        database_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -66,9 +83,16 @@ fn args() -> anyhow::Result<Args> {
             "--subscribers" => args.subscribers = value.parse()?,
             "--events" => args.events = value.parse()?,
             "--interval-ms" => args.interval_ms = value.parse()?,
+            "--replicas" => args.replicas = value.parse()?,
+            "--database-url" => args.database_url = Some(value),
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
+    anyhow::ensure!(args.replicas >= 1, "--replicas must be at least 1");
+    anyhow::ensure!(
+        args.replicas == 1 || args.database_url.is_some(),
+        "several replicas share a PostgreSQL database: add --database-url postgres://…"
+    );
     Ok(args)
 }
 
@@ -123,7 +147,23 @@ async fn listen(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
-    let gateway = ChildGateway::start("ws-fanout", 300).await?;
+    let mut replicas = Vec::with_capacity(args.replicas);
+    for _ in 0..args.replicas {
+        let gateway = match args.database_url.as_deref() {
+            Some(url) => {
+                let replica = Replica {
+                    database_url: url,
+                    data: replicas
+                        .first()
+                        .map(|first: &ChildGateway| first.data.as_path()),
+                };
+                ChildGateway::start_on("ws-fanout", 300, Some(replica)).await?
+            }
+            None => ChildGateway::start("ws-fanout", 300).await?,
+        };
+        replicas.push(gateway);
+    }
+    let gateway = &replicas[0];
     let tokens = gateway.tokens.clone();
     let http = reqwest::Client::new();
     let graphql = format!("http://{}/graphql", gateway.addr);
@@ -141,7 +181,9 @@ async fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("no open case: {list}"))?
         .to_string();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_start = gateway.rss();
+    let rss = |replicas: &[ChildGateway]| replicas.iter().map(ChildGateway::rss).sum::<u64>();
+    let cpu = |replicas: &[ChildGateway]| replicas.iter().map(ChildGateway::cpu).sum::<Duration>();
+    let rss_start = rss(&replicas);
 
     // Connect and subscribe, a few hundred handshakes at a time.
     let ready = Arc::new(AtomicUsize::new(0));
@@ -152,7 +194,9 @@ async fn main() -> anyhow::Result<()> {
     let handshakes = Arc::new(tokio::sync::Semaphore::new(256));
     let mut tasks = Vec::with_capacity(args.subscribers);
     for i in 0..args.subscribers {
-        let (base, token) = (gateway.addr.clone(), tokens[i % tokens.len()].clone());
+        // In turn over the replicas; the writer is the first.
+        let base = replicas[i % replicas.len()].addr.clone();
+        let token = tokens[i % tokens.len()].clone();
         // Identical subscriptions of one user share one execution; an
         // alias of its own makes each subscriber's document unique.
         let query = if args.distinct {
@@ -182,10 +226,10 @@ async fn main() -> anyhow::Result<()> {
     let connect_secs = started.elapsed().as_secs_f64();
     // Let the last subscriptions register, then weigh the gateway.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_subscribed = gateway.rss();
+    let rss_subscribed = rss(&replicas);
 
     // The events.
-    let (gateway_cpu, tool_cpu) = (gateway.cpu(), own_cpu());
+    let (gateway_cpu, tool_cpu) = (cpu(&replicas), own_cpu());
     let mut sent = Vec::with_capacity(args.events);
     let mut answered = Vec::with_capacity(args.events);
     for n in 0..args.events {
@@ -204,26 +248,35 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(args.interval_ms)).await;
     }
     let events = args.events.max(1) as u32;
-    let gateway_cpu = gateway.cpu().saturating_sub(gateway_cpu) / events;
+    let gateway_cpu = cpu(&replicas).saturating_sub(gateway_cpu) / events;
     let tool_cpu = own_cpu().saturating_sub(tool_cpu) / events;
     let mut latencies = Vec::new();
+    // Subscribers on the writing replica, and on the others.
+    let (mut local, mut remote) = (Vec::new(), Vec::new());
     let mut first = vec![Duration::MAX; args.events];
     let mut failed = 0;
-    for task in tasks {
+    for (i, task) in tasks.into_iter().enumerate() {
         match task.await? {
             Ok(arrivals) => {
                 for (n, arrival) in arrivals.iter().enumerate() {
                     let latency = arrival.saturating_duration_since(sent[n]);
                     first[n] = first[n].min(latency);
                     latencies.push(latency);
+                    if i % replicas.len() == 0 {
+                        local.push(latency);
+                    } else {
+                        remote.push(latency);
+                    }
                 }
             }
             Err(_) => failed += 1,
         }
     }
+    local.sort();
+    remote.sort();
     answered.sort();
     first.sort();
-    let rss_end = gateway.rss();
+    let rss_end = rss(&replicas);
     latencies.sort();
     let expected = args.subscribers * args.events;
     let per_subscriber = rss_subscribed.saturating_sub(rss_start) / args.subscribers.max(1) as u64;
@@ -257,6 +310,19 @@ async fn main() -> anyhow::Result<()> {
         percentile(&latencies, 0.90).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.95).as_secs_f64() * 1000.0,
     );
+    if replicas.len() > 1 {
+        println!(
+            "{} replicas (RSS and CPU summed over them): on the writing replica p50 {:.1} ms, p99 {:.1} ms ({} deliveries); \
+             on the others, through PostgreSQL, p50 {:.1} ms, p99 {:.1} ms ({} deliveries)",
+            replicas.len(),
+            percentile(&local, 0.50).as_secs_f64() * 1000.0,
+            percentile(&local, 0.99).as_secs_f64() * 1000.0,
+            local.len(),
+            percentile(&remote, 0.50).as_secs_f64() * 1000.0,
+            percentile(&remote, 0.99).as_secs_f64() * 1000.0,
+            remote.len(),
+        );
+    }
     println!(
         "connected and subscribed in {connect_secs:.1} s; {failed} subscribers failed; every event is a comment on one case of account {ACCOUNT}, {} ms apart; {}",
         args.interval_ms,

@@ -35,8 +35,9 @@ use crate::server::AppState;
 /// How many audit entries wait, at most, while the database refuses them.
 const AUDIT_QUEUE: usize = 10_000;
 
-/// How long the exit waits for waiting audit entries to be stored.
-const AUDIT_FLUSH: Duration = Duration::from_secs(3);
+/// How long the exit waits for waiting audit entries to be stored (after
+/// the drain's deadline).
+pub const AUDIT_FLUSH: Duration = Duration::from_secs(3);
 
 /// A gateway ready to serve.
 pub struct App {
@@ -78,10 +79,14 @@ async fn event_buses(
 }
 
 /// Where work done once per cluster (pollers) takes turns: PostgreSQL's
-/// advisory locks, shared by every replica on the database; with SQLite
-/// (one instance), this process.
-async fn leases(db: &Db) -> anyhow::Result<Arc<dyn switchboard_core::lease::Leases>> {
-    if db.backend() == switchboard_sql::Backend::Sqlite {
+/// advisory locks, shared by every replica on the database, when events
+/// are `relayed` between them (else what one replica's poller announces
+/// would reach its own subscribers only); otherwise this process.
+async fn leases(
+    db: &Db,
+    relayed: bool,
+) -> anyhow::Result<Arc<dyn switchboard_core::lease::Leases>> {
+    if !relayed {
         return Ok(Arc::new(switchboard_core::lease::Local::default()));
     }
     let holder = format!("{:016x}", rand::random::<u64>());
@@ -163,7 +168,7 @@ impl App {
         let verifier = Verifier::new(trusted, config.auth.leeway_secs);
         verifier.warm_up();
         let (buses, relay) = event_buses(&config, store.db()).await?;
-        let leases = leases(store.db()).await?;
+        let leases = leases(store.db(), relay.is_some()).await?;
         let bus: Arc<dyn EventBus> = Arc::new(buses.cases.clone());
         // Toll-free requests stay in the database; their cases live with the others.
         let tollfree_store = match &backends.request_cases {
@@ -321,15 +326,20 @@ impl App {
             Ok::<_, std::io::Error>(())
         };
         let overdue = async {
-            drain.closing().await;
-            tokio::time::sleep(deadline).await;
+            tokio::select! {
+                () = async {
+                    drain.closing().await;
+                    tokio::time::sleep(deadline).await;
+                } => {}
+                () = drain.stopped() => {}
+            }
         };
         let result = tokio::select! {
             result = finished => result,
             () = overdue => {
                 tracing::warn!(
                     deadline_ms = deadline.as_millis() as u64,
-                    "requests or connections were still open at the drain's deadline; exiting"
+                    "requests or connections were still open at the drain's deadline (or a second signal); exiting"
                 );
                 Ok(())
             }
@@ -338,7 +348,12 @@ impl App {
             admin.abort();
         }
         result?;
-        let lost = audit.flush(AUDIT_FLUSH).await;
+        let flush = if drain.stopping() {
+            Duration::ZERO
+        } else {
+            AUDIT_FLUSH
+        };
+        let lost = audit.flush(flush).await;
         if lost > 0 {
             tracing::error!(
                 entries = lost,
@@ -502,13 +517,13 @@ pub async fn serve(
     let _ = stdout
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
-    // The first signal drains; a second one closes at once.
+    // The first signal drains; a second one stops at once.
     let drain = app.state.drain.clone();
     let signals = async move {
         shutdown_signal().await;
         tokio::spawn(async move {
             shutdown_signal().await;
-            drain.close();
+            drain.stop();
         });
     };
     app.serve(listener, signals).await

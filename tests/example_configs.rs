@@ -2,7 +2,7 @@
 //! settings tables read as the adapters' own settings (unknown keys would
 //! stop start-up, so a typo in an example fails here first).
 
-#![allow(
+#![expect(
     clippy::result_large_err,
     reason = "figment's Jail closures return figment's error, as its API asks"
 )]
@@ -168,9 +168,10 @@ mod deploy {
         }
     }
 
+    /// The longest a drain takes: grace, deadline and the audit flush.
     fn drain_ms(config: &Config) -> u64 {
         let timing = config.drain_timing();
-        (timing.grace + timing.deadline).as_millis() as u64
+        (timing.grace + timing.deadline + switchboard::AUDIT_FLUSH).as_millis() as u64
     }
 
     #[tokio::test]

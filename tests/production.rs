@@ -586,13 +586,13 @@ async fn a_draining_replica_finishes_its_requests_and_sends_subscribers_away() {
     let _ = std::fs::remove_dir_all(&data_dir);
     std::fs::create_dir_all(&data_dir).unwrap();
     let http = reqwest::Client::new();
-    let grace = Duration::from_millis(1500);
+    let grace = Duration::from_millis(3000);
     let mut gw = replica_with(
         &data_dir,
         &proxied,
         &http,
         &[
-            ("SWITCHBOARD_SERVER__DRAIN_GRACE_MS", "1500"),
+            ("SWITCHBOARD_SERVER__DRAIN_GRACE_MS", "3000"),
             ("SWITCHBOARD_SERVER__DRAIN_DEADLINE_MS", "20000"),
         ],
     )
@@ -649,6 +649,14 @@ async fn a_draining_replica_finishes_its_requests_and_sends_subscribers_away() {
     assert_eq!(response.headers()["connection"], "close");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "draining", "{body}");
+    // A WebSocket handshake during the grace still succeeds (its answer
+    // keeps `Connection: Upgrade`).
+    let mut late = Streaming::start("subscribe.mjs", &[&gw.ws, &token, &subscription, "1"]);
+    assert_eq!(late.next().await, json!({ "connected": true }));
+    assert!(
+        signalled.elapsed() < grace,
+        "the late handshake came after the grace"
+    );
 
     // After the grace: the subscribers are sent away.
     let closed = loop {
@@ -662,6 +670,14 @@ async fn a_draining_replica_finishes_its_requests_and_sends_subscribers_away() {
         signalled.elapsed() >= grace,
         "closed before the grace ended"
     );
+    assert_eq!(closed, json!({ "code": 1001, "reason": "going away" }));
+    let closed = loop {
+        let line = late.next().await;
+        if !line["closed"].is_null() {
+            break line["closed"].clone();
+        }
+        assert!(line["error"].is_string(), "{line}");
+    };
     assert_eq!(closed, json!({ "code": 1001, "reason": "going away" }));
     let mut streamed = String::new();
     while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), events.chunk())
@@ -912,7 +928,28 @@ async fn servicenow_is_polled_by_one_replica_at_a_time() {
     // The server ends the frozen session within its idle timeout, then the
     // next try takes the lease: seconds, not minutes.
     assert!(took < Duration::from_secs(20), "took over after {took:?}");
-    let _ = Command::new("kill").args(["-CONT", &pid]).status();
+
+    // A wakes up: it learns it lost the lease before announcing anything,
+    // so a later change still comes once.
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    fake.agent_set_state(numbers[0].as_str().unwrap(), agent, "10")
+        .await
+        .expect("the agent changes the case");
+    let event = event_about(&mut at_b, &numbers[0]).await;
+    assert_eq!(event["kind"], "UPDATED", "{event}");
+    let again = tokio::time::timeout(Duration::from_secs(4), at_b.next()).await;
+    assert!(
+        again.is_err(),
+        "a second event after the wake-up: {:?}",
+        again.ok()
+    );
     drop((a, b));
     let _ = std::fs::remove_dir_all(&data_dir);
 }

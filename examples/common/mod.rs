@@ -17,23 +17,42 @@ pub const USERS: [&str; 5] = [
 /// Their account.
 pub const ACCOUNT: &str = "1234567890";
 
-/// A gateway process on a loopback port over a fresh embedded database,
-/// killed (and its folder removed) when dropped.
+/// A gateway process on a loopback port over a fresh embedded database
+/// (or a PostgreSQL one it shares with other replicas), killed (and its
+/// folder removed, when it made one) when dropped.
 pub struct ChildGateway {
     child: Child,
     /// `127.0.0.1:<port>`.
     pub addr: String,
     /// A token for each of [`USERS`].
     pub tokens: Vec<String>,
-    dir: PathBuf,
+    /// Its data folder (signing key).
+    #[allow(
+        dead_code,
+        reason = "read by the examples that start replicas; this module is compiled into each example"
+    )]
+    pub data: PathBuf,
+    /// The folder it made, removed when dropped.
+    dir: Option<PathBuf>,
 }
 
 impl Drop for ChildGateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
+}
+
+/// Where a replica keeps its data, on which database.
+pub struct Replica<'a> {
+    /// The PostgreSQL database the replicas share.
+    pub database_url: &'a str,
+    /// The data folder the first replica made (its signing key); `None`
+    /// for the first, which also fills the database with demo data.
+    pub data: Option<&'a std::path::Path>,
 }
 
 /// The release gateway beside this example (`target/release/switchboard`).
@@ -55,18 +74,43 @@ fn binary() -> anyhow::Result<PathBuf> {
 impl ChildGateway {
     /// Starts it with `demo_cases` demo cases and waits until it is ready.
     pub async fn start(name: &str, demo_cases: usize) -> anyhow::Result<Self> {
+        Self::start_on(name, demo_cases, None).await
+    }
+
+    /// [`ChildGateway::start`], as a replica on a shared PostgreSQL
+    /// database when `replica` says so.
+    pub async fn start_on(
+        name: &str,
+        demo_cases: usize,
+        replica: Option<Replica<'_>>,
+    ) -> anyhow::Result<Self> {
         let binary = binary()?;
-        let dir = std::env::temp_dir().join(format!("switchboard-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
+        let (dir, data) = match replica.as_ref().and_then(|r| r.data) {
+            Some(data) => (None, data.to_path_buf()),
+            None => {
+                let dir =
+                    std::env::temp_dir().join(format!("switchboard-{name}-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir)?;
+                let data = dir.join("data");
+                (Some(dir), data)
+            }
+        };
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let data = dir.join("data");
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .env("SWITCHBOARD_LOG__FILTER", "error")
             .env("SWITCHBOARD_DATABASE__DEMO_CASES", demo_cases.to_string())
-            .env_remove("DATABASE_URL")
+            .env_remove("DATABASE_URL");
+        if let Some(replica) = &replica {
+            let first = replica.data.is_none();
+            command
+                .env("DATABASE_URL", replica.database_url)
+                .env("SWITCHBOARD_DATABASE__DEMO_DATA", first.to_string());
+        }
+        let child = command
             .arg("--data-dir")
             .arg(&data)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -76,6 +120,7 @@ impl ChildGateway {
             child,
             addr: format!("127.0.0.1:{port}"),
             tokens: Vec::new(),
+            data: data.clone(),
             dir,
         };
         let http = reqwest::Client::new();
@@ -90,8 +135,13 @@ impl ChildGateway {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         for user in USERS {
-            let out = Command::new(&binary)
-                .env("SWITCHBOARD_LOG__FILTER", "error")
+            let mut token = Command::new(&binary);
+            token.env("SWITCHBOARD_LOG__FILTER", "error");
+            match &replica {
+                Some(replica) => token.env("DATABASE_URL", replica.database_url),
+                None => token.env_remove("DATABASE_URL"),
+            };
+            let out = token
                 .arg("--data-dir")
                 .arg(&data)
                 .args(["token", user])

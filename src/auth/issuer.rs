@@ -150,7 +150,19 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .mode(0o600)
         .open(&own)
         .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::hard_link(&own, path));
+        .and_then(|()| match std::fs::hard_link(&own, path) {
+            // A volume without hard links: create it in place (a replica
+            // starting at that moment may then read it half written).
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)?;
+                file.write_all(bytes)
+            }
+            linked => linked,
+        });
     let _ = std::fs::remove_file(&own);
     written
 }

@@ -149,6 +149,7 @@ impl Extension for AuditExtension {
                 fields: operation.fields.clone(),
                 targets: operation.targets.clone(),
                 outcome: outcome(&response),
+                key: format!("{:032x}", rand::random::<u128>()),
             }
         };
         tracing::info!(

@@ -10,7 +10,8 @@
 //! WebSocket subscribers get close 1001 "going away" and event streams end
 //! without `complete`, so their clients reconnect, to another replica;
 //! running requests finish, until `server.drain_deadline_ms`, after which
-//! the process exits anyway. A second signal closes at once.
+//! the process exits anyway. A second signal stops at once: no more grace,
+//! no more deadline.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,13 +23,15 @@ use axum::response::Response;
 use tokio::sync::watch;
 
 /// Where the process is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
     Serving,
     /// Readiness is off; everything is still served.
     Draining,
     /// No new connections; long-lived ones are told to go.
     Closing,
+    /// Exit now, whatever still runs.
+    Stopping,
 }
 
 /// The drain's state, shared by the listener, readiness and every
@@ -63,22 +66,32 @@ impl Drain {
     /// Starts draining: readiness turns off (once; later calls change
     /// nothing).
     pub fn start(&self) {
-        self.phase.send_if_modified(|phase| {
-            let serving = *phase == Phase::Serving;
-            if serving {
-                *phase = Phase::Draining;
-            }
-            serving
-        });
+        self.advance(Phase::Draining);
     }
 
     /// Closes: no new connections, long-lived ones are told to go.
     pub fn close(&self) {
+        self.advance(Phase::Closing);
+    }
+
+    /// Stops at once: the process exits without waiting for what runs.
+    pub fn stop(&self) {
+        self.advance(Phase::Stopping);
+    }
+
+    fn advance(&self, to: Phase) {
         self.phase.send_if_modified(|phase| {
-            let open = *phase != Phase::Closing;
-            *phase = Phase::Closing;
-            open
+            let later = *phase < to;
+            if later {
+                *phase = to;
+            }
+            later
         });
+    }
+
+    /// Whether the drain was told to stop at once.
+    pub fn stopping(&self) -> bool {
+        *self.phase.borrow() == Phase::Stopping
     }
 
     /// Whether the drain has started.
@@ -88,11 +101,20 @@ impl Drain {
 
     /// Completes when the drain closes (at once if it has).
     pub fn closing(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.reaching(Phase::Closing)
+    }
+
+    /// Completes when the drain is told to stop at once.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.reaching(Phase::Stopping)
+    }
+
+    fn reaching(&self, wanted: Phase) -> impl Future<Output = ()> + Send + 'static {
         let mut phase = self.phase.subscribe();
         async move {
-            // The sender lives as long as any `Drain`, so this only ends at
-            // the close.
-            let _ = phase.wait_for(|phase| *phase == Phase::Closing).await;
+            // The sender lives as long as any `Drain`, so this only ends
+            // when the phase comes.
+            let _ = phase.wait_for(|phase| *phase >= wanted).await;
         }
     }
 
@@ -148,7 +170,8 @@ pub async fn connection_close(
     next: Next,
 ) -> Response {
     let mut response = next.run(request).await;
-    if drain.draining() {
+    // A WebSocket handshake's answer keeps `Connection: Upgrade`.
+    if drain.draining() && response.status() != axum::http::StatusCode::SWITCHING_PROTOCOLS {
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -186,5 +209,10 @@ mod tests {
         // Closed stays closed; a late start changes nothing.
         drain.start();
         drain.closing().await;
+        assert!(!drain.stopping());
+        drain.stop();
+        drain.stopped().await;
+        drain.close();
+        assert!(drain.stopping(), "a close after the stop undid it");
     }
 }

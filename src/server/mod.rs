@@ -17,6 +17,8 @@ pub mod ws;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::Request as GqlRequest;
+use async_graphql::parser::types::OperationType;
 use axum::Router;
 use axum::http::header;
 use axum::routing::{get, post};
@@ -127,6 +129,18 @@ pub fn router(state: AppState) -> Router {
 /// `/metrics` alone, for `metrics.listen`.
 pub fn metrics_router(metrics: crate::metrics::Metrics) -> Router {
     Router::new().route("/metrics", get(move || async move { metrics.render() }))
+}
+
+/// The type of the operation `request` runs, if its document parses.
+pub(crate) fn operation_type(request: &GqlRequest) -> Option<OperationType> {
+    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    doc.operations
+        .iter()
+        .find(|(name, _)| match &request.operation_name {
+            Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+            None => true,
+        })
+        .map(|(_, op)| op.node.ty)
 }
 
 /// Whether the request's `Origin` is the gateway's public origin.

@@ -2,7 +2,8 @@
 //! "distinct connections" mode of the GraphQL-over-SSE protocol: POST
 //! `/graphql` with `Accept: text/event-stream`; each result is a `next`
 //! event, and a `complete` event ends the stream. When the replica drains,
-//! the stream ends without `complete`, for the client to reconnect.
+//! a subscription's stream ends without `complete`, for the client to
+//! reconnect; a query or mutation finishes.
 
 use std::convert::Infallible;
 
@@ -38,6 +39,8 @@ pub fn wanted(headers: &HeaderMap) -> bool {
 pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response {
     // The stream may outlive many changes, so its loaders do not cache.
     let loaders = Loaders::new(&state.ports, &caller, false);
+    let subscription = super::operation_type(&request)
+        == Some(async_graphql::parser::types::OperationType::Subscription);
     let request = request.data(caller).data(loaders);
     // Counted as a running subscription while the client reads the stream.
     let running = crate::metrics::Live::subscription();
@@ -50,7 +53,12 @@ pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response
         )
     });
     let complete = futures::stream::once(async { Ok(Event::default().event("complete").data("")) });
-    let events = results.chain(complete).take_until(state.drain.closing());
+    let events = results.chain(complete);
+    let events = if subscription {
+        events.take_until(state.drain.closing()).boxed()
+    } else {
+        events.boxed()
+    };
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()

@@ -17,6 +17,7 @@ fn entry(base: DateTime<Utc>, offset: i64, tag: &str) -> AuditEntry {
         fields: vec![format!("field{tag}")],
         targets: vec![],
         outcome: "OK".into(),
+        key: format!("{tag}-{}", base.timestamp()),
     }
 }
 
@@ -87,5 +88,19 @@ pub async fn concurrent_entries_are_all_kept(log: &dyn AuditLog) {
     assert_eq!(
         kept, many,
         "an entry recorded concurrently was lost or changed"
+    );
+}
+
+/// An entry recorded twice (a retry after a lost answer) is stored once.
+pub async fn an_entry_recorded_again_is_stored_once(log: &dyn AuditLog) {
+    let base = later_than_anything() + Duration::days(1);
+    let once = entry(base, 0, "Again");
+    ok(log.record(&once).await, "record an entry");
+    ok(log.record(&once).await, "record it again");
+    let newest = ok(log.recent(2).await, "the newest entries");
+    assert_eq!(
+        newest.iter().filter(|e| e.key == once.key).count(),
+        1,
+        "the entry was stored twice: {newest:?}"
     );
 }

@@ -1,9 +1,14 @@
 //! The audit trail: one entry per mutation, whatever its outcome.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// One audited operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,16 +29,25 @@ pub struct AuditEntry {
     pub targets: Vec<String>,
     /// `OK`, or the code of its first error.
     pub outcome: String,
+    /// Made once per entry (random): recording it again, as a retry after
+    /// a lost answer does, stores it once. Empty for entries kept before
+    /// keys existed.
+    pub key: String,
 }
 
 /// Where audit entries are kept.
 #[async_trait]
 pub trait AuditLog: Send + Sync {
-    /// Stores one entry.
+    /// Stores one entry; one whose key is stored already is stored once
+    /// (and that is no error).
     async fn record(&self, entry: &AuditEntry) -> Result<()>;
     /// The newest entries first, at most `limit`.
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>>;
 }
+
+/// How long an entry's first try may take before it waits its turn (the
+/// mutation's answer waits for it).
+pub const FIRST_TRY: Duration = Duration::from_secs(1);
 
 /// An [`AuditLog`] that keeps what its store refuses: an entry that cannot
 /// be stored (the database is down, say) waits in a queue, in order, and a
@@ -43,34 +57,30 @@ pub trait AuditLog: Send + Sync {
 /// process that dies with entries waiting loses them (the log has each
 /// entry as well, `target: "audit"`).
 pub struct Retrying {
-    shared: std::sync::Arc<Queue>,
+    shared: Arc<Queue>,
 }
 
 struct Queue {
-    store: std::sync::Arc<dyn AuditLog>,
-    waiting: std::sync::Mutex<std::collections::VecDeque<AuditEntry>>,
+    store: Arc<dyn AuditLog>,
+    waiting: Mutex<VecDeque<AuditEntry>>,
     capacity: usize,
-    wake: tokio::sync::Notify,
+    wake: Notify,
     /// One drain at a time (the retrying task's, or a flush): an entry is
     /// stored once.
     draining: tokio::sync::Mutex<()>,
     /// Longest pause between tries while the store refuses.
-    max_pause: std::time::Duration,
+    max_pause: Duration,
 }
 
 impl Retrying {
     /// Wraps `store`, starting the task that retries (inside a tokio
     /// runtime).
-    pub fn new(
-        store: std::sync::Arc<dyn AuditLog>,
-        capacity: usize,
-        max_pause: std::time::Duration,
-    ) -> Self {
-        let shared = std::sync::Arc::new(Queue {
+    pub fn new(store: Arc<dyn AuditLog>, capacity: usize, max_pause: Duration) -> Self {
+        let shared = Arc::new(Queue {
             store,
-            waiting: std::sync::Mutex::default(),
+            waiting: Mutex::default(),
             capacity: capacity.max(1),
-            wake: tokio::sync::Notify::new(),
+            wake: Notify::new(),
             draining: tokio::sync::Mutex::new(()),
             max_pause,
         });
@@ -84,17 +94,15 @@ impl Retrying {
     }
 
     /// Stores what waits, for at most `limit`; the number still waiting.
-    pub async fn flush(&self, limit: std::time::Duration) -> usize {
+    pub async fn flush(&self, limit: Duration) -> usize {
         let _ = tokio::time::timeout(limit, self.shared.drain()).await;
         self.waiting()
     }
 }
 
 impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<AuditEntry>> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, VecDeque<AuditEntry>> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn push(&self, entry: AuditEntry) {
@@ -121,7 +129,15 @@ impl Queue {
             let Some(entry) = self.lock().front().cloned() else {
                 return Ok(());
             };
-            self.store.record(&entry).await?;
+            match self.store.record(&entry).await {
+                Ok(()) => {}
+                Err(error @ Error::Unavailable { .. }) => return Err(error),
+                // Refused for good: waiting would hold up every later entry.
+                Err(error) => {
+                    metrics::counter!("switchboard_audit_entries_dropped_total").increment(1);
+                    tracing::error!(%error, audit.operation = %entry.operation, "the store refused a waiting audit entry; it is dropped");
+                }
+            }
             let mut waiting = self.lock();
             // Still first: only a drain pops, and a full queue drops from
             // the front (then the stored entry is gone already).
@@ -135,13 +151,13 @@ impl Queue {
 
 /// Retries waiting entries for as long as the runtime runs, pausing longer
 /// (up to `max_pause`) after each refusal.
-async fn retry(queue: std::sync::Arc<Queue>) {
-    let mut pause = std::time::Duration::from_millis(250);
+async fn retry(queue: Arc<Queue>) {
+    let mut pause = Duration::from_millis(250);
     loop {
         let wake = queue.wake.notified();
         match queue.drain().await {
             Ok(()) => {
-                pause = std::time::Duration::from_millis(250);
+                pause = Duration::from_millis(250);
                 // Woken by the next entry that waits.
                 wake.await;
             }
@@ -157,14 +173,18 @@ async fn retry(queue: std::sync::Arc<Queue>) {
 
 #[async_trait]
 impl AuditLog for Retrying {
+    /// Stores the entry at once when the store answers within
+    /// [`FIRST_TRY`]; otherwise (or while others wait: the store is likely
+    /// down) it waits its turn. A refusal other than unavailability is the
+    /// caller's.
     async fn record(&self, entry: &AuditEntry) -> Result<()> {
-        // While entries wait, the store is likely down: join them, in order.
         if self.shared.lock().is_empty() {
-            match self.shared.store.record(entry).await {
-                Ok(()) => return Ok(()),
-                Err(error) => {
-                    tracing::warn!(%error, "an audit entry waits for its store");
+            match tokio::time::timeout(FIRST_TRY, self.shared.store.record(entry)).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(Error::Unavailable { .. })) | Err(_) => {
+                    tracing::warn!("an audit entry waits for its store");
                 }
+                Ok(Err(error)) => return Err(error),
             }
         }
         self.shared.push(entry.clone());
@@ -173,13 +193,13 @@ impl AuditLog for Retrying {
     }
 
     /// The store's newest entries and those waiting, newest first. Read
-    /// in that order (waiting ones first), an entry stored meanwhile shows
-    /// twice and is shown once.
+    /// in that order (waiting ones first), an entry stored meanwhile is
+    /// found twice and listed once (by its key).
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         let waiting: Vec<AuditEntry> = self.shared.lock().iter().cloned().collect();
         let mut entries = self.shared.store.recent(limit).await?;
         for entry in waiting {
-            if !entries.contains(&entry) {
+            if !entries.iter().any(|stored| stored.key == entry.key) {
                 entries.push(entry);
             }
         }
@@ -191,9 +211,9 @@ impl AuditLog for Retrying {
 
 #[cfg(test)]
 mod tests {
+    use Duration;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::Duration;
 
     use super::*;
 
@@ -201,7 +221,7 @@ mod tests {
     #[derive(Default)]
     struct Flaky {
         down: AtomicBool,
-        kept: std::sync::Mutex<Vec<AuditEntry>>,
+        kept: Mutex<Vec<AuditEntry>>,
     }
 
     #[async_trait]
@@ -230,6 +250,7 @@ mod tests {
             fields: vec!["addCaseComment".into()],
             targets: vec![],
             outcome: "BACKEND_UNAVAILABLE".into(),
+            key: format!("key-{operation}"),
         }
     }
 

@@ -20,6 +20,11 @@ use crate::Result;
 pub trait Keeper: Send + Sync {
     /// Stores `state` for the next holder; fails when the lease is lost.
     async fn save(&self, state: &str) -> Result<()>;
+
+    /// Checks that the lease is still held (for a remote lease, a round
+    /// trip): a holder that was frozen learns here that it lost the lease
+    /// before acting on it. Fails when it is lost.
+    async fn confirm(&self) -> Result<()>;
 }
 
 /// A lease this replica holds, until it is dropped or lost.
@@ -52,6 +57,12 @@ impl Lease {
     /// Saves `state` for the next holder.
     pub async fn save(&self, state: &str) -> Result<()> {
         self.keeper.save(state).await
+    }
+
+    /// Checks the lease is still held, before work that must be done once
+    /// (publishing what a poll found).
+    pub async fn confirm(&self) -> Result<()> {
+        self.keeper.confirm().await
     }
 
     /// Whether it is still held.
@@ -128,6 +139,10 @@ impl Keeper for LocalKeeper {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(self.name.clone(), state.to_string());
+        Ok(())
+    }
+
+    async fn confirm(&self) -> Result<()> {
         Ok(())
     }
 }

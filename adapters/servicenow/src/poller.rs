@@ -3,10 +3,14 @@
 //!
 //! It runs on one replica at a time, the holder of the lease
 //! `servicenow-poller`, which saves its watermark (the newest
-//! `sys_updated_on` seen and the cases seen at that second) after every
-//! poll that moved it: a replica taking over resumes there, so a change is
-//! announced once however the lease moves (at most the changes of one poll
-//! again, when the holder stopped between announcing and saving).
+//! `sys_updated_on` seen and the cases seen at that second) when it takes
+//! the lease and after every poll that moved it: a replica taking over
+//! resumes there, so a change is announced once however the lease moves
+//! (at most the changes of one poll again, when the holder stopped between
+//! announcing and saving). Before announcing, the holder confirms it still
+//! holds the lease: one that was frozen and lost it announces nothing. A
+//! watermark older than [`MAX_RESUME`] (every replica was down) resumes
+//! from that long ago, not further.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +27,9 @@ const PAGE: usize = 500;
 
 /// The lease the poller runs under.
 pub const LEASE: &str = "servicenow-poller";
+
+/// How far back a new holder looks, at most.
+pub const MAX_RESUME: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 /// Where the poller is: changes up to `since` are announced, those at
 /// `since` itself only for the cases in `seen`.
@@ -42,10 +49,21 @@ impl Watermark {
         }
     }
 
-    /// The watermark a previous holder saved, else now.
+    /// The watermark a previous holder saved (at most [`MAX_RESUME`] ago),
+    /// else now.
     fn resumed(lease: &Lease) -> Self {
         match lease.state().map(serde_json::from_str::<Self>) {
-            Some(Ok(mark)) => mark,
+            Some(Ok(mark)) => {
+                let oldest = Utc::now() - MAX_RESUME;
+                if mark.since < oldest {
+                    Self {
+                        since: oldest,
+                        seen: Vec::new(),
+                    }
+                } else {
+                    mark
+                }
+            }
             Some(Err(error)) => {
                 tracing::warn!(adapter.name = BACKEND, %error, "the poller's saved watermark is unreadable; starting from now");
                 Self::now()
@@ -101,6 +119,9 @@ pub(crate) fn spawn(
 /// the lease is lost).
 async fn poll(adapter: ServiceNow, bus: Arc<dyn EventBus>, lease: Arc<Lease>, every: Duration) {
     let mut mark = Watermark::resumed(&lease);
+    // Saved at once: a holder that stops before its first change still
+    // hands on where it started.
+    save(&lease, &mark).await;
     loop {
         tokio::time::sleep(every).await;
         let changed = match adapter
@@ -117,6 +138,11 @@ async fn poll(adapter: ServiceNow, bus: Arc<dyn EventBus>, lease: Arc<Lease>, ev
         if fresh.is_empty() {
             continue;
         }
+        if let Err(error) = lease.confirm().await {
+            // Frozen and replaced meanwhile: the new holder announces these.
+            tracing::warn!(adapter.name = BACKEND, %error, "the poller lost its lease; it announces nothing more");
+            return std::future::pending().await;
+        }
         for case in fresh {
             bus.publish(CaseEvent {
                 kind: CaseEventKind::Updated,
@@ -126,10 +152,14 @@ async fn poll(adapter: ServiceNow, bus: Arc<dyn EventBus>, lease: Arc<Lease>, ev
                 at: case.updated_at,
             });
         }
-        let saved = serde_json::to_string(&mark).expect("a watermark serialises");
-        if let Err(error) = lease.save(&saved).await {
-            tracing::warn!(adapter.name = BACKEND, %error, "the poller's watermark could not be saved");
-        }
+        save(&lease, &mark).await;
+    }
+}
+
+async fn save(lease: &Lease, mark: &Watermark) {
+    let saved = serde_json::to_string(mark).expect("a watermark serialises");
+    if let Err(error) = lease.save(&saved).await {
+        tracing::warn!(adapter.name = BACKEND, %error, "the poller's watermark could not be saved");
     }
 }
 

@@ -20,6 +20,7 @@ type Row = (
     String,
     String,
     String,
+    Option<String>,
 );
 
 #[async_trait]
@@ -38,7 +39,9 @@ impl AuditLog for SqlStore {
                     audit_log::fields.eq(entry.fields.join(",")),
                     audit_log::targets.eq(&targets),
                     audit_log::outcome.eq(&entry.outcome),
+                    audit_log::entry_key.eq(Some(&entry.key).filter(|k| !k.is_empty())),
                 ))
+                .on_conflict_do_nothing()
                 .execute(conn)
                 .await
                 .map(drop)
@@ -60,6 +63,7 @@ impl AuditLog for SqlStore {
                     audit_log::fields,
                     audit_log::targets,
                     audit_log::outcome,
+                    audit_log::entry_key,
                 ))
                 .load(conn)
                 .await
@@ -68,19 +72,22 @@ impl AuditLog for SqlStore {
         Ok(rows
             .into_iter()
             .map(
-                |(at, user_id, issuer, client, operation, fields, targets, outcome)| AuditEntry {
-                    at: utc(at),
-                    user_id,
-                    issuer,
-                    client,
-                    operation,
-                    fields: fields
-                        .split(',')
-                        .filter(|f| !f.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    targets: serde_json::from_str(&targets).unwrap_or_default(),
-                    outcome,
+                |(at, user_id, issuer, client, operation, fields, targets, outcome, key)| {
+                    AuditEntry {
+                        at: utc(at),
+                        user_id,
+                        issuer,
+                        client,
+                        operation,
+                        fields: fields
+                            .split(',')
+                            .filter(|f| !f.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                        targets: serde_json::from_str(&targets).unwrap_or_default(),
+                        outcome,
+                        key: key.unwrap_or_default(),
+                    }
                 },
             )
             .collect())

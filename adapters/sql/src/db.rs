@@ -303,8 +303,8 @@ fn pool_build_error(error: deadpool::managed::BuildError) -> Error {
 /// backend `$db` uses. The body is compiled once per backend, so diesel's
 /// DSL resolves against each; `$DB` names the backend type inside it. On
 /// PostgreSQL the body runs within the statement timeout (see
-/// [`timed_out`]); it runs inside an `async` block, so a `return` in it
-/// ends the body, not the caller.
+/// [`timed_out`]); on both it runs inside an `async` block, so a `return`
+/// in it ends the body, not the caller.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_conn {
@@ -338,8 +338,13 @@ macro_rules! with_conn {
                 )]
                 type $DB = diesel::sqlite::Sqlite;
                 let mut pooled = pool.get().await.map_err($crate::pool_error)?;
-                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
-                $body
+                // An `async` block as on PostgreSQL, so a body means the
+                // same on both.
+                async {
+                    let $conn: &mut $crate::db::SqliteConn = &mut pooled;
+                    $body
+                }
+                .await
             }
         }
     };

@@ -16,6 +16,7 @@
 //! - Lock keys are per schema, like the event relay's channel.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -104,21 +105,27 @@ struct Saved {
     state: Option<String>,
 }
 
+/// Whether the missing `idle_session_timeout` was reported already.
+static OLD_SERVER_REPORTED: AtomicBool = AtomicBool::new(false);
+
 impl PgLeases {
-    /// One try: the lease with its saved state, or `None` when another
-    /// replica holds it.
-    async fn try_acquire(&self, name: &str) -> Result<Option<Lease>, Error> {
-        let mut conn = connect(&self.url, &self.holder).await?;
-        // The server ends the session of a holder that stops pinging.
-        let idle = format!("SET idle_session_timeout = {}", IDLE_SESSION.as_millis());
-        if let Err(error) = timed(conn.batch_execute(&idle)).await {
-            tracing::warn!(%error, "idle_session_timeout is not supported (PostgreSQL 14 or later): a frozen holder keeps its lease until its connection drops");
-        }
+    /// One try, on the connection in `slot` (made when empty, kept while
+    /// another replica holds the lease): the lease with its saved state,
+    /// or `None`.
+    async fn try_acquire(
+        &self,
+        name: &str,
+        slot: &mut Option<AsyncPgConnection>,
+    ) -> Result<Option<Lease>, Error> {
+        let conn = match slot {
+            Some(conn) => conn,
+            None => slot.insert(self.lease_connection().await?),
+        };
         let key = format!("switchboard:{}:{name}", self.schema);
         let locked: Locked = timed(
             diesel::sql_query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked")
                 .bind::<Text, _>(&key)
-                .get_result(&mut conn),
+                .get_result(conn),
         )
         .await?;
         if !locked.locked {
@@ -127,11 +134,14 @@ impl PgLeases {
         let saved: Vec<Saved> = timed(
             diesel::sql_query("SELECT state FROM leases WHERE name = $1")
                 .bind::<Text, _>(name)
-                .load(&mut conn),
+                .load(conn),
         )
         .await?;
+        let Some(conn) = slot.take() else {
+            return Err(Error::Internal);
+        };
         let (held, watching) = watch::channel(true);
-        let (saves, requests) = mpsc::channel(1);
+        let (asks, requests) = mpsc::channel(1);
         tokio::spawn(keep(
             conn,
             name.to_string(),
@@ -142,55 +152,82 @@ impl PgLeases {
         Ok(Some(Lease::new(
             watching,
             saved.into_iter().next().and_then(|s| s.state),
-            Box::new(PgKeeper { saves }),
+            Box::new(PgKeeper { requests: asks }),
         )))
+    }
+
+    /// A connection whose session the server ends after [`IDLE_SESSION`]
+    /// of silence (a holder that stopped pinging).
+    async fn lease_connection(&self) -> Result<AsyncPgConnection, Error> {
+        let mut conn = connect(&self.url, &self.holder).await?;
+        let idle = format!("SET idle_session_timeout = {}", IDLE_SESSION.as_millis());
+        match timed(conn.batch_execute(&idle)).await {
+            Ok(()) => {}
+            Err(error @ Error::Unavailable { .. }) => return Err(error),
+            Err(error) => {
+                if !OLD_SERVER_REPORTED.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(%error, "idle_session_timeout is not supported (PostgreSQL 14 or later): a frozen holder keeps its lease until its connection drops");
+                }
+            }
+        }
+        Ok(conn)
     }
 }
 
-type SaveRequest = (String, oneshot::Sender<Result<(), Error>>);
+/// What the lease's holder asks of its connection.
+enum Request {
+    /// Store the state for the next holder.
+    Save(String, oneshot::Sender<Result<(), Error>>),
+    /// Check the session (and so its lock) is alive.
+    Confirm(oneshot::Sender<Result<(), Error>>),
+}
 
-/// Holds the lease's connection: pings it, saves states through it, and
-/// closes it (releasing the lock) when the lease is dropped or a ping
-/// fails.
+/// Holds the lease's connection: pings it, saves states and answers
+/// confirmations through it, and closes it (releasing the lock) when the
+/// lease is dropped or a statement fails.
 async fn keep(
     mut conn: AsyncPgConnection,
     name: String,
     holder: String,
     held: watch::Sender<bool>,
-    mut requests: mpsc::Receiver<SaveRequest>,
+    mut requests: mpsc::Receiver<Request>,
 ) {
     let mut ping = tokio::time::interval(PING);
     loop {
-        tokio::select! {
-            request = requests.recv() => {
-                let Some((state, reply)) = request else {
-                    // The lease was dropped: closing the connection releases it.
-                    return;
-                };
-                let saved = timed(
-                    diesel::sql_query(
-                        "INSERT INTO leases (name, state, holder) VALUES ($1, $2, $3) \
-                         ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, \
-                         holder = EXCLUDED.holder, saved_at = now() AT TIME ZONE 'utc'",
+        let done = tokio::select! {
+            request = requests.recv() => match request {
+                Some(Request::Save(state, reply)) => {
+                    let saved = timed(
+                        diesel::sql_query(
+                            "INSERT INTO leases (name, state, holder) VALUES ($1, $2, $3) \
+                             ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, \
+                             holder = EXCLUDED.holder, saved_at = now() AT TIME ZONE 'utc'",
+                        )
+                        .bind::<Text, _>(&name)
+                        .bind::<Text, _>(&state)
+                        .bind::<Text, _>(&holder)
+                        .execute(&mut conn),
                     )
-                    .bind::<Text, _>(&name)
-                    .bind::<Text, _>(&state)
-                    .bind::<Text, _>(&holder)
-                    .execute(&mut conn),
-                )
-                .await
-                .map(|_| ());
-                let failed = saved.is_err();
-                let _ = reply.send(saved);
-                if failed {
-                    break;
+                    .await
+                    .map(drop);
+                    let failed = saved.is_err();
+                    let _ = reply.send(saved);
+                    failed
                 }
-            }
-            _ = ping.tick() => {
-                if timed(conn.batch_execute("SELECT 1")).await.is_err() {
-                    break;
+                Some(Request::Confirm(reply)) => {
+                    // A live session holds its session-level lock.
+                    let alive = timed(conn.batch_execute("SELECT 1")).await;
+                    let failed = alive.is_err();
+                    let _ = reply.send(alive);
+                    failed
                 }
-            }
+                // The lease was dropped: closing the connection releases it.
+                None => return,
+            },
+            _ = ping.tick() => timed(conn.batch_execute("SELECT 1")).await.is_err(),
+        };
+        if done {
+            break;
         }
     }
     tracing::warn!(lease = %name, "the lease's connection failed: the lease is given up");
@@ -198,15 +235,17 @@ async fn keep(
 }
 
 struct PgKeeper {
-    saves: mpsc::Sender<SaveRequest>,
+    requests: mpsc::Sender<Request>,
 }
 
-#[async_trait]
-impl Keeper for PgKeeper {
-    async fn save(&self, state: &str) -> Result<(), Error> {
+impl PgKeeper {
+    async fn ask(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<(), Error>>) -> Request,
+    ) -> Result<(), Error> {
         let (reply, answer) = oneshot::channel();
-        self.saves
-            .send((state.to_string(), reply))
+        self.requests
+            .send(request(reply))
             .await
             .map_err(|_| Error::unavailable(BACKEND))?;
         answer.await.map_err(|_| Error::unavailable(BACKEND))?
@@ -214,13 +253,28 @@ impl Keeper for PgKeeper {
 }
 
 #[async_trait]
+impl Keeper for PgKeeper {
+    async fn save(&self, state: &str) -> Result<(), Error> {
+        self.ask(|reply| Request::Save(state.to_string(), reply))
+            .await
+    }
+
+    async fn confirm(&self) -> Result<(), Error> {
+        self.ask(Request::Confirm).await
+    }
+}
+
+#[async_trait]
 impl Leases for PgLeases {
     async fn acquire(&self, name: &str) -> Lease {
+        let mut conn = None;
         loop {
-            match self.try_acquire(name).await {
+            match self.try_acquire(name, &mut conn).await {
                 Ok(Some(lease)) => return lease,
                 Ok(None) => {}
                 Err(error) => {
+                    // A fresh connection next time.
+                    conn = None;
                     tracing::debug!(lease = name, %error, "trying for a lease failed");
                 }
             }

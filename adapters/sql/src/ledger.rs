@@ -247,16 +247,25 @@ impl WriteLedger for SqlStore {
         match &*self.db().pools {
             Pools::Pg(pool) => {
                 let mut conn = pool.get().await.map_err(pool_error)?;
-                for chunk in authors.chunks(CHUNK) {
-                    let rows: Vec<_> = chunk.iter().map(row).collect();
-                    diesel::insert_into(a::table)
-                        .values(rows)
-                        .on_conflict_do_nothing()
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(db_error)?;
+                // Within the statement timeout, as `with_conn!` runs bodies.
+                let limit = self.db().statement_timeout();
+                let ran = tokio::time::timeout(limit, async {
+                    for chunk in authors.chunks(CHUNK) {
+                        let rows: Vec<_> = chunk.iter().map(row).collect();
+                        diesel::insert_into(a::table)
+                            .values(rows)
+                            .on_conflict_do_nothing()
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_error)?;
+                    }
+                    Ok(())
+                })
+                .await;
+                match ran {
+                    Ok(result) => result,
+                    Err(_) => Err(crate::db::timed_out(conn, limit)),
                 }
-                Ok(())
             }
             Pools::Sqlite(pool) => {
                 // diesel has no multi-row INSERT with ON CONFLICT on SQLite:

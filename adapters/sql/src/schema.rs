@@ -215,6 +215,7 @@ diesel::table! {
         fields -> Text,
         targets -> Text,
         outcome -> Text,
+        entry_key -> Nullable<Text>,
     }
 }
 

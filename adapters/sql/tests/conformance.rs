@@ -163,5 +163,6 @@ conformance! {
     audit: [
         entries_come_back_whole_newest_first,
         concurrent_entries_are_all_kept,
+        an_entry_recorded_again_is_stored_once,
     ],
 }

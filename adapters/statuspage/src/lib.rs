@@ -113,7 +113,7 @@ impl StatuspageSource {
             let inner = Arc::downgrade(&inner);
             runtime.spawn(async move {
                 let always = leases.clustered();
-                while_held(leases, LEASE, |_lease| poll(inner.clone(), always)).await;
+                while_held(leases, LEASE, |lease| poll(inner.clone(), always, lease)).await;
             });
         }
         Ok(Self { inner })
@@ -135,8 +135,9 @@ impl Drop for Publishing {
 }
 
 /// Refetches, `always` or while someone subscribes here, and announces
-/// changes while it runs; ends when the source is dropped.
-async fn poll(inner: Weak<Inner>, always: bool) {
+/// changes while it runs and its lease is confirmed; ends when the source
+/// is dropped.
+async fn poll(inner: Weak<Inner>, always: bool, lease: Arc<switchboard_core::lease::Lease>) {
     let interval = match inner.upgrade() {
         Some(i) => {
             i.publishing.store(true, Ordering::Relaxed);
@@ -151,6 +152,13 @@ async fn poll(inner: Weak<Inner>, always: bool) {
             return;
         };
         if always || inner.bus.subscribers() > 0 {
+            if lease.confirm().await.is_err() {
+                // Lost meanwhile: the new holder announces; the caller stops
+                // this when the loss shows.
+                inner.publishing.store(false, Ordering::Relaxed);
+                drop(inner);
+                return std::future::pending().await;
+            }
             // Errors are logged by the fetch; the next tick tries again.
             let _ = inner.summary().await;
         }

@@ -10,10 +10,10 @@
 //! before the acknowledgement closes 4401, a running id reused 4409, a
 //! malformed message 4400, one over the size limit 1009. When the token
 //! expires, every operation completes and the socket closes 4401 "token
-//! expired". When the replica drains, the socket closes 1001 "going away"
-//! with its subscriptions running (no `complete`: the client reconnects
-//! and subscribes again). Queries and mutations are bound by the request
-//! timeout.
+//! expired". When the replica drains, its subscriptions stop (no
+//! `complete`: the client reconnects and subscribes again), its queries
+//! and mutations finish, and the socket closes 1001 "going away". Queries
+//! and mutations are bound by the request timeout.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -33,8 +33,8 @@ use super::protocol::{ClientMessage, Protocol, Writer, close, close_reason, pars
 use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
 use crate::graphql::loaders::Loaders;
-use crate::server::AppState;
 use crate::server::graphql_http::{errors_body, is_request_error, response_body};
+use crate::server::{AppState, operation_type};
 
 /// How often the server pings an otherwise quiet connection (load
 /// balancers drop idle ones).
@@ -94,6 +94,7 @@ pub async fn serve(
         session: None,
         running: HashMap::new(),
         results: SelectAll::new(),
+        draining: false,
     };
     connection.run().await;
 }
@@ -107,9 +108,24 @@ struct Connection {
     credentials: Option<Credentials>,
     session: Option<Session>,
     /// Running operations by id.
-    running: HashMap<Arc<str>, AbortHandle>,
+    running: HashMap<Arc<str>, Running>,
     /// Their results, as they come.
     results: SelectAll<BoxStream<'static, (Arc<str>, Step)>>,
+    /// The replica drains: no subscription runs; the socket closes once
+    /// the running queries and mutations have answered.
+    draining: bool,
+}
+
+/// A running operation.
+struct Running {
+    handle: AbortHandle,
+    subscription: bool,
+}
+
+impl Running {
+    fn abort(&self) {
+        self.handle.abort();
+    }
 }
 
 /// What woke the loop.
@@ -147,7 +163,7 @@ impl Connection {
                 }
                 () = &mut expiry, if acknowledged => Wake::Expired,
                 _ = keep_alive.tick() => Wake::KeepAlive,
-                () = &mut closing => Wake::Draining,
+                () = &mut closing, if !self.draining => Wake::Draining,
             };
             let flow = match wake {
                 Wake::Incoming(message) => self.on_incoming(message).await,
@@ -161,7 +177,7 @@ impl Connection {
                     let text = self.writer.keep_alive();
                     self.send(text).await
                 }
-                Wake::Draining => self.close(close::GOING_AWAY, "going away").await,
+                Wake::Draining => self.drain().await,
             };
             if !acknowledged && let Some(session) = &self.session {
                 let left = until(session.expires_at);
@@ -171,8 +187,8 @@ impl Connection {
                 break;
             }
         }
-        for (_, handle) in self.running.drain() {
-            handle.abort();
+        for (_, running) in self.running.drain() {
+            running.abort();
         }
     }
 
@@ -284,6 +300,10 @@ impl Connection {
             }
         };
         let subscription = operation_type(&request) == Some(OperationType::Subscription);
+        if subscription && self.draining {
+            // The client subscribes again at another replica.
+            return self.close_if_drained().await;
+        }
         let steps: BoxStream<'static, Step> = if subscription {
             // Shared with every identical subscription (see fanout).
             let key = Key::of(&session.caller, &request);
@@ -316,7 +336,13 @@ impl Connection {
         let (steps, handle) =
             futures::stream::abortable(steps.chain(futures::stream::once(async { Step::Done })));
         let id: Arc<str> = id.into();
-        self.running.insert(id.clone(), handle);
+        self.running.insert(
+            id.clone(),
+            Running {
+                handle,
+                subscription,
+            },
+        );
         // Counted while its stream lives: until done, stopped or disconnected.
         let running = subscription.then(crate::metrics::Live::subscription);
         self.results.push(
@@ -380,7 +406,33 @@ impl Connection {
                 writer.complete(&id)
             }
         };
-        self.send(text).await
+        match self.send(text).await {
+            Flow::Continue => self.close_if_drained().await,
+            Flow::Stop => Flow::Stop,
+        }
+    }
+
+    /// The replica drains: subscriptions stop here, without `complete` (the
+    /// client subscribes again at another replica); queries and mutations
+    /// finish first (the drain's deadline bounds them), then the socket
+    /// closes 1001.
+    async fn drain(&mut self) -> Flow {
+        self.draining = true;
+        self.running.retain(|_, running| {
+            if running.subscription {
+                running.abort();
+            }
+            !running.subscription
+        });
+        self.close_if_drained().await
+    }
+
+    async fn close_if_drained(&mut self) -> Flow {
+        if self.draining && self.running.is_empty() {
+            self.close(close::GOING_AWAY, "going away").await
+        } else {
+            Flow::Continue
+        }
     }
 
     /// The token expired: every operation completes, then the socket
@@ -468,18 +520,6 @@ pub fn token_in(payload: &Value) -> Option<String> {
         .get("token")
         .and_then(Value::as_str)
         .map(str::to_string)
-}
-
-/// The type of the operation `request` runs, if its document parses.
-fn operation_type(request: &GqlRequest) -> Option<OperationType> {
-    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
-    doc.operations
-        .iter()
-        .find(|(name, _)| match &request.operation_name {
-            Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
-            None => true,
-        })
-        .map(|(_, op)| op.node.ty)
 }
 
 /// Whether a read failed because the message was over the size limit.
