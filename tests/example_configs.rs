@@ -160,6 +160,20 @@ mod deploy {
         env
     }
 
+    /// Asserts that `words` (a list) is a command line the binary takes.
+    fn parses_as_command(words: &Value) {
+        let words: Vec<&str> = words
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list: {words}"))
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        <switchboard::cli::Cli as clap::Parser>::try_parse_from(
+            std::iter::once("switchboard").chain(words.iter().copied()),
+        )
+        .unwrap_or_else(|e| panic!("{words:?}: {e}"));
+    }
+
     /// A duration in Compose's notation (`30s`, `1m`).
     fn compose_secs(value: &str) -> u64 {
         match value.strip_suffix('m') {
@@ -248,16 +262,7 @@ mod deploy {
             dockerfile.contains(&format!("\nUSER {user}\n")),
             "USER {user}"
         );
-        let args: Vec<&str> = container["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
-        <switchboard::cli::Cli as clap::Parser>::try_parse_from(
-            std::iter::once("switchboard").chain(args),
-        )
-        .expect("the container's args parse");
+        parses_as_command(&container["args"]);
 
         // The drain fits in the termination grace period.
         let grace_ms = pod["spec"]["terminationGracePeriodSeconds"]
@@ -327,16 +332,7 @@ mod deploy {
             "the Dockerfile lacks {exposed}"
         );
 
-        let command: Vec<&str> = service["command"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
-        <switchboard::cli::Cli as clap::Parser>::try_parse_from(
-            std::iter::once("switchboard").chain(command),
-        )
-        .expect("the service's command parses");
+        parses_as_command(&service["command"]);
         let stop = compose_secs(service["stop_grace_period"].as_str().unwrap()) * 1000;
         assert!(drain_ms(&config) < stop, "drain {} ms", drain_ms(&config));
         assert_eq!(service["deploy"]["replicas"], 3);

@@ -500,6 +500,24 @@ async fn pass(
     }
 }
 
+/// A gateway on PostgreSQL through a [`FreezableProxy`], after `tweak`.
+async fn behind_a_proxy(
+    tweak: impl FnOnce(&mut switchboard::config::Config),
+) -> Option<(FreezableProxy, common::Gateway)> {
+    let probe = TestDb::postgres().await?;
+    let authority = authority(&probe.url);
+    drop(probe);
+    let proxy = FreezableProxy::start(authority.clone()).await;
+    let proxied = proxy.addr.to_string();
+    let gw = common::start_with(Backend::Postgres, |config| {
+        let url = config.database.url.take().unwrap();
+        config.database.url = Some(url.replacen(&authority, &proxied, 1));
+        tweak(config);
+    })
+    .await?;
+    Some((proxy, gw))
+}
+
 /// host:port of a PostgreSQL URL.
 fn authority(url: &str) -> String {
     url.split('@')
@@ -526,19 +544,9 @@ async fn readyz(gw: &common::Gateway) -> (u16, Value) {
 /// second, 503 naming the database's state; it is ready again after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_answers_within_a_second_when_the_database_freezes() {
-    let Some(probe) = TestDb::postgres().await else {
+    let Some((proxy, gw)) = behind_a_proxy(|_| {}).await else {
         return;
     };
-    let authority = authority(&probe.url);
-    drop(probe);
-    let proxy = FreezableProxy::start(authority.clone()).await;
-    let proxied = proxy.addr.to_string();
-    let gw = common::start_with(Backend::Postgres, |config| {
-        let url = config.database.url.take().unwrap();
-        config.database.url = Some(url.replacen(&authority, &proxied, 1));
-    })
-    .await
-    .unwrap();
     let (status, body) = readyz(&gw).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["backends"]["database"], "ok", "{body}");
@@ -728,20 +736,13 @@ async fn a_draining_replica_finishes_its_requests_and_sends_subscribers_away() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_database_fails_fast_and_the_audit_entry_is_kept() {
     use switchboard_core::audit::AuditLog as _;
-    let Some(probe) = TestDb::postgres().await else {
-        return;
-    };
-    let authority = authority(&probe.url);
-    drop(probe);
-    let proxy = FreezableProxy::start(authority.clone()).await;
-    let proxied = proxy.addr.to_string();
-    let gw = common::start_with(Backend::Postgres, |config| {
-        let url = config.database.url.take().unwrap();
-        config.database.url = Some(url.replacen(&authority, &proxied, 1));
+    let Some((proxy, gw)) = behind_a_proxy(|config| {
         config.database.statement_timeout_ms = 1_500;
     })
     .await
-    .unwrap();
+    else {
+        return;
+    };
     let token = gw.token(common::PRIMARY_A).await;
     let list = gw
         .data(

@@ -277,6 +277,49 @@ impl Db {
     }
 }
 
+/// A PostgreSQL connection of its own (not the pool's), named `name` in
+/// `pg_stat_activity`, made within `limit` (for the event relay and
+/// leases, which hold theirs).
+pub(crate) async fn dedicated(
+    url: &str,
+    name: &str,
+    limit: Duration,
+) -> Result<AsyncPgConnection, Error> {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}application_name={name}");
+    match tokio::time::timeout(limit, AsyncPgConnection::establish(&url)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, connection = name, "a dedicated database connection failed");
+            Err(Error::unavailable(crate::BACKEND))
+        }
+        Err(_) => {
+            tracing::debug!(
+                connection = name,
+                "a dedicated database connection timed out"
+            );
+            Err(Error::unavailable(crate::BACKEND))
+        }
+    }
+}
+
+/// The schema `conn` works in (`search_path`'s first), which names the
+/// relay's channel and the leases' keys so deployments sharing a database
+/// stay apart.
+pub(crate) async fn current_schema(conn: &mut AsyncPgConnection) -> Result<String, Error> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Schema {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let schema: Schema = diesel::sql_query("SELECT current_schema() AS name")
+        .get_result(conn)
+        .await
+        .map_err(crate::db_error)?;
+    Ok(schema.name)
+}
+
 /// A connection whose use outlived the statement timeout: dropped from the
 /// pool (it may be waiting on a frozen server, or mid-transaction; closing
 /// it rolls back), and the use answers unavailable.

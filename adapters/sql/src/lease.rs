@@ -22,7 +22,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Nullable, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use switchboard_core::Error;
 use switchboard_core::lease::{Keeper, Lease, Leases};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -56,34 +56,17 @@ pub async fn open(db: &Db, holder: &str) -> Result<Arc<PgLeases>, Error> {
         ));
     }
     let mut conn = connect(db.url(), holder).await?;
-    #[derive(QueryableByName)]
-    struct Schema {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let schema: Schema = diesel::sql_query("SELECT current_schema() AS name")
-        .get_result(&mut conn)
-        .await
-        .map_err(crate::db_error)?;
+    let schema = crate::db::current_schema(&mut conn).await?;
     Ok(Arc::new(PgLeases {
         url: db.url().to_string(),
-        schema: schema.name,
+        schema,
         holder: holder.to_string(),
     }))
 }
 
 /// A connection for one lease, named `switchboard-lease-<holder>`.
 async fn connect(url: &str, holder: &str) -> Result<AsyncPgConnection, Error> {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{separator}application_name=switchboard-lease-{holder}");
-    match tokio::time::timeout(PING_TIMEOUT, AsyncPgConnection::establish(&url)).await {
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(error)) => {
-            tracing::debug!(%error, "a lease connection failed");
-            Err(Error::unavailable(BACKEND))
-        }
-        Err(_) => Err(Error::unavailable(BACKEND)),
-    }
+    crate::db::dedicated(url, &format!("switchboard-lease-{holder}"), PING_TIMEOUT).await
 }
 
 async fn timed<T>(statement: impl Future<Output = diesel::QueryResult<T>>) -> Result<T, Error> {

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures::StreamExt;
 use switchboard_core::Error;
 use switchboard_core::events::{BusMessage, Relay};
@@ -144,18 +144,10 @@ pub async fn open(db: &Db, options: RelayOptions) -> Result<(Arc<PgRelay>, Liste
     let url = db.url().to_string();
     let origin = format!("{:016x}", rand::random::<u64>());
     let mut conn = connect(&url, &origin).await?;
-    #[derive(QueryableByName)]
-    struct Schema {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let schema: Schema = diesel::sql_query("SELECT current_schema() AS name")
-        .get_result(&mut conn)
-        .await
-        .map_err(crate::db_error)?;
+    let schema = crate::db::current_schema(&mut conn).await?;
     // One channel per schema, so databases shared by several deployments
     // (or tests) do not hear each other; names are cut at 63 bytes.
-    let mut channel = format!("switchboard_events:{}", schema.name);
+    let mut channel = format!("switchboard_events:{schema}");
     while channel.len() > 63 {
         channel.pop();
     }
@@ -202,19 +194,12 @@ impl Listener {
 /// A connection of the relay's, named `switchboard-events-<origin>` in
 /// `pg_stat_activity`.
 async fn connect(url: &str, origin: &str) -> Result<AsyncPgConnection, Error> {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{separator}application_name=switchboard-events-{origin}");
-    match tokio::time::timeout(STATEMENT_TIMEOUT, AsyncPgConnection::establish(&url)).await {
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "the event relay could not connect to the database");
-            Err(Error::unavailable(BACKEND))
-        }
-        Err(_) => {
-            tracing::warn!("the event relay's connection to the database timed out");
-            Err(Error::unavailable(BACKEND))
-        }
+    let name = format!("switchboard-events-{origin}");
+    let conn = crate::db::dedicated(url, &name, STATEMENT_TIMEOUT).await;
+    if conn.is_err() {
+        tracing::warn!("the event relay could not connect to the database");
     }
+    conn
 }
 
 /// Runs `statement` with the relay's statement timeout.
