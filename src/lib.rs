@@ -303,12 +303,9 @@ impl App {
         };
         let drain = self.state.drain.clone();
         let audit = self.state.audit.clone();
-        tokio::spawn(
-            drain
-                .clone()
-                .run(shutdown, self.state.config.drain_timing()),
-        );
-        let deadline = self.state.config.drain_timing().deadline;
+        let timing = self.state.config.drain_timing();
+        tokio::spawn(drain.clone().run(shutdown, timing));
+        let deadline = timing.deadline;
         let router = server::router(self.state);
         let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         // Small writes (WebSocket events, short answers) go out at once.

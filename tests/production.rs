@@ -154,14 +154,7 @@ async fn a_subscriber_on_one_replica_hears_writes_made_through_another() {
     let case = &list["cases"]["nodes"][0];
     let (id, number) = (case["id"].clone(), case["number"].clone());
 
-    let query = format!(
-        "subscription {{ caseEvents(accountId: \"{}\") {{ kind at case {{ number }} }} }}",
-        common::ACCOUNT_A
-    );
-    let mut at_b = Streaming::start("subscribe.mjs", &[&b.ws, &token, &query, "2"]);
-    assert_eq!(at_b.next().await, json!({ "connected": true }));
-    // The subscribe message follows the acknowledgement.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut at_b = case_events_at(&b, &token, "kind at case { number }", "2").await;
 
     let comment =
         "mutation($id: ID!, $body: String!) { addCaseComment(caseId: $id, body: $body) { id } }";
@@ -667,25 +660,13 @@ async fn a_draining_replica_finishes_its_requests_and_sends_subscribers_away() {
     );
 
     // After the grace: the subscribers are sent away.
-    let closed = loop {
-        let line = subscriber.next().await;
-        if !line["closed"].is_null() {
-            break line["closed"].clone();
-        }
-        assert!(line["error"].is_string(), "{line}");
-    };
+    let closed = close_of(&mut subscriber).await;
     assert!(
         signalled.elapsed() >= grace,
         "closed before the grace ended"
     );
     assert_eq!(closed, json!({ "code": 1001, "reason": "going away" }));
-    let closed = loop {
-        let line = late.next().await;
-        if !line["closed"].is_null() {
-            break line["closed"].clone();
-        }
-        assert!(line["error"].is_string(), "{line}");
-    };
+    let closed = close_of(&mut late).await;
     assert_eq!(closed, json!({ "code": 1001, "reason": "going away" }));
     let mut streamed = String::new();
     while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), events.chunk())
@@ -806,6 +787,36 @@ async fn lease_holder(url: &str, name: &str) -> Option<String> {
     rows.into_iter().next().map(|r| r.holder)
 }
 
+/// The close a graphql-ws client reports (errors before it aside).
+async fn close_of(subscriber: &mut Streaming) -> Value {
+    loop {
+        let line = subscriber.next().await;
+        if !line["closed"].is_null() {
+            return line["closed"].clone();
+        }
+        assert!(line["error"].is_string(), "{line}");
+    }
+}
+
+/// graphql-ws's own client at `replica`, subscribed to account A's case
+/// events with `selection`, until `events` came.
+async fn case_events_at(
+    replica: &Replica,
+    token: &str,
+    selection: &str,
+    events: &str,
+) -> Streaming {
+    let query = format!(
+        "subscription {{ caseEvents(accountId: \"{}\") {{ {selection} }} }}",
+        common::ACCOUNT_A
+    );
+    let mut subscriber = Streaming::start("subscribe.mjs", &[&replica.ws, token, &query, events]);
+    assert_eq!(subscriber.next().await, json!({ "connected": true }));
+    // The subscribe message follows the acknowledgement.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    subscriber
+}
+
 /// The next event a subscriber hears about `number`, skipping others.
 async fn event_about(subscriber: &mut Streaming, number: &Value) -> Value {
     loop {
@@ -881,13 +892,7 @@ async fn servicenow_is_polled_by_one_replica_at_a_time() {
         .collect();
     assert!(numbers.iter().all(Value::is_string), "{list}");
 
-    let query = format!(
-        "subscription {{ caseEvents(accountId: \"{}\") {{ kind case {{ number }} }} }}",
-        common::ACCOUNT_A
-    );
-    let mut at_b = Streaming::start("subscribe.mjs", &[&b.ws, &token, &query, "100"]);
-    assert_eq!(at_b.next().await, json!({ "connected": true }));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut at_b = case_events_at(&b, &token, "kind case { number }", "100").await;
 
     let agent = DEMO_AGENTS[0].0;
     fake.agent_set_state(numbers[0].as_str().unwrap(), agent, "18")

@@ -303,6 +303,18 @@ pub(crate) async fn dedicated(
     }
 }
 
+/// `statement` on a dedicated connection, within `limit`: past it, or on
+/// a database error, the connection is to be given up.
+pub(crate) async fn within<T>(
+    limit: Duration,
+    statement: impl Future<Output = diesel::QueryResult<T>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(limit, statement).await {
+        Ok(result) => result.map_err(crate::db_error),
+        Err(_) => Err(Error::unavailable(crate::BACKEND)),
+    }
+}
+
 /// The schema `conn` works in (`search_path`'s first), which names the
 /// relay's channel and the leases' keys so deployments sharing a database
 /// stay apart.

@@ -69,11 +69,9 @@ async fn connect(url: &str, holder: &str) -> Result<AsyncPgConnection, Error> {
     crate::db::dedicated(url, &format!("switchboard-lease-{holder}"), PING_TIMEOUT).await
 }
 
+/// Runs `statement` within [`PING_TIMEOUT`].
 async fn timed<T>(statement: impl Future<Output = diesel::QueryResult<T>>) -> Result<T, Error> {
-    match tokio::time::timeout(PING_TIMEOUT, statement).await {
-        Ok(result) => result.map_err(crate::db_error),
-        Err(_) => Err(Error::unavailable(BACKEND)),
-    }
+    crate::db::within(PING_TIMEOUT, statement).await
 }
 
 #[derive(QueryableByName)]

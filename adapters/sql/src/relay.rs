@@ -204,10 +204,7 @@ async fn connect(url: &str, origin: &str) -> Result<AsyncPgConnection, Error> {
 
 /// Runs `statement` with the relay's statement timeout.
 async fn timed<T>(statement: impl Future<Output = diesel::QueryResult<T>>) -> Result<T, Error> {
-    match tokio::time::timeout(STATEMENT_TIMEOUT, statement).await {
-        Ok(result) => result.map_err(crate::db_error),
-        Err(_) => Err(Error::unavailable(BACKEND)),
-    }
+    crate::db::within(STATEMENT_TIMEOUT, statement).await
 }
 
 /// Stores and announces a batch in one statement; a row whose (origin,
