@@ -268,7 +268,7 @@ async fn main() -> anyhow::Result<()> {
     config.database.demo_cases = args.cases;
     config.database.pool_size = 8;
     config.log.filter = "warn".into();
-    switchboard::telemetry::init(&config.log);
+    switchboard::telemetry::init(&config.log, None)?;
 
     let started = Instant::now();
     let fake = match args.backend.as_str() {

@@ -10,6 +10,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod graphql;
+pub mod limits;
 pub mod metrics;
 pub mod server;
 pub mod telemetry;
@@ -76,6 +77,71 @@ async fn event_buses(
         tracing::warn!("the event relay does not listen yet; /readyz answers 503 until it does");
     }
     Ok((buses, Some(state)))
+}
+
+/// Makes `callers` forget the users whose entitlements changed (announced
+/// on the entitlements bus, by the database through the relay on
+/// PostgreSQL), for as long as it lives. When announcements may have been
+/// missed (this subscriber fell behind, or the relay lost its connection
+/// and listens again), it forgets everyone.
+fn forget_changed_entitlements(
+    buses: &Buses,
+    relay: Option<&switchboard_sql::relay::RelayState>,
+    callers: &Arc<Callers>,
+) {
+    use futures::StreamExt as _;
+    let mut changes = buses.entitlements.subscribe_noting_gaps();
+    let weak = Arc::downgrade(callers);
+    tokio::spawn(async move {
+        while let Some(change) = changes.next().await {
+            let Some(callers) = weak.upgrade() else {
+                return;
+            };
+            match change {
+                Some(change) => callers.forget(change.users.as_deref()),
+                None => callers.forget(None),
+            }
+        }
+    });
+    if let Some(relay) = relay {
+        let mut listening = relay.subscribe();
+        let weak = Arc::downgrade(callers);
+        tokio::spawn(async move {
+            listening.borrow_and_update();
+            // Each `true` after this is a new LISTEN (the relay sets it once
+            // per connection), however quickly it followed a loss.
+            while listening.changed().await.is_ok() {
+                if *listening.borrow_and_update() {
+                    let Some(callers) = weak.upgrade() else {
+                        return;
+                    };
+                    callers.forget(None);
+                }
+            }
+        });
+    }
+}
+
+/// The upstream systems `config` uses, by their backend names.
+fn upstreams(config: &Config) -> Vec<&'static str> {
+    use crate::config::{CasesBackend, DirectoryBackend, StatusSourceKind};
+    [
+        (
+            config.cases.backend == CasesBackend::Servicenow,
+            switchboard_servicenow::BACKEND,
+        ),
+        (
+            config.directory.backend == DirectoryBackend::Okta,
+            switchboard_okta::BACKEND,
+        ),
+        (
+            config.status.source == StatusSourceKind::Statuspage,
+            switchboard_statuspage::BACKEND,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(on, backend)| on.then_some(backend))
+    .collect()
 }
 
 /// Where work done once per cluster (pollers) takes turns: PostgreSQL's
@@ -188,6 +254,7 @@ impl App {
             backends.accounts.clone(),
             Duration::from_secs(config.auth.principal_cache_secs),
         ));
+        forget_changed_entitlements(&buses, relay.as_ref(), &callers);
         let servicenow_hook = backends.servicenow.as_ref().and_then(|adapter| {
             // Without a webhook, poll `sys_updated_on` (the adapter's
             // `poll_secs`; 0 turns polling off too).
@@ -221,6 +288,7 @@ impl App {
             status_bus.clone(),
             status.clone(),
         ));
+        let limits = limits::Limits::new(&config.limits)?;
         let ports = Ports {
             cases,
             accounts: backends.accounts,
@@ -230,7 +298,10 @@ impl App {
             audit: audit.clone(),
             identity: backends.identity,
             access_requests: Arc::new(store.clone()),
-            profile: Arc::new(graphql::profile::ProfileLimits::new(&config.identity)),
+            profile: Arc::new(graphql::profile::ProfileLimits::new(
+                &config.identity,
+                &limits,
+            )),
             billing: Arc::new(store.clone()),
             payment_portal_url: config.billing.payment_portal_url.clone(),
             resources: Arc::new(switchboard_core::resources::Extended::new(
@@ -276,6 +347,15 @@ impl App {
             metrics,
             drain: server::drain::Drain::default(),
             audit,
+            ws_connects: (config.limits.ws_connects_per_address > 0).then(|| {
+                Arc::new(limits.limiter(
+                    "ws_connects_address",
+                    config.limits.ws_connects_per_address,
+                    Duration::from_secs(config.limits.ws_connects_window_secs),
+                ))
+            }),
+            limits,
+            upstreams: upstreams(&config),
             config: Arc::new(config),
         };
         Ok(Self { state, store })
@@ -356,6 +436,9 @@ impl App {
                 entries = lost,
                 "audit entries could not be stored before the exit (the log has each)"
             );
+        }
+        if !drain.stopping() {
+            telemetry::flush().await;
         }
         tracing::info!("drained");
         Ok(())
@@ -537,7 +620,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         data_dir: cli.global.data_dir.clone(),
     };
     let config = Config::load(cli.global.config.as_deref(), &overrides)?;
-    telemetry::init(&config.log);
+    // Traces are for the server, not for one-off commands.
+    let serving = matches!(cli.command, None | Some(Command::Serve { .. }));
+    telemetry::init(&config.log, serving.then_some(&config.traces))?;
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
         Command::Serve { .. } => serve(config, &cli.global, &[]).await,
         #[cfg(feature = "demo")]

@@ -102,7 +102,7 @@ fn describe() {
     describe_gauge!(HTTP_ACTIVE, "HTTP server requests being answered.");
     describe_counter!(
         OPERATIONS,
-        "GraphQL operations executed, by type, name and outcome."
+        "GraphQL operations executed (subscriptions once started), by type, name and outcome."
     );
     describe_histogram!(
         OPERATION_DURATION,
@@ -115,6 +115,10 @@ fn describe() {
         "Subscriptions running, over WebSocket and SSE."
     );
     describe_counter!(REFUSALS, "Requests refused by a rate limit, by limit.");
+    describe_counter!(
+        "switchboard_limit_store_errors_total",
+        "Rate-limit attempts the shared store (Redis) did not answer; counted per replica instead."
+    );
     describe_gauge!(POOL, "Database pool connections, by state.");
     describe_gauge!(POOL_WAITING, "Requests waiting for a database connection.");
     describe_gauge!(POOL_MAX, "The database pool's largest size.");
@@ -205,6 +209,18 @@ pub fn operation(kind: &'static str, name: Option<&str>, ok: bool, took: Duratio
         "outcome" => outcome)
     .increment(1);
     histogram!(OPERATION_DURATION, "graphql_operation_type" => kind).record(took.as_secs_f64());
+}
+
+/// Counts one subscription of type `subscription` once its first result
+/// (or its end) says whether it started well; subscriptions have no
+/// duration, they run as long as their client wants.
+pub fn subscription(name: Option<&str>, ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    counter!(OPERATIONS,
+        "graphql_operation_type" => "subscription",
+        "graphql_operation_name" => operation_name_label(name),
+        "outcome" => outcome)
+    .increment(1);
 }
 
 /// The label of an operation name: the name when it is a GraphQL name of

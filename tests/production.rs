@@ -90,8 +90,13 @@ async fn replica_with(
 /// A token for the primary user of account A, minted by the `token` command
 /// with the replicas' data folder.
 fn token(data: &Path, url: &str) -> String {
+    token_for(data, url, common::PRIMARY_A)
+}
+
+/// A token for the user `email`, minted like [`token`].
+fn token_for(data: &Path, url: &str, email: &str) -> String {
     let token = switchboard(data, url)
-        .args(["token", common::PRIMARY_A])
+        .args(["token", email])
         .output()
         .expect("the token command runs");
     assert!(
@@ -241,6 +246,21 @@ async fn prometheus_scrapes_what_the_gateway_measures() {
             json!({}),
         )
         .await;
+    // Refused at once (another customer's account is NOT_FOUND): counted
+    // as a subscription that went wrong.
+    let mut refused = gw
+        .subscribe(
+            "graphql-transport-ws",
+            &token,
+            "subscription Foreign { caseEvents(accountId: \"no-such-account\") { kind } }",
+            json!({}),
+        )
+        .await;
+    let error = refused.next_message().await.unwrap();
+    assert_eq!(
+        error["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{error}"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let response = gw
@@ -284,6 +304,16 @@ async fn prometheus_scrapes_what_the_gateway_measures() {
         has(
             "switchboard_graphql_errors_total",
             &["code=\"BAD_USER_INPUT\""]
+        ) >= 1.0
+    );
+    assert!(
+        has(
+            "switchboard_graphql_operations_total",
+            &[
+                "graphql_operation_type=\"subscription\"",
+                "graphql_operation_name=\"Foreign\"",
+                "outcome=\"error\""
+            ]
         ) >= 1.0
     );
     assert!(has("switchboard_websocket_connections", &[]) >= 1.0);
@@ -891,6 +921,20 @@ async fn servicenow_is_polled_by_one_replica_at_a_time() {
         .map(|i| list["cases"]["nodes"][i]["number"].clone())
         .collect();
     assert!(numbers.iter().all(Value::is_string), "{list}");
+    // /readyz names the upstream and how its last call went, without
+    // calling it.
+    let ready: Value = http
+        .get(format!("{}/readyz", b.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let servicenow = &ready["backends"]["upstreams"]["servicenow"];
+    assert_eq!(servicenow["last_call"], "ok", "{ready}");
+    assert!(servicenow["seconds_ago"].as_u64().unwrap() < 30, "{ready}");
+    assert!(ready["backends"]["upstreams"]["okta"].is_null(), "{ready}");
 
     let mut at_b = case_events_at(&b, &token, "kind case { number }", "100").await;
 
@@ -957,5 +1001,716 @@ async fn servicenow_is_polled_by_one_replica_at_a_time() {
         again.ok()
     );
     drop((a, b));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// The Redis the shared-limit tests count on, or `None` (a skip) when it
+/// does not answer and `SWITCHBOARD_REQUIRE_REDIS=1` is not set.
+async fn test_redis() -> Option<redis::aio::MultiplexedConnection> {
+    let url = std::env::var("SWITCHBOARD_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let connected = async {
+        let client = redis::Client::open(url.as_str())?;
+        client.get_multiplexed_async_connection().await
+    };
+    match tokio::time::timeout(Duration::from_secs(3), connected).await {
+        Ok(Ok(connection)) => Some(connection),
+        failed => {
+            let why = match failed {
+                Ok(Err(e)) => e.to_string(),
+                _ => "no answer in 3 s".into(),
+            };
+            if std::env::var("SWITCHBOARD_REQUIRE_REDIS").as_deref() == Ok("1") {
+                panic!("Redis is required (SWITCHBOARD_REQUIRE_REDIS=1) but {url} fails: {why}");
+            }
+            eprintln!("skipped: Redis at {url} fails: {why}");
+            None
+        }
+    }
+}
+
+/// Opens a graphql-transport-ws connection: the upgrade's status (101, or
+/// the refusal's) with its `Retry-After`.
+async fn ws_upgrade(replica: &Replica) -> (u16, Option<String>) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = replica.ws.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_socket, response)) => (response.status().as_u16(), None),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => (
+            response.status().as_u16(),
+            response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string()),
+        ),
+        Err(other) => panic!("{other}"),
+    }
+}
+
+/// With `limits.store = "redis"`, two replicas count one limit: password
+/// resets for one login and WebSocket upgrades from one address alternate
+/// between them and are refused once the shared count is reached (each
+/// replica alone saw only half). Keys hold digests, not logins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_hold_across_replicas_on_redis() {
+    let Some(mut redis) = test_redis().await else {
+        return;
+    };
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let data_dir = std::env::temp_dir().join(format!("switchboard-limits-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let prefix = format!("switchboard-test-{:016x}", rand::random::<u64>());
+    let redis_url = std::env::var("SWITCHBOARD_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let env = [
+        ("SWITCHBOARD_LIMITS__STORE", "redis"),
+        ("SWITCHBOARD_LIMITS__REDIS_URL", redis_url.as_str()),
+        ("SWITCHBOARD_LIMITS__REDIS_PREFIX", prefix.as_str()),
+        ("SWITCHBOARD_LIMITS__WS_CONNECTS_PER_ADDRESS", "4"),
+        // A busy machine must not send an attempt to memory.
+        ("SWITCHBOARD_LIMITS__REDIS_TIMEOUT_MS", "5000"),
+        ("SWITCHBOARD_IDENTITY__RECOVERY_PER_LOGIN", "4"),
+        ("SWITCHBOARD_IDENTITY__RECOVERY_PER_ADDRESS", "100"),
+    ];
+    let http = reqwest::Client::new();
+    let a = replica_with(&data_dir, &test_db.url, &http, &env).await;
+    let b = replica_with(&data_dir, &test_db.url, &http, &env).await;
+
+    let login = common::PRIMARY_A;
+    let reset = json!({
+        "query": "mutation($login: String!) { requestPasswordReset(login: $login) { message } }",
+        "variables": { "login": login },
+    });
+    let mut answers = Vec::new();
+    for replica in [&a, &b, &a, &b, &a] {
+        let body: Value = http
+            .post(format!("{}/graphql", replica.base))
+            .json(&reset)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answers.push(body);
+    }
+    for body in &answers[..4] {
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let refused = &answers[4]["errors"][0];
+    assert_eq!(refused["extensions"]["code"], "RATE_LIMITED", "{refused}");
+    assert!(refused["extensions"]["retryAfterSeconds"].as_u64().unwrap() >= 1);
+
+    let mut upgrades = Vec::new();
+    for replica in [&a, &b, &a, &b, &a, &b] {
+        upgrades.push(ws_upgrade(replica).await);
+    }
+    let statuses: Vec<u16> = upgrades.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses, [101, 101, 101, 101, 429, 429]);
+    let retry_after: u64 = upgrades[5].1.as_deref().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    for replica in [&a, &b] {
+        let ready: Value = http
+            .get(format!("{}/readyz", replica.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ready["backends"]["rate_limits"], "redis", "{ready}");
+    }
+
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with(&format!("{prefix}:limit:recovery_login:"))),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains(login) && !k.contains("127.0.0.1")),
+        "{keys:?}"
+    );
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// The roles of the primary user of account A on each of their accounts,
+/// as `replica` sees them.
+async fn roles_at(http: &reqwest::Client, replica: &Replica, token: &str) -> Vec<String> {
+    let me = data(
+        http,
+        replica,
+        token,
+        "{ me { accounts { role } } }",
+        json!({}),
+    )
+    .await;
+    me["me"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|access| access["role"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A role changed in the database by anyone (here the test's own SQL, as an
+/// administrator would) holds on every replica within moments, although
+/// each caches principals for an hour: the database announces the change
+/// and the replicas forget the user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entitlement_changes_reach_every_replica_at_once() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let data_dir =
+        std::env::temp_dir().join(format!("switchboard-entitled-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let env = [("SWITCHBOARD_AUTH__PRINCIPAL_CACHE_SECS", "3600")];
+    let http = reqwest::Client::new();
+    let a = replica_with(&data_dir, &test_db.url, &http, &env).await;
+    let b = replica_with(&data_dir, &test_db.url, &http, &env).await;
+    let token = token(&data_dir, &test_db.url);
+    for replica in [&a, &b] {
+        assert_eq!(
+            roles_at(&http, replica, &token).await,
+            ["PRIMARY_AUTHORITY"]
+        );
+    }
+
+    let mut admin = AsyncPgConnection::establish(&test_db.url).await.unwrap();
+    let demote = "UPDATE user_entitlements SET role = 'STANDARD' \
+         WHERE user_id = (SELECT id FROM users WHERE email = $1)";
+    let changed = diesel::sql_query(demote)
+        .bind::<diesel::sql_types::Text, _>(common::PRIMARY_A)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    for replica in [&a, &b] {
+        let mut roles = Vec::new();
+        for _ in 0..50 {
+            roles = roles_at(&http, replica, &token).await;
+            if roles == ["STANDARD"] {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(roles, ["STANDARD"], "at {}", replica.base);
+    }
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// Waits (up to 10 s) until `replica` runs at least `count` subscriptions,
+/// as its `/metrics` says.
+async fn subscriptions_reach(http: &reqwest::Client, replica: &Replica, count: f64) {
+    let mut running = 0.0;
+    for _ in 0..100 {
+        let text = http
+            .get(format!("{}/metrics", replica.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        running = sample(&text, "switchboard_subscriptions_active", &[]).unwrap_or(0.0);
+        if running >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} runs {running} subscriptions, not {count}", replica.base);
+}
+
+/// The next `next` payload a subscriber hears, skipping connection lines.
+async fn next_payload(subscriber: &mut Streaming) -> Value {
+    loop {
+        let line = subscriber.next().await;
+        if !line["next"].is_null() {
+            return line["next"].clone();
+        }
+        assert!(line["connected"].is_boolean(), "{line}");
+    }
+}
+
+/// Three replicas on one PostgreSQL behave as one gateway: graphql-ws
+/// subscribers on each hear a case comment written through the first, a
+/// toll-free request submitted through the second and a status change made
+/// through the third. The third is then killed (SIGKILL, mid-stream): its
+/// case subscriber, following the replicas as it would behind a load
+/// balancer, reconnects to another and hears what is written next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_act_as_one_and_subscribers_move_when_one_dies() {
+    if !clients::available(false) {
+        return;
+    }
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let data_dir = std::env::temp_dir().join(format!("switchboard-three-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let http = reqwest::Client::new();
+    let a = replica(&data_dir, &test_db.url, &http).await;
+    let b = replica(&data_dir, &test_db.url, &http).await;
+    let mut c = replica(&data_dir, &test_db.url, &http).await;
+    let token = token(&data_dir, &test_db.url);
+    let operator = token_for(&data_dir, &test_db.url, common::OPERATOR);
+
+    let cases = format!(
+        "subscription {{ caseEvents(accountId: \"{}\") {{ kind case {{ number }} }} }}",
+        common::ACCOUNT_A
+    );
+    let ring_to = format!(
+        "subscription {{ ringToChangeUpdates(accountId: \"{}\") {{ status request {{ id }} }} }}",
+        common::ACCOUNT_A
+    );
+    let status = "subscription { systemStatusChanged { components { name status } } }";
+    // Each case subscriber starts at its replica and follows the others.
+    let follow = [
+        format!("{},{},{}", a.ws, b.ws, c.ws),
+        format!("{},{},{}", b.ws, c.ws, a.ws),
+        format!("{},{},{}", c.ws, a.ws, b.ws),
+    ];
+    let mut case_subscribers = Vec::new();
+    let mut ring_to_subscribers = Vec::new();
+    let mut status_subscribers = Vec::new();
+    for (replica, urls) in [&a, &b, &c].into_iter().zip(&follow) {
+        let mut subscriber = Streaming::start("subscribe.mjs", &[urls, &token, &cases, "100"]);
+        let connected = subscriber.next().await;
+        assert_eq!(connected["url"], replica.ws.as_str(), "{connected}");
+        case_subscribers.push(subscriber);
+        for (query, list) in [
+            (&ring_to, &mut ring_to_subscribers),
+            (&status.to_string(), &mut status_subscribers),
+        ] {
+            let mut subscriber =
+                Streaming::start("subscribe.mjs", &[&replica.ws, &token, query, "100"]);
+            assert_eq!(subscriber.next().await, json!({ "connected": true }));
+            list.push(subscriber);
+        }
+    }
+    // The subscribe messages follow the acknowledgements.
+    for replica in [&a, &b, &c] {
+        subscriptions_reach(&http, replica, 3.0).await;
+    }
+
+    let listed = data(
+        &http,
+        &a,
+        &token,
+        "{ cases(filter: { states: [NEW, OPEN] }, first: 1) { nodes { id number } } }",
+        json!({}),
+    )
+    .await;
+    let case = listed["cases"]["nodes"][0].clone();
+    let comment =
+        "mutation($id: ID!, $body: String!) { addCaseComment(caseId: $id, body: $body) { id } }";
+    data(
+        &http,
+        &a,
+        &token,
+        comment,
+        json!({ "id": case["id"], "body": "one" }),
+    )
+    .await;
+    for subscriber in &mut case_subscribers {
+        let event = event_about(subscriber, &case["number"]).await;
+        assert_eq!(event["kind"], "COMMENT_ADDED", "{event}");
+    }
+
+    let numbers = data(
+        &http,
+        &b,
+        &token,
+        "query($accountId: ID!) { tollFreeNumbers(accountId: $accountId, first: 100) {
+            nodes { number ringTo changeableOnline status sameStateRequired } } }",
+        json!({ "accountId": common::ACCOUNT_A }),
+    )
+    .await;
+    let number = numbers["tollFreeNumbers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| {
+            n["changeableOnline"] == true
+                && n["status"] == "ACTIVE"
+                && n["sameStateRequired"] == false
+        })
+        .expect("a changeable number")
+        .clone();
+    let ring_to_number = format!("{}5550042", &number["ringTo"].as_str().unwrap()[..3]);
+    let submitted = data(
+        &http,
+        &b,
+        &token,
+        "mutation($accountId: ID!, $changes: [RingToChangeInput!]!) {
+            submitRingToChanges(accountId: $accountId, changes: $changes) { request { id } } }",
+        json!({
+            "accountId": common::ACCOUNT_A,
+            "changes": [{ "number": number["number"], "ringTo": ring_to_number }],
+        }),
+    )
+    .await;
+    let request = &submitted["submitRingToChanges"]["request"]["id"];
+    for subscriber in &mut ring_to_subscribers {
+        let payload = next_payload(subscriber).await;
+        let event = &payload["data"]["ringToChangeUpdates"];
+        assert_eq!(event["status"], "PENDING", "{payload}");
+        assert_eq!(event["request"]["id"], *request, "{payload}");
+    }
+
+    let components = data(
+        &http,
+        &c,
+        &token,
+        "{ systemStatus { components { id name } } }",
+        json!({}),
+    )
+    .await;
+    let component = components["systemStatus"]["components"][0].clone();
+    data(
+        &http,
+        &c,
+        &operator,
+        "mutation($id: ID!) { setComponentStatus(componentId: $id, status: MAJOR_OUTAGE) { status } }",
+        json!({ "id": component["id"] }),
+    )
+    .await;
+    for subscriber in &mut status_subscribers {
+        let payload = next_payload(subscriber).await;
+        let changed = payload["data"]["systemStatusChanged"]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == component["name"] && x["status"] == "MAJOR_OUTAGE");
+        assert!(changed, "{payload}");
+    }
+
+    // C dies mid-stream: no drain, no close frame.
+    c.child.kill().unwrap();
+    c.child.wait().unwrap();
+    let moved = &mut case_subscribers[2];
+    let reconnected = loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), moved.next())
+            .await
+            .expect("the subscriber of the dead replica reconnects");
+        if line["connected"] == true {
+            break line;
+        }
+        // Events still queued before the close (the toll-free request's
+        // case), then the close.
+        assert!(
+            !line["closed"].is_null() || !line["next"].is_null(),
+            "{line}"
+        );
+    };
+    assert_eq!(reconnected["url"], a.ws.as_str(), "{reconnected}");
+    // Its subscription is sent again after the acknowledgement.
+    subscriptions_reach(&http, &a, 4.0).await;
+    data(
+        &http,
+        &b,
+        &token,
+        comment,
+        json!({ "id": case["id"], "body": "two" }),
+    )
+    .await;
+    for subscriber in &mut case_subscribers {
+        let event = event_about(subscriber, &case["number"]).await;
+        assert_eq!(event["kind"], "COMMENT_ADDED", "{event}");
+    }
+    drop((a, b, c));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// One span as the test's OTLP receiver got it.
+#[derive(Debug, Clone)]
+struct ReceivedSpan {
+    name: String,
+    trace_id: String,
+    span_id: String,
+    parent: String,
+    attributes: Vec<(String, String)>,
+}
+
+impl ReceivedSpan {
+    fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An OTLP/HTTP receiver on loopback (protobuf, `POST /v1/traces`), as a
+/// collector would be: its URL and what it received.
+async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<ReceivedSpan>>>) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    use prost::Message as _;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                let request = ExportTraceServiceRequest::decode(body).expect("OTLP protobuf");
+                let mut spans = store.lock().unwrap();
+                for resource in request.resource_spans {
+                    for scope in resource.scope_spans {
+                        for span in scope.spans {
+                            let attributes = span
+                                .attributes
+                                .iter()
+                                .map(|kv| {
+                                    let value =
+                                        match kv.value.as_ref().and_then(|v| v.value.clone()) {
+                                            Some(Any::StringValue(s)) => s,
+                                            Some(Any::IntValue(i)) => i.to_string(),
+                                            Some(Any::BoolValue(b)) => b.to_string(),
+                                            Some(Any::DoubleValue(d)) => d.to_string(),
+                                            other => format!("{other:?}"),
+                                        };
+                                    (kv.key.clone(), value)
+                                })
+                                .collect();
+                            spans.push(ReceivedSpan {
+                                name: span.name,
+                                trace_id: hex(&span.trace_id),
+                                span_id: hex(&span.span_id),
+                                parent: hex(&span.parent_span_id),
+                                attributes,
+                            });
+                        }
+                    }
+                }
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+/// With `traces.endpoint` set, one request sent with a client's
+/// `traceparent` arrives at an OTLP receiver as one trace: the HTTP server
+/// span (the client's span its parent), the operation, its root field, the
+/// SQL statements and the ServiceNow calls under it; ServiceNow receives the
+/// `traceparent` of its call's span; a log line written inside the request
+/// carries the trace id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_is_traced_into_sql_and_servicenow() {
+    use switchboard_fakes::servicenow::{Dataset, FakeOptions, FakeServiceNow};
+    use tokio::io::AsyncBufReadExt as _;
+    let (receiver, received) = otlp_receiver().await;
+    let (_source_db, source) = TestDb::demo_source(3, 60, common::FAKE_SEED, (2026, 1, 1))
+        .await
+        .unwrap();
+    let dataset = Dataset::demo(&source, 3).await.unwrap();
+    let fake = FakeServiceNow::start(dataset, FakeOptions::default())
+        .await
+        .unwrap();
+    let data_dir = std::env::temp_dir().join(format!("switchboard-traced-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let config = data_dir.join("servicenow.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[cases]\nbackend = \"servicenow\"\n\n[cases.servicenow]\ninstance_url = \"{}\"\n\
+             poll_secs = 0\n\n[cases.servicenow.auth]\nmethod = \"basic\"\n\
+             username = \"{}\"\npassword = \"{}\"\n",
+            fake.url(),
+            common::SERVICENOW_USER.0,
+            common::SERVICENOW_USER.1
+        ),
+    )
+    .unwrap();
+    let database = data_dir.join("gateway.db");
+    let database = database.to_str().unwrap();
+    let seed = common::FAKE_SEED.to_string();
+    let port = free_port();
+    let mut child = tokio::process::Command::from(switchboard(&data_dir, database))
+        .env("SWITCHBOARD_CONFIG", &config)
+        .env("SWITCHBOARD_DATABASE__DEMO_SEED", &seed)
+        .env("SWITCHBOARD_DATABASE__DEMO_ACCOUNTS", "3")
+        .env("SWITCHBOARD_DATABASE__DEMO_CASES", "60")
+        .env("SWITCHBOARD_TRACES__ENDPOINT", &receiver)
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the gateway starts");
+    let mut log = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let log_lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let keep = log_lines.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = log.next_line().await {
+            keep.lock().unwrap().push(line);
+        }
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..300 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the gateway was not ready within 30 s");
+    let token = token(&data_dir, database);
+
+    let trace_id = format!("{:032x}", rand::random::<u128>());
+    let client_span = format!("{:016x}", rand::random::<u64>());
+    let answer: Value = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{trace_id}-{client_span}-01"))
+        .json(&json!({ "query": "query SupportList { cases(first: 2) { nodes { number } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer["errors"].is_null(), "{answer}");
+    // A refused token is logged (a warning) inside its request's span.
+    let refused_trace = format!("{:032x}", rand::random::<u128>());
+    let refused = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth("not-a-token")
+        .header(
+            "traceparent",
+            format!("00-{refused_trace}-{client_span}-01"),
+        )
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
+    let mut spans = Vec::new();
+    for _ in 0..100 {
+        spans = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.trace_id == trace_id)
+            .cloned()
+            .collect::<Vec<_>>();
+        let done = spans.iter().any(|s| s.name == "POST /graphql")
+            && spans.iter().any(|s| s.name.starts_with("servicenow "));
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let named = |name: &str| {
+        spans
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no span {name} in {spans:#?}"))
+            .clone()
+    };
+    let server = named("POST /graphql");
+    assert_eq!(
+        server.parent, client_span,
+        "the client's span is the parent"
+    );
+    assert_eq!(server.attribute("http.route"), Some("/graphql"));
+    assert_eq!(server.attribute("http.response.status_code"), Some("200"));
+    let operation = named("query SupportList");
+    assert_eq!(operation.attribute("graphql.operation.type"), Some("query"));
+    assert_eq!(
+        operation.attribute("graphql.operation.name"),
+        Some("SupportList")
+    );
+    let field = named("Query.cases");
+    assert_eq!(field.parent, operation.span_id);
+    // Every span of the request descends from the server span.
+    let ancestors = |span: &ReceivedSpan| {
+        let mut chain = Vec::new();
+        let mut parent = span.parent.clone();
+        while let Some(up) = spans.iter().find(|s| s.span_id == parent) {
+            chain.push(up.name.clone());
+            parent = up.parent.clone();
+        }
+        chain
+    };
+    assert!(ancestors(&operation).contains(&"POST /graphql".to_string()));
+    let upstream: Vec<&ReceivedSpan> = spans
+        .iter()
+        .filter(|s| s.name.starts_with("servicenow "))
+        .collect();
+    assert!(!upstream.is_empty(), "{spans:#?}");
+    for call in &upstream {
+        assert!(
+            ancestors(call).contains(&"Query.cases".to_string()),
+            "{call:?} is not under the root field: {spans:#?}"
+        );
+    }
+    let statements: Vec<&ReceivedSpan> = spans
+        .iter()
+        .filter(|s| s.attribute("db.system.name") == Some("sqlite"))
+        .collect();
+    assert!(!statements.is_empty(), "no SQL span in {spans:#?}");
+    for statement in &statements {
+        let text = statement.attribute("db.query.text").unwrap();
+        assert!(!text.contains("binds"), "values in {text}");
+    }
+    // ServiceNow was told the trace, from the call's own span.
+    let told: Vec<String> = fake
+        .requests()
+        .entries()
+        .into_iter()
+        .filter_map(|r| r.traceparent)
+        .filter(|t| t.contains(&trace_id))
+        .collect();
+    assert!(
+        !told.is_empty(),
+        "ServiceNow got no traceparent of the trace"
+    );
+    assert!(
+        told.iter()
+            .all(|t| upstream.iter().any(|s| t.contains(&s.span_id))),
+        "{told:?} vs {upstream:?}"
+    );
+    let logged = log_lines.lock().unwrap().clone();
+    assert!(
+        logged
+            .iter()
+            .any(|line| line.contains("token refused") && line.contains(&refused_trace)),
+        "no log line with the trace id: {logged:#?}"
+    );
+    drop(child);
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -2,6 +2,7 @@
 //! and the actor their writes are recorded as. Principals are cached briefly.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -98,6 +99,9 @@ pub struct Callers {
     /// principal at once (every subscriber of an event when the cache
     /// entry has just expired) share one read.
     in_flight: Mutex<HashMap<String, Arc<DirectoryRead>>>,
+    /// Counts [`Callers::forget`]s: a read that began before one is not
+    /// cached (it may predate the change).
+    generation: AtomicU64,
 }
 
 /// One directory read, awaited by everyone who asked for it meanwhile.
@@ -120,7 +124,27 @@ impl Callers {
             ttl,
             cache: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// Forgets what is cached of `users` (by directory id; `None`: of
+    /// everyone), whose entitlements changed: their next request or
+    /// subscription event reads them again.
+    pub fn forget(&self, users: Option<&[String]>) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        match users {
+            Some(users) => cache.retain(|_, (_, principal)| !users.contains(&principal.user.id)),
+            None => cache.clear(),
+        }
+        drop(cache);
+        // Reads in flight may have begun before the change: later callers
+        // start their own.
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// The directory principals come from.
@@ -211,6 +235,7 @@ impl Callers {
         };
         let result = read
             .get_or_init(|| async {
+                let since = self.generation.load(Ordering::SeqCst);
                 let found = if by_email {
                     self.directory.principal_by_email(id).await
                 } else {
@@ -219,7 +244,7 @@ impl Callers {
                 let principal = found
                     .map_err(|e| AuthError::unavailable(&e, "directory"))?
                     .ok_or(AuthError::UnknownUser)?;
-                Ok(self.remember(key, principal))
+                Ok(self.remember(key, principal, since))
             })
             .await
             .clone();
@@ -237,6 +262,7 @@ impl Callers {
         key: &str,
         mut principal: Principal,
     ) -> Result<Arc<Principal>, AuthError> {
+        let since = self.generation.load(Ordering::SeqCst);
         let ids: Vec<String> = principal.scope().accounts().to_vec();
         if !ids.is_empty() {
             let known = self
@@ -250,12 +276,17 @@ impl Callers {
                 }
             }
         }
-        Ok(self.remember(key, principal))
+        Ok(self.remember(key, principal, since))
     }
 
-    fn remember(&self, key: &str, principal: Principal) -> Arc<Principal> {
+    /// Caches `principal`, read since the `since`-th forget, unless another
+    /// forget came meanwhile.
+    fn remember(&self, key: &str, principal: Principal, since: u64) -> Arc<Principal> {
         let principal = Arc::new(principal);
-        if let Ok(mut cache) = self.cache.lock() {
+        // Checked under the lock `forget` takes after counting itself.
+        if let Ok(mut cache) = self.cache.lock()
+            && self.generation.load(Ordering::SeqCst) == since
+        {
             if cache.len() > 10_000 {
                 cache.clear();
             }

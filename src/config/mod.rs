@@ -25,10 +25,18 @@
 //!   `auth.leeway_secs`, `auth.principal_cache_secs`.
 //! - `auth.issuers[]`: external OpenID Connect issuers (see
 //!   `auth::IssuerConfig` for their keys).
-//! - `limits.max_depth`, `limits.max_complexity`, `limits.max_aliases`.
+//! - `limits.max_depth`, `limits.max_complexity`, `limits.max_aliases`;
+//!   `limits.store` (`memory` or `redis`), `limits.redis_url`,
+//!   `limits.redis_prefix`, `limits.redis_secret`, `limits.redis_timeout_ms`:
+//!   where rate limits are counted;
+//!   `limits.ws_connects_per_address`, `limits.ws_connects_window_secs`.
 //! - `log.format` (`text` or `json`), `log.filter` (an `EnvFilter` directive).
 //! - `metrics.enabled`, `metrics.listen`: Prometheus metrics at `/metrics`,
 //!   on the main listener or an address of their own.
+//! - `traces.endpoint`, `traces.service_name`, `traces.sample_ratio`,
+//!   `traces.documents`, `traces.client_sampling`, `traces.timeout_ms`:
+//!   OpenTelemetry traces over
+//!   OTLP/HTTP, off unless an endpoint is set.
 //! - `server.trust_forwarded_for`; `identity.recovery_per_login`,
 //!   `identity.recovery_per_address`, `identity.recovery_window_secs`,
 //!   `identity.address_window_secs`, `identity.password_attempts`,
@@ -65,8 +73,8 @@ pub use backends::{
 pub use domains::{BillingConfig, IdentityConfig, StatusConfig, StatusSourceKind, TollFreeConfig};
 pub use library::{AppEntry, ResourceCategoryEntry, ResourceEntry};
 pub use server::{
-    Access, Documents, LimitsConfig, LogConfig, LogFormat, MetricsConfig, Mode,
-    OperatorLoginConfig, ServerConfig,
+    Access, Documents, LimitStore, LimitsConfig, LogConfig, LogFormat, MetricsConfig, Mode,
+    OperatorLoginConfig, ServerConfig, TracesConfig,
 };
 pub use store::{AuthConfig, DatabaseConfig, EventsBackend, EventsConfig};
 
@@ -82,6 +90,8 @@ const NOT_CONFIG: &[&str] = &[
     "require_oidc",
     "require_graphiql",
     "require_clients",
+    "require_redis",
+    "test_redis_url",
     "config",
 ];
 
@@ -108,6 +118,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Prometheus metrics.
     pub metrics: MetricsConfig,
+    /// OpenTelemetry traces.
+    pub traces: TracesConfig,
     /// Profile features: rate limits and the access-request intake.
     pub identity: IdentityConfig,
     /// Operators' GraphiQL login.
@@ -141,6 +153,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            traces: TracesConfig::default(),
             identity: IdentityConfig::default(),
             operator_login: OperatorLoginConfig::default(),
             billing: BillingConfig::default(),
@@ -227,6 +240,14 @@ impl Config {
             ("limits.max_depth", self.limits.max_depth),
             ("limits.max_complexity", self.limits.max_complexity),
             (
+                "limits.redis_timeout_ms",
+                self.limits.redis_timeout_ms as usize,
+            ),
+            (
+                "limits.ws_connects_window_secs",
+                self.limits.ws_connects_window_secs as usize,
+            ),
+            (
                 "identity.recovery_window_secs",
                 self.identity.recovery_window_secs as usize,
             ),
@@ -239,6 +260,29 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError(format!("`{key}` must be greater than 0")));
             }
+        }
+        if !(0.0..=1.0).contains(&self.traces.sample_ratio) {
+            return Err(ConfigError(
+                "`traces.sample_ratio` must be between 0 and 1".into(),
+            ));
+        }
+        if let Some(endpoint) = &self.traces.endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError(format!(
+                "`traces.endpoint` must be an http:// or https:// URL (OTLP/HTTP), got `{endpoint}`"
+            )));
+        }
+        if self.limits.store == LimitStore::Redis
+            && !self
+                .limits
+                .redis_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("redis://"))
+        {
+            return Err(ConfigError(
+                "`limits.store = \"redis\"` needs `limits.redis_url` (redis://host:port; TLS is not supported yet)".into(),
+            ));
         }
         if self.database.demo_accounts < 2 {
             return Err(ConfigError(

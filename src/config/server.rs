@@ -9,8 +9,13 @@
 //! `server.sign_in_as`, `server.documents`, `server.document_manifests`,
 //! `server.automatic_persisted_queries`, `server.drain_grace_ms`,
 //! `server.drain_deadline_ms`; `operator_login.*`;
-//! `limits.max_depth`, `limits.max_complexity`, `limits.max_aliases`;
-//! `log.format`, `log.filter`; `metrics.enabled`, `metrics.listen`.
+//! `limits.max_depth`, `limits.max_complexity`, `limits.max_aliases`,
+//! `limits.store`, `limits.redis_url`, `limits.redis_prefix`,
+//! `limits.redis_secret`, `limits.redis_timeout_ms`,
+//! `limits.ws_connects_per_address`, `limits.ws_connects_window_secs`;
+//! `log.format`, `log.filter`; `metrics.enabled`, `metrics.listen`;
+//! `traces.endpoint`, `traces.service_name`, `traces.sample_ratio`,
+//! `traces.documents`, `traces.client_sampling`, `traces.timeout_ms`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +38,43 @@ impl Default for MetricsConfig {
         Self {
             enabled: true,
             listen: None,
+        }
+    }
+}
+
+/// `[traces]`: OpenTelemetry traces over OTLP/HTTP (see
+/// [`crate::telemetry`]); off unless `endpoint` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TracesConfig {
+    /// The collector's OTLP/HTTP base URL (`http://collector:4318`); spans
+    /// go to `<endpoint>/v1/traces`. Unset: no traces.
+    pub endpoint: Option<String>,
+    /// `service.name` of the spans.
+    pub service_name: String,
+    /// The share of traces started here that are kept (0 to 1); a client's
+    /// `traceparent` decides for its own.
+    pub sample_ratio: f64,
+    /// Put the GraphQL document on operation spans (`graphql.document`).
+    /// Off by default: documents may carry customer data in literals.
+    pub documents: bool,
+    /// Follow the sampling decision of a client's `traceparent` (on by
+    /// default); off: `sample_ratio` decides every trace, the client's
+    /// included (its trace id is kept either way).
+    pub client_sampling: bool,
+    /// How long one export may take.
+    pub timeout_ms: u64,
+}
+
+impl Default for TracesConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            service_name: "switchboard".into(),
+            sample_ratio: 1.0,
+            documents: false,
+            client_sampling: true,
+            timeout_ms: 3000,
         }
     }
 }
@@ -227,6 +269,34 @@ pub struct LimitsConfig {
     pub max_complexity: usize,
     /// Most aliased fields in one document.
     pub max_aliases: usize,
+    /// Where rate limits are counted (see [`crate::limits`]).
+    pub store: LimitStore,
+    /// The Redis limits are counted on (`redis://host:port/db`), with
+    /// `store = "redis"`.
+    pub redis_url: Option<String>,
+    /// What the Redis keys of this deployment start with: replicas of one
+    /// gateway share it, deployments sharing a Redis do not.
+    pub redis_prefix: String,
+    /// The key of the HMAC naming limited logins and addresses in Redis
+    /// (the same on every replica); unset: plain SHA-256 digests.
+    pub redis_secret: Option<String>,
+    /// How long an attempt waits for Redis before counting in memory.
+    pub redis_timeout_ms: u64,
+    /// WebSocket upgrades per client address and window, at most (0: no
+    /// limit). Refused upgrades get 429 with `Retry-After`.
+    pub ws_connects_per_address: u32,
+    /// The window of `ws_connects_per_address`.
+    pub ws_connects_window_secs: u64,
+}
+
+/// Where rate limits are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitStore {
+    /// In each process.
+    Memory,
+    /// On Redis, shared by every replica.
+    Redis,
 }
 
 impl Default for LimitsConfig {
@@ -235,6 +305,13 @@ impl Default for LimitsConfig {
             max_depth: 12,
             max_complexity: 5000,
             max_aliases: 30,
+            store: LimitStore::Memory,
+            redis_url: None,
+            redis_prefix: "switchboard".into(),
+            redis_secret: None,
+            redis_timeout_ms: 300,
+            ws_connects_per_address: 0,
+            ws_connects_window_secs: 60,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod profile;
 pub mod resources;
 pub mod status;
 pub mod tollfree;
+pub mod traced;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
@@ -89,6 +90,11 @@ pub fn build(
         builder = builder
             .extension(audit::Audit(ports.audit.clone()))
             .data(ports);
+        if crate::telemetry::tracing_on() {
+            builder = builder.extension(traced::Traced {
+                documents: crate::telemetry::documents_on(),
+            });
+        }
     }
     builder.finish()
 }

@@ -3,7 +3,6 @@
 //! access requests (public, rate-limited), feedback, and the operators'
 //! view of the outbox and the access requests.
 
-mod limiter;
 mod nodes;
 mod public;
 
@@ -21,7 +20,6 @@ use super::errors::{Code, IntoGql, error};
 use super::guards::{Require, Rule};
 use super::pagination::PageInfo;
 
-pub use limiter::RateLimiter;
 pub use nodes::*;
 pub use public::{ClientAddr, PUBLIC_FIELDS, ProfileLimits, is_public, rate_limited};
 
@@ -178,7 +176,11 @@ impl ProfileMutation {
         let user = &caller.actor.user_id;
         // A weak new password is refused before it counts as an attempt.
         check_password(&caller.actor.email, &new_password).gql()?;
-        limits.password_attempts.hit(user).map_err(rate_limited)?;
+        limits
+            .password_attempts
+            .hit(user)
+            .await
+            .map_err(rate_limited)?;
         let change = PasswordChange {
             old_password,
             new_password,
@@ -245,6 +247,7 @@ impl ProfileMutation {
             .profile
             .access_address
             .hit(&client.0.to_string())
+            .await
             .map_err(rate_limited)?;
         let answer = PortalAccessRequested {
             message: ACCESS_ANSWER.into(),
@@ -311,8 +314,13 @@ async fn recover(ctx: &Context<'_>, login: &str, kind: RecoveryKind) -> Result<R
     limits
         .recovery_address
         .hit(&client.0.to_string())
+        .await
         .map_err(rate_limited)?;
-    limits.recovery_login.hit(&login).map_err(rate_limited)?;
+    limits
+        .recovery_login
+        .hit(&login)
+        .await
+        .map_err(rate_limited)?;
     let link_base = limits
         .recovery_link_base
         .as_deref()
@@ -336,6 +344,7 @@ async fn redeem(ctx: &Context<'_>, token: &str, completion: &RecoveryCompletion)
         .profile
         .redemption_address
         .hit(&client.0.to_string())
+        .await
         .map_err(rate_limited)?;
     let Some(links) = ports.identity.recovery_links() else {
         return Err(invalid_recovery_link()).gql();

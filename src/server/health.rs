@@ -23,8 +23,11 @@ const DATABASE_CHECK: Duration = Duration::from_secs(1);
 /// `{"status": "ready"|"unavailable"|"draining" (after a stop signal), "backends": {"database": "ok"|
 /// "unavailable"|"timeout", "event_relay": "listening"|"not_listening"
 /// (when events go through PostgreSQL), "issuers": {"<issuer>": "ready"|
-/// "loading"}}}`; 200 when everything is, else 503. Issuers' keys stay
-/// loaded once loaded.
+/// "loading"}, "upstreams": {…} (see [`upstreams`]), "rate_limits": "memory"|"redis"|
+/// "redis_unavailable"|"redis_unchecked"}}`;
+/// 200 when everything is, else 503. Issuers' keys stay loaded once
+/// loaded. The rate-limit store does not decide readiness: without Redis,
+/// limits are counted per replica (see [`crate::limits`]).
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let database = match tokio::time::timeout(DATABASE_CHECK, state.db.ready()).await {
         Ok(Ok(())) => "ok",
@@ -49,6 +52,8 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         issuers.insert(issuer, if loaded { "ready" } else { "loading" }.into());
     }
     backends["issuers"] = issuers.into();
+    backends["upstreams"] = upstreams(&state.upstreams);
+    backends["rate_limits"] = state.limits.store_state().as_str().into();
     let draining = state.drain.draining();
     let status = if ready && !draining {
         StatusCode::OK
@@ -64,6 +69,27 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         "backends": backends,
     });
     (status, Json(body))
+}
+
+/// The configured upstream systems, each with how its last call in this
+/// process went (`"last_call": "ok"|"error"|"not_sent"` (ServiceNow's
+/// breaker was open)|`"none"`, and `"seconds_ago"`). Read from what calls
+/// recorded, without calling: they do not decide readiness (an upstream
+/// outage is answered BACKEND_UNAVAILABLE by the requests that need it;
+/// the replica still serves the rest).
+fn upstreams(configured: &[&'static str]) -> serde_json::Value {
+    let mut upstreams = serde_json::Map::new();
+    for backend in configured {
+        let state = match switchboard_core::upstream::last_call(backend) {
+            Some(call) => serde_json::json!({
+                "last_call": call.outcome,
+                "seconds_ago": call.at.elapsed().as_secs(),
+            }),
+            None => serde_json::json!({ "last_call": "none" }),
+        };
+        upstreams.insert((*backend).to_string(), state);
+    }
+    upstreams.into()
 }
 
 /// The embedded issuer's public keys.

@@ -64,6 +64,12 @@ pub struct AppState {
     pub drain: drain::Drain,
     /// The audit trail (the port in `ports`), flushed at the exit.
     pub audit: Arc<switchboard_core::audit::Retrying>,
+    /// Where rate limits count (for readiness).
+    pub limits: crate::limits::Limits,
+    /// WebSocket upgrades per client address, when limited.
+    pub ws_connects: Option<Arc<crate::limits::RateLimiter>>,
+    /// The upstream systems configured (`/readyz` names them).
+    pub upstreams: Vec<&'static str>,
 }
 
 impl AppState {
@@ -117,13 +123,18 @@ pub fn router(state: AppState) -> Router {
     } else {
         router
     };
-    router
+    let router = router
         .layer(axum::middleware::from_fn_with_state(
             draining,
             drain::connection_close,
         ))
         .layer(CatchPanicLayer::custom(graphql_http::panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    if crate::telemetry::tracing_on() {
+        router.layer(axum::middleware::from_fn(crate::telemetry::http_span))
+    } else {
+        router
+    }
 }
 
 /// `/metrics` alone, for `metrics.listen`.
@@ -131,8 +142,9 @@ pub fn metrics_router(metrics: crate::metrics::Metrics) -> Router {
     Router::new().route("/metrics", get(move || async move { metrics.render() }))
 }
 
-/// The type of the operation `request` runs, if its document parses.
-pub(crate) fn operation_type(request: &GqlRequest) -> Option<OperationType> {
+/// The type and name of the operation `request` runs (its name from the
+/// document when the request names none), if its document parses.
+pub(crate) fn operation_of(request: &GqlRequest) -> Option<(OperationType, Option<String>)> {
     let doc = async_graphql::parser::parse_query(&request.query).ok()?;
     doc.operations
         .iter()
@@ -140,7 +152,7 @@ pub(crate) fn operation_type(request: &GqlRequest) -> Option<OperationType> {
             Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
             None => true,
         })
-        .map(|(_, op)| op.node.ty)
+        .map(|(name, op)| (op.node.ty, name.map(|n| n.to_string())))
 }
 
 /// Whether the request's `Origin` is the gateway's public origin.

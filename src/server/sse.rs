@@ -39,13 +39,19 @@ pub fn wanted(headers: &HeaderMap) -> bool {
 pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response {
     // The stream may outlive many changes, so its loaders do not cache.
     let loaders = Loaders::new(&state.ports, &caller, false);
-    let subscription = super::operation_type(&request)
-        == Some(async_graphql::parser::types::OperationType::Subscription);
+    let (kind, name) = super::operation_of(&request).unzip();
+    let subscription = kind == Some(async_graphql::parser::types::OperationType::Subscription);
+    let name = name.flatten();
     let request = request.data(caller).data(loaders);
     // Counted as a running subscription while the client reads the stream.
     let running = crate::metrics::Live::subscription();
+    let mut started = !subscription;
     let results = state.schema.execute_stream(request).map(move |response| {
         let _running = &running;
+        if !started {
+            started = true;
+            crate::metrics::subscription(name.as_deref(), response.errors.is_empty());
+        }
         Ok::<_, Infallible>(
             Event::default()
                 .event("next")

@@ -1,28 +1,45 @@
 // graphql-ws's own client (the reference graphql-transport-ws client).
 //
-//   node subscribe.mjs <ws-url> <bearer-token> <query> <events>
+//   node subscribe.mjs <ws-url>[,<ws-url>…] <bearer-token> <query> <events>
 //
 // Prints one JSON line per happening: {"connected": true} once the server
 // acknowledged, {"next": payload} per event, {"error": ...}, and
 // {"closed": {code, reason}} when the socket closes; exits after <events>
 // events or a close.
+//
+// With several URLs (replicas, as a load balancer would spread them) it
+// follows instead: a lost connection is retried at the next URL, as
+// graphql-ws retries (the subscription is sent again), and each
+// acknowledgement prints {"connected": true, "url": …}; a close does not
+// end it.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const [url, token, query, wanted] = process.argv.slice(2);
+const [urls, token, query, wanted] = process.argv.slice(2);
 const say = (value) => process.stdout.write(JSON.stringify(value) + '\n');
+const replicas = urls.split(',');
+const follow = replicas.length > 1;
+let attempt = 0;
+let current = replicas[0];
 
 const client = createClient({
-  url,
+  url: () => {
+    current = replicas[attempt++ % replicas.length];
+    return current;
+  },
   webSocketImpl: WebSocket,
   connectionParams: { Authorization: `Bearer ${token}` },
   lazy: false,
-  retryAttempts: 0,
+  retryAttempts: follow ? 20 : 0,
+  shouldRetry: () => follow,
+  retryWait: () => new Promise((resolve) => setTimeout(resolve, 250)),
   on: {
-    connected: () => say({ connected: true }),
+    connected: () => say(follow ? { connected: true, url: current } : { connected: true }),
     closed: (event) => {
       say({ closed: { code: event.code, reason: event.reason } });
-      process.exit(0);
+      if (!follow) {
+        process.exit(0);
+      }
     },
   },
 });

@@ -39,6 +39,7 @@ const OKTA_TOKEN: &str = "00fake-okta-api-token";
 
 /// Demo users (see the README).
 pub const PRIMARY_A: &str = "pat.primary@harborfreight.example";
+pub const OPERATOR: &str = "olive.operator@switchboard.example";
 pub const STANDARD_A: &str = "sam.standard@harborfreight.example";
 pub const PRIMARY_B: &str = "dana.primary@disneysprings.example";
 pub const ACCOUNT_A: &str = "1234567890";

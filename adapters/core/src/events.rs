@@ -48,6 +48,17 @@ pub struct CaseEvent {
     pub at: DateTime<Utc>,
 }
 
+/// Users whose accounts or roles changed: every replica forgets what it
+/// cached of them (their principals), so the change holds at once rather
+/// than when the cache expires. On PostgreSQL the database announces it
+/// itself, whoever changed the rows (migration
+/// `2026-12-07-000020_entitlement_notices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntitlementsChanged {
+    /// The users, by id; `None` for everyone (a change too large to list).
+    pub users: Option<Vec<String>>,
+}
+
 /// Carries case events from writers to subscribers.
 ///
 /// Delivery is at-most-once and best effort: a subscriber that falls too far
@@ -69,6 +80,8 @@ pub enum BusMessage {
     ChangeRequest(ChangeRequestEvent),
     /// For the status bus.
     Status(StatusChange),
+    /// For the entitlements bus.
+    Entitlements(EntitlementsChanged),
 }
 
 impl From<CaseEvent> for BusMessage {
@@ -86,6 +99,12 @@ impl From<ChangeRequestEvent> for BusMessage {
 impl From<StatusChange> for BusMessage {
     fn from(change: StatusChange) -> Self {
         BusMessage::Status(change)
+    }
+}
+
+impl From<EntitlementsChanged> for BusMessage {
+    fn from(change: EntitlementsChanged) -> Self {
+        BusMessage::Entitlements(change)
     }
 }
 
@@ -115,6 +134,10 @@ impl Topic for ChangeRequestEvent {
 
 impl Topic for StatusChange {
     const BUS: &'static str = "status";
+}
+
+impl Topic for EntitlementsChanged {
+    const BUS: &'static str = "entitlements";
 }
 
 /// One kind of message fanned out to every subscriber in this process and,
@@ -186,6 +209,20 @@ impl<T: Topic> Broadcast<T> {
         self.sender.receiver_count()
     }
 
+    /// Every message published from now on, with `None` where the
+    /// subscriber fell behind and missed some (for subscribers that must
+    /// know, such as cache invalidation).
+    pub fn subscribe_noting_gaps(&self) -> BoxStream<'static, Option<T>> {
+        let receiver = self.sender.subscribe();
+        Box::pin(futures::stream::unfold(receiver, |mut rx| async move {
+            match rx.recv().await {
+                Ok(message) => Some((Some(message), rx)),
+                Err(broadcast::error::RecvError::Lagged(_)) => Some((None, rx)),
+                Err(broadcast::error::RecvError::Closed) => None,
+            }
+        }))
+    }
+
     /// Every message published from now on.
     pub fn subscribe(&self) -> BoxStream<'static, T> {
         let receiver = self.sender.subscribe();
@@ -214,8 +251,8 @@ impl EventBus for Broadcast<CaseEvent> {
     }
 }
 
-/// The three buses of a gateway: cases, toll-free change requests and
-/// status. With a relay, what one replica publishes reaches every replica's
+/// The buses of a gateway: cases, toll-free change requests, status and
+/// entitlement changes. With a relay, what one replica publishes reaches every replica's
 /// subscribers; without one, the buses stay inside this process.
 #[derive(Debug, Clone, Default)]
 pub struct Buses {
@@ -225,6 +262,8 @@ pub struct Buses {
     pub tollfree: TollFreeBus,
     /// Status changes.
     pub status: StatusBus,
+    /// Users whose cached entitlements are out of date.
+    pub entitlements: Broadcast<EntitlementsChanged>,
 }
 
 impl Buses {
@@ -233,7 +272,8 @@ impl Buses {
         Self {
             cases: InProcessBus::default().relayed(relay.clone()),
             tollfree: TollFreeBus::default().relayed(relay.clone()),
-            status: StatusBus::default().relayed(relay),
+            status: StatusBus::default().relayed(relay.clone()),
+            entitlements: Broadcast::default().relayed(relay),
         }
     }
 
@@ -243,6 +283,7 @@ impl Buses {
             BusMessage::Case(event) => self.cases.deliver(event),
             BusMessage::ChangeRequest(event) => self.tollfree.deliver(event),
             BusMessage::Status(change) => self.status.deliver(change),
+            BusMessage::Entitlements(change) => self.entitlements.deliver(change),
         }
     }
 }

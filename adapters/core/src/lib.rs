@@ -40,6 +40,7 @@ pub mod resources;
 pub mod server;
 pub mod status;
 pub mod tollfree;
+pub mod upstream;
 pub mod validate;
 
 pub use access::{Actor, Entitlement, Role, Scope};

@@ -282,6 +282,8 @@ pub struct LoggedRequest {
     pub path: String,
     /// The raw query string ("" when none).
     pub query: String,
+    /// The W3C `traceparent` header, when the request carried one.
+    pub traceparent: Option<String>,
 }
 
 /// Every request a fake received, in arrival order; cheap to clone.
@@ -320,6 +322,11 @@ impl RequestLog {
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
             query: request.uri().query().unwrap_or("").to_owned(),
+            traceparent: request
+                .headers()
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
         });
     }
 }

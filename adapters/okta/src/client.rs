@@ -353,15 +353,13 @@ impl Client {
         body: Option<Value>,
         retry: Retry,
     ) -> Result<Response, OktaError> {
-        let started = std::time::Instant::now();
         let operation = format!("{method} {}", path_template(&url));
-        let result = self.attempt(method, url, body, retry).await;
-        metrics::histogram!("switchboard_backend_call_duration_seconds",
-            "backend" => crate::BACKEND,
-            "operation" => operation,
-            "outcome" => if result.is_ok() { "ok" } else { "error" })
-        .record(started.elapsed().as_secs_f64());
-        result.map_err(|f| f.error)
+        let call = self.attempt(method, url, body, retry);
+        switchboard_core::upstream::traced(crate::BACKEND, operation, call, |result| {
+            if result.is_ok() { "ok" } else { "error" }
+        })
+        .await
+        .map_err(|f| f.error)
     }
 
     /// [`Client::send`], telling whether a failure came after a retry.
@@ -392,6 +390,9 @@ impl Client {
                 .request(method.clone(), url.clone())
                 .header(AUTHORIZATION, authorization.header)
                 .header("accept", "application/json");
+            if let Some(traceparent) = switchboard_core::upstream::traceparent() {
+                request = request.header("traceparent", traceparent);
+            }
             if let Some(proof) = authorization.proof {
                 request = request.header("dpop", proof);
             }

@@ -239,22 +239,21 @@ impl Http {
 
     /// [`Http::attempts`], timed into
     /// `switchboard_backend_call_duration_seconds{backend = "servicenow",
-    /// operation, outcome}` (retries included).
+    /// operation, outcome}` (retries included), in a span of its own when
+    /// traces are on.
     async fn run(&self, req: Req) -> Result<reqwest::Response, HttpError> {
-        let started = std::time::Instant::now();
         let operation = operation_of(&req);
-        let result = self.attempts(req).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(HttpError::NotSent(_)) => "not_sent",
-            Err(_) => "error",
-        };
-        metrics::histogram!("switchboard_backend_call_duration_seconds",
-            "backend" => crate::BACKEND,
-            "operation" => operation,
-            "outcome" => outcome)
-        .record(started.elapsed().as_secs_f64());
-        result
+        switchboard_core::upstream::traced(
+            crate::BACKEND,
+            operation,
+            self.attempts(req),
+            |result| match result {
+                Ok(_) => "ok",
+                Err(HttpError::NotSent(_)) => "not_sent",
+                Err(_) => "error",
+            },
+        )
+        .await
     }
 
     /// Sends `req` until a success (2xx), a final failure or the retry budget.
@@ -355,6 +354,9 @@ impl Http {
                 },
             )
             .header("Authorization", auth);
+        if let Some(traceparent) = switchboard_core::upstream::traceparent() {
+            builder = builder.header("traceparent", traceparent);
+        }
         match &req.body {
             Some(Body::Json(bytes)) => {
                 builder = builder

@@ -14,15 +14,89 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::sync_connection_wrapper::{SpawnBlocking, SyncConnectionWrapper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures::FutureExt;
 use tokio::sync::{Mutex, MutexGuard};
 
 use switchboard_core::Error;
 
-/// SQLite through diesel-async's blocking-thread wrapper.
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+/// SQLite through diesel-async's blocking-thread wrapper, its blocking
+/// work run in the span of the task that asked for it.
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, InSpan>;
+
+/// Runs SQLite's blocking work on tokio's blocking threads inside the span
+/// current where the statement was awaited, so its statement spans (and log
+/// lines) belong to the request that ran it.
+pub struct InSpan(tokio::runtime::Handle);
+
+impl SpawnBlocking for InSpan {
+    fn spawn_blocking<'a, R>(
+        &mut self,
+        task: impl FnOnce() -> R + Send + 'static,
+    ) -> futures::future::BoxFuture<'a, Result<R, Box<dyn std::error::Error + Send + Sync + 'static>>>
+    where
+        R: Send + 'static,
+    {
+        let span = tracing::Span::current();
+        let running = self.0.spawn_blocking(move || span.in_scope(task));
+        Box::pin(Finishing {
+            running: Some(running),
+        })
+    }
+
+    fn get_runtime() -> Self {
+        // Connections are made by the pool, inside the gateway's runtime
+        // (as diesel-async's own wrapper needs one too).
+        InSpan(tokio::runtime::Handle::current())
+    }
+}
+
+/// A blocking task awaited to its end: dropped early, it still waits for
+/// the task (which holds the connection) to finish, as diesel-async's own
+/// runtime does, where the runtime allows.
+struct Finishing<R> {
+    running: Option<tokio::task::JoinHandle<R>>,
+}
+
+impl<R> std::future::Future for Finishing<R> {
+    type Output = Result<R, Box<dyn std::error::Error + Send + Sync + 'static>>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let Some(running) = self.running.as_mut() else {
+            return std::task::Poll::Ready(Err("polled after its end".into()));
+        };
+        match std::pin::Pin::new(running).poll(cx) {
+            std::task::Poll::Ready(result) => {
+                self.running = None;
+                std::task::Poll::Ready(result.map_err(Box::from))
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
+impl<R> Drop for Finishing<R> {
+    fn drop(&mut self) {
+        let Some(running) = self.running.take() else {
+            return;
+        };
+        // Waiting needs a multi-threaded runtime (a current-thread one
+        // cannot block in place); elsewhere the task finishes on its own,
+        // and the connection's lock keeps the next statement behind it.
+        if !running.is_finished()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+            && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            tokio::task::block_in_place(|| {
+                let _ = handle.block_on(running);
+            });
+        }
+    }
+}
 
 /// Which database a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,10 +164,13 @@ macro_rules! build_pool {
 /// Counts a connection's statements into the pool's total and times each
 /// into `switchboard_backend_call_duration_seconds{backend, operation =
 /// "statement", outcome}`.
+/// With traces on, each statement is also a client span under the current
+/// one, its text without the values bound to it.
 struct CountStatements {
     count: Arc<AtomicU64>,
     backend: &'static str,
     started: Option<std::time::Instant>,
+    span: Option<tracing::Span>,
 }
 
 impl CountStatements {
@@ -102,20 +179,58 @@ impl CountStatements {
             count,
             backend,
             started: None,
+            span: None,
         }
     }
+}
+
+/// The longest statement text a span carries.
+const SPAN_TEXT_CHARS: usize = 2_000;
+
+/// The span of a statement: named by its first keyword, with its text up to
+/// where diesel's debug form lists the bound values (which stay out).
+fn statement_span(backend: &'static str, query: &dyn std::fmt::Display) -> tracing::Span {
+    let shown = query.to_string();
+    let text = shown.split(" -- binds: ").next().unwrap_or_default();
+    let text: String = text.chars().take(SPAN_TEXT_CHARS).collect();
+    let keyword = text
+        .split_whitespace()
+        .next()
+        .unwrap_or("statement")
+        .to_ascii_uppercase();
+    let system = if backend == "postgres" {
+        "postgresql"
+    } else {
+        backend
+    };
+    tracing::info_span!(
+        target: "switchboard::sql",
+        "sql statement",
+        otel.name = %keyword,
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        db.system.name = system,
+        db.query.text = %text,
+    )
 }
 
 impl Instrumentation for CountStatements {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
-            InstrumentationEvent::StartQuery { .. } => {
+            InstrumentationEvent::StartQuery { query, .. } => {
                 self.count.fetch_add(1, Ordering::Relaxed);
                 self.started = Some(std::time::Instant::now());
+                if switchboard_core::upstream::tracing_on() {
+                    self.span = Some(statement_span(self.backend, query));
+                }
             }
             InstrumentationEvent::FinishQuery { error, .. } => {
+                let span = self.span.take();
                 if let Some(error) = error {
                     tracing::debug!(db.error = %error, "statement failed");
+                    if let Some(span) = &span {
+                        span.record("otel.status_code", "error");
+                    }
                 }
                 if let Some(started) = self.started.take() {
                     let outcome = if error.is_some() { "error" } else { "ok" };

@@ -120,6 +120,11 @@ impl RelayState {
             .is_ok_and(|waited| waited.is_ok())
     }
 
+    /// Its changes from now on: `true` once per (re)LISTEN.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.subscribe()
+    }
+
     fn set(&self, listening: bool) {
         self.0.send_replace(listening);
     }

@@ -172,19 +172,19 @@ impl Inner {
         &self,
         path: &'static str,
     ) -> Result<T, FetchError> {
-        let started = std::time::Instant::now();
-        let result = self.fetch(path).await;
-        metrics::histogram!("switchboard_backend_call_duration_seconds",
-            "backend" => BACKEND,
-            "operation" => path,
-            "outcome" => if result.is_ok() { "ok" } else { "error" })
-        .record(started.elapsed().as_secs_f64());
-        result
+        switchboard_core::upstream::traced(BACKEND, path.to_string(), self.fetch(path), |result| {
+            if result.is_ok() { "ok" } else { "error" }
+        })
+        .await
     }
 
     async fn fetch<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FetchError> {
         let url = format!("{}/api/v2/{path}", self.options.url.trim_end_matches('/'));
-        let response = self.http.get(url).send().await?;
+        let mut request = self.http.get(url);
+        if let Some(traceparent) = switchboard_core::upstream::traceparent() {
+            request = request.header("traceparent", traceparent);
+        }
+        let response = request.send().await?;
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }

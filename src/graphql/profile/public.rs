@@ -8,9 +8,9 @@ use async_graphql::ErrorExtensions;
 use async_graphql::parser::types::{OperationType, Selection};
 use axum::http::HeaderMap;
 
-use super::limiter::RateLimiter;
 use crate::config::IdentityConfig;
 use crate::graphql::errors::{Code, error};
+use crate::limits::{Limits, RateLimiter};
 
 /// The root fields anyone may call without a token.
 pub const PUBLIC_FIELDS: [&str; 5] = [
@@ -90,32 +90,32 @@ pub struct ProfileLimits {
 }
 
 impl ProfileLimits {
-    /// Limits as configured.
-    pub fn new(config: &IdentityConfig) -> Self {
+    /// Limits as configured, counted in `limits`.
+    pub fn new(config: &IdentityConfig, limits: &Limits) -> Self {
         let login_window = Duration::from_secs(config.recovery_window_secs);
         let address_window = Duration::from_secs(config.address_window_secs);
         Self {
-            recovery_login: RateLimiter::new(
+            recovery_login: limits.limiter(
                 "recovery_login",
                 config.recovery_per_login,
                 login_window,
             ),
-            recovery_address: RateLimiter::new(
+            recovery_address: limits.limiter(
                 "recovery_address",
                 config.recovery_per_address,
                 address_window,
             ),
-            redemption_address: RateLimiter::new(
+            redemption_address: limits.limiter(
                 "redemption_address",
                 config.recovery_per_address,
                 address_window,
             ),
-            password_attempts: RateLimiter::new(
+            password_attempts: limits.limiter(
                 "password_attempts",
                 config.password_attempts,
                 login_window,
             ),
-            access_address: RateLimiter::new(
+            access_address: limits.limiter(
                 "access_address",
                 config.access_requests_per_address,
                 address_window,

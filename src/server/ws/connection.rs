@@ -34,7 +34,7 @@ use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
 use crate::graphql::loaders::Loaders;
 use crate::server::graphql_http::{errors_body, is_request_error, response_body};
-use crate::server::{AppState, operation_type};
+use crate::server::{AppState, operation_of};
 
 /// How often the server pings an otherwise quiet connection (load
 /// balancers drop idle ones).
@@ -69,6 +69,19 @@ enum Step {
     TimedOut,
     Panicked,
     Done,
+}
+
+impl Step {
+    /// Whether a subscription whose first step this is started without
+    /// errors.
+    fn started_well(&self) -> bool {
+        match self {
+            Step::Result(response) => response.errors.is_empty(),
+            Step::Shared(Item::Next(payload)) => !payload.contains("\"errors\":"),
+            Step::Shared(Item::Refused(_)) | Step::TimedOut | Step::Panicked => false,
+            Step::Done => true,
+        }
+    }
 }
 
 /// What the loop does next.
@@ -299,7 +312,9 @@ impl Connection {
                 return self.close(close::BAD_REQUEST, &reason).await;
             }
         };
-        let subscription = operation_type(&request) == Some(OperationType::Subscription);
+        let (kind, name) = operation_of(&request).unzip();
+        let subscription = kind == Some(OperationType::Subscription);
+        let name = name.flatten();
         if subscription && self.draining {
             // The client subscribes again at another replica.
             return self.close_if_drained().await;
@@ -343,12 +358,18 @@ impl Connection {
                 subscription,
             },
         );
-        // Counted while its stream lives: until done, stopped or disconnected.
+        // Counted while its stream lives: until done, stopped or disconnected;
+        // and as an operation once its first step says how it started.
         let running = subscription.then(crate::metrics::Live::subscription);
+        let mut started = !subscription;
         self.results.push(
             steps
                 .map(move |step| {
                     let _running = &running;
+                    if !started {
+                        started = true;
+                        crate::metrics::subscription(name.as_deref(), step.started_well());
+                    }
                     (id.clone(), step)
                 })
                 .boxed(),

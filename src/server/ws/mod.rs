@@ -21,6 +21,7 @@ use super::graphql_http::{Media, error_response, extract};
 use super::session::Sessions;
 use crate::auth::bearer;
 use crate::graphql::errors::Code;
+use crate::graphql::profile::ClientAddr;
 use connection::Credentials;
 use protocol::Protocol;
 
@@ -64,6 +65,9 @@ pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
         )
             .into_response();
     };
+    if let Some(refused) = connects_refused(&state, parts).await {
+        return refused;
+    }
     let upgrade = match extract::<WebSocketUpgrade>(parts).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
@@ -78,4 +82,34 @@ pub async fn upgrade(state: AppState, parts: &mut Parts) -> Response {
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
         .on_upgrade(move |socket| connection::serve(socket, protocol, state, credentials))
+}
+
+/// 429 with `Retry-After` when the client's address opened more WebSocket
+/// connections than `limits.ws_connects_per_address` allows (counted on
+/// every replica when limits are shared).
+async fn connects_refused(state: &AppState, parts: &Parts) -> Option<Response> {
+    let limiter = state.ws_connects.as_ref()?;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0);
+    let client = ClientAddr::of(
+        peer,
+        &parts.headers,
+        state.config.server.trust_forwarded_for,
+    );
+    let wait = limiter.hit(&client.0.to_string()).await.err()?;
+    let seconds = wait.as_secs().max(1);
+    let mut response = error_response(
+        Media::Json,
+        StatusCode::TOO_MANY_REQUESTS,
+        Code::RateLimited,
+        &format!(
+            "too many WebSocket connections from this address; try again in {seconds} seconds"
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, seconds.into());
+    Some(response)
 }

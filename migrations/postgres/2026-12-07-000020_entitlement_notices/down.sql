@@ -1,0 +1,12 @@
+DROP TRIGGER users_deleted ON users;
+DROP TRIGGER users_updated ON users;
+DROP TRIGGER operators_truncated ON operators;
+DROP TRIGGER operators_deleted ON operators;
+DROP TRIGGER operators_updated ON operators;
+DROP TRIGGER operators_inserted ON operators;
+DROP TRIGGER user_entitlements_truncated ON user_entitlements;
+DROP TRIGGER user_entitlements_deleted ON user_entitlements;
+DROP TRIGGER user_entitlements_updated ON user_entitlements;
+DROP TRIGGER user_entitlements_inserted ON user_entitlements;
+DROP FUNCTION switchboard_entitlements_changed();
+DROP SEQUENCE bus_events_database_seq;
