@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{Callers, EmbeddedIssuer, TrustedIssuer, Verifier};
 use crate::cli::{Cli, Command};
-use crate::config::{Config, Overrides};
+use crate::config::{Config, EventsBackend, Overrides};
 use crate::graphql::Ports;
 use crate::server::AppState;
 
@@ -54,27 +54,52 @@ pub struct App {
 async fn event_buses(
     config: &Config,
     db: &Db,
-) -> anyhow::Result<(Buses, Option<switchboard_sql::relay::RelayState>)> {
-    if !config.events.relayed_by_postgres(Some(db.url()))? {
+) -> anyhow::Result<(Buses, Option<switchboard_core::events::RelayState>)> {
+    let retention = Duration::from_secs(config.events.retention_secs);
+    let (buses, state) = if config.events.backend == EventsBackend::Nats {
+        let options = switchboard_nats::NatsOptions {
+            url: config.events.nats_url.clone(),
+            stream: config.events.nats_stream.clone(),
+            retention,
+        };
+        let (relay, listener) = switchboard_nats::open(&options).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot start the NATS event relay at {} (events.nats_url): {e}",
+                options.url
+            )
+        })?;
+        let buses = Buses::relayed(relay);
+        let state = listener.state();
+        let deliver = buses.clone();
+        listener.spawn(move |message| deliver.deliver(message));
+        (buses, state)
+    } else if config.events.relayed_by_postgres(Some(db.url()))? {
+        let options = switchboard_sql::relay::RelayOptions { retention };
+        let (relay, listener) = switchboard_sql::relay::open(db, options)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the event relay: {e}"))?;
+        let buses = Buses::relayed(relay);
+        let state = listener.state();
+        let deliver = buses.clone();
+        listener.spawn(move |message| deliver.deliver(message));
+        (buses, state)
+    } else {
         tracing::info!("events reach the subscribers of this process only (one instance)");
         return Ok((Buses::default(), None));
-    }
-    let options = switchboard_sql::relay::RelayOptions {
-        retention: Duration::from_secs(config.events.retention_secs),
     };
-    let (relay, listener) = switchboard_sql::relay::open(db, options)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot start the event relay: {e}"))?;
-    let buses = Buses::relayed(relay);
-    let state = listener.state();
-    let deliver = buses.clone();
-    listener.spawn(move |message| deliver.deliver(message));
+    let carrier = match config.events.backend {
+        EventsBackend::Nats => "NATS JetStream",
+        _ => "PostgreSQL LISTEN/NOTIFY",
+    };
     // Ready to serve means hearing the other replicas: wait for the first
-    // LISTEN (a moment), not forever (`/readyz` says so meanwhile).
+    // listen (a moment), not forever (`/readyz` says so meanwhile).
     if state.listening_within(Duration::from_secs(5)).await {
-        tracing::info!("events reach every replica on this database (PostgreSQL LISTEN/NOTIFY)");
+        tracing::info!(events.carrier = carrier, "events reach every replica");
     } else {
-        tracing::warn!("the event relay does not listen yet; /readyz answers 503 until it does");
+        tracing::warn!(
+            events.carrier = carrier,
+            "the event relay does not listen yet; /readyz answers 503 until it does"
+        );
     }
     Ok((buses, Some(state)))
 }
@@ -86,7 +111,7 @@ async fn event_buses(
 /// and listens again), it forgets everyone.
 fn forget_changed_entitlements(
     buses: &Buses,
-    relay: Option<&switchboard_sql::relay::RelayState>,
+    relay: Option<&switchboard_core::events::RelayState>,
     callers: &Arc<Callers>,
 ) {
     use futures::StreamExt as _;
@@ -146,13 +171,14 @@ fn upstreams(config: &Config) -> Vec<&'static str> {
 
 /// Where work done once per cluster (pollers) takes turns: PostgreSQL's
 /// advisory locks, shared by every replica on the database, when events
-/// are `relayed` between them (else what one replica's poller announces
-/// would reach its own subscribers only); otherwise this process.
+/// are `relayed` between them (by PostgreSQL or NATS; else what one
+/// replica's poller announces would reach its own subscribers only);
+/// otherwise (or on SQLite, one instance) this process.
 async fn leases(
     db: &Db,
     relayed: bool,
 ) -> anyhow::Result<Arc<dyn switchboard_core::lease::Leases>> {
-    if !relayed {
+    if !relayed || db.backend() != switchboard_sql::Backend::Postgres {
         return Ok(Arc::new(switchboard_core::lease::Local::default()));
     }
     let holder = format!("{:016x}", rand::random::<u64>());

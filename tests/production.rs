@@ -1257,19 +1257,73 @@ async fn next_payload(subscriber: &mut Streaming) -> Value {
 /// balancer, reconnects to another and hears what is written next.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_act_as_one_and_subscribers_move_when_one_dies() {
+    three_replicas_act_as_one("postgres", &[]).await;
+}
+
+/// The same with events carried by NATS JetStream (the database still
+/// PostgreSQL, for the data): every subscriber hears every event once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_act_as_one_through_nats() {
+    let Some(nats) = test_nats().await else {
+        return;
+    };
+    let stream = format!("SWITCHBOARD_TEST_{:016x}", rand::random::<u64>());
+    let url = nats_url();
+    let env = [
+        ("SWITCHBOARD_EVENTS__BACKEND", "nats"),
+        ("SWITCHBOARD_EVENTS__NATS_URL", url.as_str()),
+        ("SWITCHBOARD_EVENTS__NATS_STREAM", stream.as_str()),
+    ];
+    three_replicas_act_as_one("nats", &env).await;
+    // The events went through the stream: two comments, the toll-free
+    // request (and its case), the status change.
+    let mut carried = nats.get_stream(&stream).await.expect("the stream exists");
+    let messages = carried.info().await.unwrap().state.messages;
+    assert!(messages >= 5, "{messages} messages in the stream");
+    let _ = nats.delete_stream(&stream).await;
+}
+
+fn nats_url() -> String {
+    std::env::var("SWITCHBOARD_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// JetStream on the NATS the tests use, or `None` (a skip) when it does not
+/// answer and `SWITCHBOARD_REQUIRE_NATS=1` is not set.
+async fn test_nats() -> Option<async_nats::jetstream::Context> {
+    let url = nats_url();
+    let connected = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(3))
+        .connect(url.as_str())
+        .await;
+    match connected {
+        Ok(client) => Some(async_nats::jetstream::new(client)),
+        Err(e) => {
+            if std::env::var("SWITCHBOARD_REQUIRE_NATS").as_deref() == Ok("1") {
+                panic!("NATS is required (SWITCHBOARD_REQUIRE_NATS=1) but {url} fails: {e}");
+            }
+            eprintln!("skipped: NATS at {url} fails: {e}");
+            None
+        }
+    }
+}
+
+async fn three_replicas_act_as_one(carrier: &str, env: &[(&str, &str)]) {
     if !clients::available(false) {
         return;
     }
     let Some(test_db) = TestDb::postgres().await else {
         return;
     };
-    let data_dir = std::env::temp_dir().join(format!("switchboard-three-{}", std::process::id()));
+    let data_dir = std::env::temp_dir().join(format!(
+        "switchboard-three-{carrier}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&data_dir);
     std::fs::create_dir_all(&data_dir).unwrap();
     let http = reqwest::Client::new();
-    let a = replica(&data_dir, &test_db.url, &http).await;
-    let b = replica(&data_dir, &test_db.url, &http).await;
-    let mut c = replica(&data_dir, &test_db.url, &http).await;
+    let a = replica_with(&data_dir, &test_db.url, &http, env).await;
+    let b = replica_with(&data_dir, &test_db.url, &http, env).await;
+    let mut c = replica_with(&data_dir, &test_db.url, &http, env).await;
     let token = token(&data_dir, &test_db.url);
     let operator = token_for(&data_dir, &test_db.url, common::OPERATOR);
 

@@ -19,8 +19,9 @@
 //!   `database.connect_timeout_ms`, `database.statement_timeout_ms`,
 //!   `database.demo_data`, `database.demo_accounts`, `database.demo_cases`,
 //!   `database.demo_seed`.
-//! - `events.backend` (`auto`, `postgres` or `in_process`),
-//!   `events.retention_secs`: how events reach other replicas.
+//! - `events.backend` (`auto`, `postgres`, `nats` or `in_process`),
+//!   `events.retention_secs`, `events.nats_url`, `events.nats_stream`: how
+//!   events reach other replicas.
 //! - `auth.issuer`, `auth.audience`, `auth.token_ttl_secs`,
 //!   `auth.leeway_secs`, `auth.principal_cache_secs`.
 //! - `auth.issuers[]`: external OpenID Connect issuers (see
@@ -92,6 +93,8 @@ const NOT_CONFIG: &[&str] = &[
     "require_clients",
     "require_redis",
     "test_redis_url",
+    "require_nats",
+    "test_nats_url",
     "config",
 ];
 
@@ -260,6 +263,22 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError(format!("`{key}` must be greater than 0")));
             }
+        }
+        let stream = &self.events.nats_stream;
+        if stream.is_empty()
+            || !stream
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError(format!(
+                "`events.nats_stream` must be letters, digits, `-` and `_`, got `{stream}`"
+            )));
+        }
+        if !self.events.nats_url.starts_with("nats://") {
+            return Err(ConfigError(format!(
+                "`events.nats_url` must be a nats:// URL, got `{}`",
+                self.events.nats_url
+            )));
         }
         if !(0.0..=1.0).contains(&self.traces.sample_ratio) {
             return Err(ConfigError(

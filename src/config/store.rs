@@ -61,6 +61,11 @@ pub struct EventsConfig {
     /// How long relayed events are kept for a replica whose listening
     /// connection dropped, to catch up when it is back.
     pub retention_secs: u64,
+    /// The NATS server, with `backend = "nats"`.
+    pub nats_url: String,
+    /// The JetStream stream of this deployment's events (letters, digits,
+    /// `-` and `_`): replicas of one gateway share it.
+    pub nats_stream: String,
 }
 
 impl Default for EventsConfig {
@@ -68,6 +73,8 @@ impl Default for EventsConfig {
         Self {
             backend: EventsBackend::Auto,
             retention_secs: 600,
+            nats_url: "nats://127.0.0.1:4222".into(),
+            nats_stream: "SWITCHBOARD_EVENTS".into(),
         }
     }
 }
@@ -83,6 +90,8 @@ pub enum EventsBackend {
     Postgres,
     /// This process only: one instance (the embedded SQLite default).
     InProcess,
+    /// A NATS JetStream stream (`nats_url`, `nats_stream`).
+    Nats,
 }
 
 impl EventsConfig {
@@ -93,7 +102,7 @@ impl EventsConfig {
             url.is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
         match self.backend {
             EventsBackend::Auto => Ok(postgres),
-            EventsBackend::InProcess => Ok(false),
+            EventsBackend::InProcess | EventsBackend::Nats => Ok(false),
             EventsBackend::Postgres if postgres => Ok(true),
             EventsBackend::Postgres => Err(super::ConfigError(
                 "`events.backend = \"postgres\"` needs `database.url` to be a postgres:// URL"

@@ -56,8 +56,9 @@ pub struct AppState {
     /// The ServiceNow webhook receiver, when cases live in ServiceNow and
     /// a webhook secret is configured.
     pub servicenow_hook: Option<Arc<webhooks::ServiceNowHook>>,
-    /// The event relay between replicas, when events go through PostgreSQL.
-    pub relay: Option<switchboard_sql::relay::RelayState>,
+    /// The event relay between replicas, when events go through PostgreSQL
+    /// or NATS.
+    pub relay: Option<switchboard_core::events::RelayState>,
     /// Prometheus metrics, unless turned off.
     pub metrics: Option<crate::metrics::Metrics>,
     /// The graceful drain after a stop signal.

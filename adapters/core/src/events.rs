@@ -116,6 +116,43 @@ pub trait Relay: Send + Sync {
     fn forward(&self, message: BusMessage);
 }
 
+/// Whether a relay's listener is connected now (for readiness), whatever
+/// carries the events (PostgreSQL, NATS).
+#[derive(Debug, Clone)]
+pub struct RelayState(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for RelayState {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl RelayState {
+    /// True while the listener listens.
+    pub fn listening(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits until the listener listens, at most `limit`; answers whether
+    /// it does.
+    pub async fn listening_within(&self, limit: std::time::Duration) -> bool {
+        let mut changes = self.0.subscribe();
+        tokio::time::timeout(limit, changes.wait_for(|listening| *listening))
+            .await
+            .is_ok_and(|waited| waited.is_ok())
+    }
+
+    /// Its changes from now on: `true` once per (re)connection.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.subscribe()
+    }
+
+    /// Says whether the listener listens (set `true` once per connection).
+    pub fn set(&self, listening: bool) {
+        self.0.send_replace(listening);
+    }
+}
+
 /// A kind of message a [`Broadcast`] carries, named for the metrics
 /// (`switchboard_events_published_total{bus}` and
 /// `switchboard_events_delivered_total{bus}`).

@@ -95,40 +95,7 @@ pub struct Listener {
     state: RelayState,
 }
 
-/// Whether the listener is connected now (for readiness).
-#[derive(Debug, Clone)]
-pub struct RelayState(Arc<tokio::sync::watch::Sender<bool>>);
-
-impl Default for RelayState {
-    fn default() -> Self {
-        Self(Arc::new(tokio::sync::watch::Sender::new(false)))
-    }
-}
-
-impl RelayState {
-    /// True while the listener holds a listening connection.
-    pub fn listening(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Waits until the listener listens, at most `limit`; answers whether
-    /// it does.
-    pub async fn listening_within(&self, limit: Duration) -> bool {
-        let mut changes = self.0.subscribe();
-        tokio::time::timeout(limit, changes.wait_for(|listening| *listening))
-            .await
-            .is_ok_and(|waited| waited.is_ok())
-    }
-
-    /// Its changes from now on: `true` once per (re)LISTEN.
-    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<bool> {
-        self.0.subscribe()
-    }
-
-    fn set(&self, listening: bool) {
-        self.0.send_replace(listening);
-    }
-}
+pub use switchboard_core::events::RelayState;
 
 /// What both halves share: the channel and this replica's origin.
 struct Link {
