@@ -859,6 +859,47 @@ async fn event_about(subscriber: &mut Streaming, number: &Value) -> Value {
     }
 }
 
+/// A ServiceNow fake holding the demo dataset of 3 accounts and `cases`
+/// cases (what the gateway seeds with `common::FAKE_SEED`), a fresh data
+/// folder named after `name`, and a configuration file there putting cases
+/// in the fake, polled every `poll_secs` (0: not polled).
+async fn servicenow_setup(
+    name: &str,
+    cases: usize,
+    poll_secs: u64,
+) -> (
+    TestDb,
+    switchboard_fakes::servicenow::FakeServiceNow,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    use switchboard_fakes::servicenow::{Dataset, FakeOptions, FakeServiceNow};
+    let (source_db, source) = TestDb::demo_source(3, cases, common::FAKE_SEED, (2026, 1, 1))
+        .await
+        .unwrap();
+    let dataset = Dataset::demo(&source, 3).await.unwrap();
+    let fake = FakeServiceNow::start(dataset, FakeOptions::default())
+        .await
+        .unwrap();
+    let data_dir = std::env::temp_dir().join(format!("switchboard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let config = data_dir.join("servicenow.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[cases]\nbackend = \"servicenow\"\n\n[cases.servicenow]\ninstance_url = \"{}\"\n\
+             poll_secs = {poll_secs}\n\n[cases.servicenow.auth]\nmethod = \"basic\"\n\
+             username = \"{}\"\npassword = \"{}\"\n",
+            fake.url(),
+            common::SERVICENOW_USER.0,
+            common::SERVICENOW_USER.1
+        ),
+    )
+    .unwrap();
+    (source_db, fake, data_dir, config)
+}
+
 /// Two replicas on one database poll ServiceNow (no webhook) once between
 /// them: a change made inside ServiceNow reaches a subscriber once, not
 /// once per replica. When the polling replica freezes, the other takes the
@@ -867,36 +908,14 @@ async fn event_about(subscriber: &mut Streaming, number: &Value) -> Value {
 /// takeover, is announced, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servicenow_is_polled_by_one_replica_at_a_time() {
-    use switchboard_fakes::servicenow::{DEMO_AGENTS, Dataset, FakeOptions, FakeServiceNow};
+    use switchboard_fakes::servicenow::DEMO_AGENTS;
     if !clients::available(false) {
         return;
     }
     let Some(test_db) = TestDb::postgres().await else {
         return;
     };
-    let (_source_db, source) = TestDb::demo_source(3, 240, common::FAKE_SEED, (2026, 1, 1))
-        .await
-        .unwrap();
-    let dataset = Dataset::demo(&source, 3).await.unwrap();
-    let fake = FakeServiceNow::start(dataset, FakeOptions::default())
-        .await
-        .unwrap();
-    let data_dir = std::env::temp_dir().join(format!("switchboard-lease-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let config = data_dir.join("servicenow.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[cases]\nbackend = \"servicenow\"\n\n[cases.servicenow]\ninstance_url = \"{}\"\n\
-             poll_secs = 1\n\n[cases.servicenow.auth]\nmethod = \"basic\"\n\
-             username = \"{}\"\npassword = \"{}\"\n",
-            fake.url(),
-            common::SERVICENOW_USER.0,
-            common::SERVICENOW_USER.1
-        ),
-    )
-    .unwrap();
+    let (_source_db, fake, data_dir, config) = servicenow_setup("lease", 240, 1).await;
     let seed = common::FAKE_SEED.to_string();
     let env = [
         ("SWITCHBOARD_CONFIG", config.to_str().unwrap()),
@@ -1578,32 +1597,9 @@ async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Receive
 /// carries the trace id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_is_traced_into_sql_and_servicenow() {
-    use switchboard_fakes::servicenow::{Dataset, FakeOptions, FakeServiceNow};
     use tokio::io::AsyncBufReadExt as _;
     let (receiver, received) = otlp_receiver().await;
-    let (_source_db, source) = TestDb::demo_source(3, 60, common::FAKE_SEED, (2026, 1, 1))
-        .await
-        .unwrap();
-    let dataset = Dataset::demo(&source, 3).await.unwrap();
-    let fake = FakeServiceNow::start(dataset, FakeOptions::default())
-        .await
-        .unwrap();
-    let data_dir = std::env::temp_dir().join(format!("switchboard-traced-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let config = data_dir.join("servicenow.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[cases]\nbackend = \"servicenow\"\n\n[cases.servicenow]\ninstance_url = \"{}\"\n\
-             poll_secs = 0\n\n[cases.servicenow.auth]\nmethod = \"basic\"\n\
-             username = \"{}\"\npassword = \"{}\"\n",
-            fake.url(),
-            common::SERVICENOW_USER.0,
-            common::SERVICENOW_USER.1
-        ),
-    )
-    .unwrap();
+    let (_source_db, fake, data_dir, config) = servicenow_setup("traced", 60, 0).await;
     let database = data_dir.join("gateway.db");
     let database = database.to_str().unwrap();
     let seed = common::FAKE_SEED.to_string();

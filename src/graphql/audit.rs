@@ -19,6 +19,15 @@ use switchboard_core::audit::{AuditEntry, AuditLog};
 use crate::auth::Caller;
 use crate::graphql::profile::ClientAddr;
 
+/// The name of an operation type: `query`, `mutation` or `subscription`.
+pub(crate) fn operation_kind(ty: OperationType) -> &'static str {
+    match ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    }
+}
+
 /// Records every mutation in `log`.
 pub struct Audit(pub Arc<dyn AuditLog>);
 
@@ -84,11 +93,7 @@ impl Extension for AuditExtension {
                 targets.dedup();
                 Operation {
                     name: name.map(|n| n.to_string()),
-                    kind: match op.node.ty {
-                        OperationType::Query => "query",
-                        OperationType::Mutation => "mutation",
-                        OperationType::Subscription => "subscription",
-                    },
+                    kind: operation_kind(op.node.ty),
                     fields,
                     targets,
                 }

@@ -12,7 +12,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve,
     ResolveInfo,
 };
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Response, ServerResult, Value, Variables};
 use tracing::Instrument as _;
 
@@ -57,12 +57,10 @@ impl Extension for TracedRequest {
             .operations
             .iter()
             .map(|(name, op)| {
-                let kind = match op.node.ty {
-                    OperationType::Query => "query",
-                    OperationType::Mutation => "mutation",
-                    OperationType::Subscription => "subscription",
-                };
-                (name.map(|n| n.to_string()), kind)
+                (
+                    name.map(|n| n.to_string()),
+                    super::audit::operation_kind(op.node.ty),
+                )
             })
             .collect();
         if let Ok(mut parsed) = self.parsed.lock() {
