@@ -351,21 +351,24 @@ async fn inventory_under_locations_costs_two_statements(gw: Gateway) {
         assets { id name serial } } } }";
     let token = gw.token(PRIMARY_A).await;
     gw.data(&token, full, Value::Null).await;
-    let (base, _) = statements_for(&gw, &token, bare).await;
-    let (cost, data) = statements_for(&gw, &token, full).await;
-    let locations = data["accounts"][0]["locations"]
-        .as_array()
-        .expect("locations");
-    assert!(
-        locations.len() >= 6,
-        "the demo account has several locations"
-    );
+    // The fewest of three tries: on a loaded machine a batch's window (1 ms)
+    // can close before every location asked, which splits it in two; a
+    // cost that grows with the locations shows in every try.
+    let mut fewest = u64::MAX;
+    let mut locations = 0;
+    for _ in 0..3 {
+        let (base, _) = statements_for(&gw, &token, bare).await;
+        let (cost, data) = statements_for(&gw, &token, full).await;
+        locations = data["accounts"][0]["locations"]
+            .as_array()
+            .expect("locations")
+            .len();
+        fewest = fewest.min(cost.saturating_sub(base));
+    }
+    assert!(locations >= 6, "the demo account has several locations");
     assert_eq!(
-        cost - base,
-        2,
-        "services and assets of {} locations cost {} statements",
-        locations.len(),
-        cost - base
+        fewest, 2,
+        "services and assets of {locations} locations cost {fewest} statements"
     );
 }
 
