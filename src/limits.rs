@@ -153,11 +153,6 @@ impl Limits {
         })
     }
 
-    /// Whether limits are shared by the replicas (`limits.store = "redis"`).
-    pub fn shared(&self) -> bool {
-        self.shared.is_some()
-    }
-
     /// What is known of the store limits count in.
     pub fn store_state(&self) -> StoreState {
         match self

@@ -208,12 +208,9 @@ impl Loaders {
     /// `cache` is set (per HTTP request; not for long-lived connections).
     pub fn new(ports: &Ports, caller: &Caller, cache: bool) -> Self {
         fn make<T: Send + Sync + 'static>(loader: T, cache: bool) -> DataLoader<T, HashMapCache> {
-            // A batch runs in a task of its own, in the span of the field
-            // that asked first (its statements are traced under it).
-            let spawn = |batch: futures::future::BoxFuture<'static, ()>| {
-                tokio::spawn(tracing::Instrument::in_current_span(batch))
-            };
-            let loader = DataLoader::with_cache(loader, spawn, HashMapCache::default());
+            // A batch runs in a task of its own, in the span of the field that
+            // asked first (async-graphql's `tracing` feature instruments it).
+            let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default());
             loader.enable_all_cache(cache);
             loader
         }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -153,6 +154,30 @@ impl RelayState {
     }
 }
 
+/// The wait between a relay's failed tries: 250 ms, doubling to 5 s;
+/// reset after a success. Shared by the relays (PostgreSQL, NATS).
+#[derive(Debug)]
+pub struct Backoff(std::time::Duration);
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self(std::time::Duration::from_millis(250))
+    }
+}
+
+impl Backoff {
+    /// Waits, and waits longer next time.
+    pub async fn wait(&mut self) {
+        tokio::time::sleep(self.0).await;
+        self.0 = (self.0 * 2).min(std::time::Duration::from_secs(5));
+    }
+
+    /// The next wait is the first one again.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
 /// A kind of message a [`Broadcast`] carries, named for the metrics
 /// (`switchboard_events_published_total{bus}` and
 /// `switchboard_events_delivered_total{bus}`).
@@ -260,18 +285,13 @@ impl<T: Topic> Broadcast<T> {
         }))
     }
 
-    /// Every message published from now on.
+    /// Every message published from now on (a subscriber that fell behind
+    /// skips what it missed).
     pub fn subscribe(&self) -> BoxStream<'static, T> {
-        let receiver = self.sender.subscribe();
-        Box::pin(futures::stream::unfold(receiver, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(message) => return Some((message, rx)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        }))
+        Box::pin(
+            self.subscribe_noting_gaps()
+                .filter_map(futures::future::ready),
+        )
     }
 }
 

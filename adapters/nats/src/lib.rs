@@ -27,7 +27,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use futures::StreamExt as _;
 use switchboard_core::Error;
-use switchboard_core::events::{BusMessage, Relay, RelayState};
+use switchboard_core::events::{Backoff, BusMessage, Relay, RelayState};
 use tokio::sync::mpsc;
 
 /// The backend's name in errors.
@@ -129,11 +129,6 @@ pub async fn open(options: &NatsOptions) -> Result<(Arc<NatsRelay>, Listener), E
 }
 
 impl Listener {
-    /// This replica's origin: the mark on every message it publishes.
-    pub fn origin(&self) -> &str {
-        &self.origin
-    }
-
     /// Whether it reads the stream, from now on.
     pub fn state(&self) -> RelayState {
         self.state.clone()
@@ -143,22 +138,6 @@ impl Listener {
     /// message to `deliver`.
     pub fn spawn(self, deliver: impl Fn(BusMessage) + Send + Sync + 'static) {
         tokio::spawn(listen_loop(self, deliver));
-    }
-}
-
-/// Waits growing from 100 ms to 5 s between failed tries.
-#[derive(Default)]
-struct Backoff(u32);
-
-impl Backoff {
-    async fn wait(&mut self) {
-        let millis = 100u64.saturating_mul(1 << self.0.min(6)).min(5_000);
-        self.0 = self.0.saturating_add(1);
-        tokio::time::sleep(Duration::from_millis(millis)).await;
-    }
-
-    fn reset(&mut self) {
-        self.0 = 0;
     }
 }
 

@@ -31,7 +31,7 @@ use diesel::sql_types::{Array, BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures::StreamExt;
 use switchboard_core::Error;
-use switchboard_core::events::{BusMessage, Relay};
+use switchboard_core::events::{Backoff, BusMessage, Relay};
 use tokio::sync::mpsc;
 
 use crate::db::Backend;
@@ -459,25 +459,5 @@ fn hand_over(body: &str, deliver: &impl Fn(BusMessage)) {
         }
         // A newer replica may send kinds this one does not know.
         Err(error) => tracing::warn!(%error, "a relayed event was not understood"),
-    }
-}
-
-/// Waits 250 ms, doubling up to 5 s, between attempts.
-struct Backoff(Duration);
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self(Duration::from_millis(250))
-    }
-}
-
-impl Backoff {
-    async fn wait(&mut self) {
-        tokio::time::sleep(self.0).await;
-        self.0 = (self.0 * 2).min(Duration::from_secs(5));
-    }
-
-    fn reset(&mut self) {
-        *self = Self::default();
     }
 }
