@@ -32,9 +32,11 @@
 //! starts three gateway processes on that PostgreSQL database (the first
 //! fills it with demo data when it is empty), spreads the subscribers over
 //! them in turn, and writes through the first: two thirds of the
-//! deliveries cross replicas through the database (LISTEN/NOTIFY). It
-//! reports the latencies of subscribers on the writing replica and on the
-//! others apart.
+//! deliveries cross replicas through the database (LISTEN/NOTIFY), or
+//! through NATS JetStream with `--nats nats://127.0.0.1:4222` (on a stream
+//! of the run's own, `SWITCHBOARD_FANOUT_<pid>`, whose messages expire after
+//! the gateway's retention; the empty stream stays). It reports the
+//! latencies of subscribers on the writing replica and on the others apart.
 
 mod common;
 
@@ -59,6 +61,7 @@ struct Args {
     distinct: bool,
     replicas: usize,
     database_url: Option<String>,
+    nats_url: Option<String>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -69,6 +72,7 @@ fn args() -> anyhow::Result<Args> {
         distinct: false,
         replicas: 1,
         database_url: None,
+        nats_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -85,6 +89,7 @@ fn args() -> anyhow::Result<Args> {
             "--interval-ms" => args.interval_ms = value.parse()?,
             "--replicas" => args.replicas = value.parse()?,
             "--database-url" => args.database_url = Some(value),
+            "--nats" => args.nats_url = Some(value),
             other => anyhow::bail!("unknown flag {other}"),
         }
     }
@@ -92,6 +97,10 @@ fn args() -> anyhow::Result<Args> {
     anyhow::ensure!(
         args.replicas == 1 || args.database_url.is_some(),
         "several replicas share a PostgreSQL database: add --database-url postgres://…"
+    );
+    anyhow::ensure!(
+        args.nats_url.is_none() || args.database_url.is_some(),
+        "--nats goes with --database-url (replicas share the database too)"
     );
     Ok(args)
 }
@@ -148,11 +157,16 @@ async fn listen(
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
     let mut replicas = Vec::with_capacity(args.replicas);
+    let nats = args.nats_url.as_deref().map(|url| {
+        let stream = format!("SWITCHBOARD_FANOUT_{}", std::process::id());
+        (url, stream)
+    });
     for _ in 0..args.replicas {
         let gateway = match args.database_url.as_deref() {
             Some(url) => {
                 let replica = Replica {
                     database_url: url,
+                    nats: nats.as_ref().map(|(url, stream)| (*url, stream.as_str())),
                     data: replicas
                         .first()
                         .map(|first: &ChildGateway| first.data.as_path()),
@@ -313,11 +327,12 @@ async fn main() -> anyhow::Result<()> {
     if replicas.len() > 1 {
         println!(
             "{} replicas (RSS and CPU summed over them): on the writing replica p50 {:.1} ms, p99 {:.1} ms ({} deliveries); \
-             on the others, through PostgreSQL, p50 {:.1} ms, p99 {:.1} ms ({} deliveries)",
+             on the others, through {}, p50 {:.1} ms, p99 {:.1} ms ({} deliveries)",
             replicas.len(),
             percentile(&local, 0.50).as_secs_f64() * 1000.0,
             percentile(&local, 0.99).as_secs_f64() * 1000.0,
             local.len(),
+            if nats.is_some() { "NATS JetStream" } else { "PostgreSQL" },
             percentile(&remote, 0.50).as_secs_f64() * 1000.0,
             percentile(&remote, 0.99).as_secs_f64() * 1000.0,
             remote.len(),

@@ -22,6 +22,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use switchboard_core::publishing::Publishing;
 use switchboard_core::tollfree::PublishingTollFree;
+use switchboard_core::events::{Broadcast, BusMessage, RelayState, Topic};
 use switchboard_core::{Buses, CaseStore, EventBus, TollFreeStore};
 use switchboard_sql::seed::{self, SeedOptions};
 use switchboard_sql::{Db, DbOptions, SqlStore};
@@ -48,15 +49,24 @@ pub struct App {
     pub store: SqlStore,
 }
 
+/// The event buses and what carries them between replicas.
+struct Carried {
+    buses: Buses,
+    /// The relay's listener, when there is one (for readiness).
+    relay: Option<RelayState>,
+    /// The listener hearing what the database announces itself (entitlement
+    /// changes): the relay's on PostgreSQL, one of its own when NATS carries
+    /// the events and the database is PostgreSQL, else none.
+    database: Option<RelayState>,
+}
+
 /// The event buses: relayed between replicas through PostgreSQL when
-/// `[events]` says so (the default on PostgreSQL), else inside this process;
-/// with the relay's state when there is one.
-async fn event_buses(
-    config: &Config,
-    db: &Db,
-) -> anyhow::Result<(Buses, Option<switchboard_core::events::RelayState>)> {
+/// `[events]` says so (the default on PostgreSQL) or through NATS, else
+/// inside this process.
+async fn event_buses(config: &Config, db: &Db) -> anyhow::Result<Carried> {
     let retention = Duration::from_secs(config.events.retention_secs);
-    let (buses, state) = if config.events.backend == EventsBackend::Nats {
+    let pg_options = switchboard_sql::relay::RelayOptions { retention };
+    let (buses, state, database) = if config.events.backend == EventsBackend::Nats {
         let options = switchboard_nats::NatsOptions {
             url: config.events.nats_url.clone(),
             stream: config.events.nats_stream.clone(),
@@ -72,20 +82,40 @@ async fn event_buses(
         let state = listener.state();
         let deliver = buses.clone();
         listener.spawn(move |message| deliver.deliver(message));
-        (buses, state)
+        let database = if db.backend() == switchboard_sql::Backend::Postgres {
+            let listener = switchboard_sql::relay::listen(db, pg_options)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen to the database's notices: {e}"))?;
+            let database = listener.state();
+            let deliver = buses.entitlements.clone();
+            // Only what the database announces is stored there; the
+            // replicas' own events come through NATS.
+            listener.spawn(move |message| {
+                if let BusMessage::Entitlements(change) = message {
+                    deliver.deliver(change);
+                }
+            });
+            Some(database)
+        } else {
+            None
+        };
+        (buses, state, database)
     } else if config.events.relayed_by_postgres(Some(db.url()))? {
-        let options = switchboard_sql::relay::RelayOptions { retention };
-        let (relay, listener) = switchboard_sql::relay::open(db, options)
+        let (relay, listener) = switchboard_sql::relay::open(db, pg_options)
             .await
             .map_err(|e| anyhow::anyhow!("cannot start the event relay: {e}"))?;
         let buses = Buses::relayed(relay);
         let state = listener.state();
         let deliver = buses.clone();
         listener.spawn(move |message| deliver.deliver(message));
-        (buses, state)
+        (buses, state.clone(), Some(state))
     } else {
         tracing::info!("events reach the subscribers of this process only (one instance)");
-        return Ok((Buses::default(), None));
+        return Ok(Carried {
+            buses: Buses::default(),
+            relay: None,
+            database: None,
+        });
     };
     let carrier = match config.events.backend {
         EventsBackend::Nats => "NATS JetStream",
@@ -101,50 +131,85 @@ async fn event_buses(
             "the event relay does not listen yet; /readyz answers 503 until it does"
         );
     }
-    Ok((buses, Some(state)))
+    Ok(Carried {
+        buses,
+        relay: Some(state),
+        database,
+    })
 }
 
-/// Makes `callers` forget the users whose entitlements changed (announced
-/// on the entitlements bus, by the database through the relay on
-/// PostgreSQL), for as long as it lives. When announcements may have been
-/// missed (this subscriber fell behind, or the relay lost its connection
-/// and listens again), it forgets everyone.
-fn forget_changed_entitlements(
-    buses: &Buses,
-    relay: Option<&switchboard_core::events::RelayState>,
-    callers: &Arc<Callers>,
+/// Hands every message of `bus` to `forget` until it answers false, and
+/// `None` whenever messages may have been missed: this subscriber fell
+/// behind, or `relay` (what carries them) lost its connection and listens
+/// again. For caches that must drop what changed.
+fn forget_on<T: Topic>(
+    bus: &Broadcast<T>,
+    relay: Option<&RelayState>,
+    forget: impl Fn(Option<T>) -> bool + Send + Sync + 'static,
 ) {
     use futures::StreamExt as _;
-    let mut changes = buses.entitlements.subscribe_noting_gaps();
-    let weak = Arc::downgrade(callers);
+    let forget = Arc::new(forget);
+    let mut changes = bus.subscribe_noting_gaps();
+    let each = forget.clone();
     tokio::spawn(async move {
         while let Some(change) = changes.next().await {
-            let Some(callers) = weak.upgrade() else {
+            if !each(change) {
                 return;
-            };
-            match change {
-                Some(change) => callers.forget(change.users.as_deref()),
-                None => callers.forget(None),
             }
         }
     });
     if let Some(relay) = relay {
         let mut listening = relay.subscribe();
-        let weak = Arc::downgrade(callers);
         tokio::spawn(async move {
             listening.borrow_and_update();
             // Each `true` after this is a new LISTEN (the relay sets it once
             // per connection), however quickly it followed a loss.
             while listening.changed().await.is_ok() {
-                if *listening.borrow_and_update() {
-                    let Some(callers) = weak.upgrade() else {
-                        return;
-                    };
-                    callers.forget(None);
+                if *listening.borrow_and_update() && !forget(None) {
+                    return;
                 }
             }
         });
     }
+}
+
+/// Makes `callers` forget the users whose entitlements changed (announced
+/// by the database), for as long as it lives; everyone when announcements
+/// may have been missed.
+fn forget_changed_entitlements(
+    carried: &Carried,
+    callers: &Arc<Callers>,
+) {
+    let weak = Arc::downgrade(callers);
+    forget_on(
+        &carried.buses.entitlements,
+        carried.database.as_ref(),
+        move |change| {
+            let Some(callers) = weak.upgrade() else {
+                return false;
+            };
+            callers.forget(change.and_then(|c| c.users).as_deref());
+            true
+        },
+    );
+}
+
+/// Makes `cache` drop the reference records its backend announces changed
+/// (on any replica); everything when announcements may have been missed.
+fn forget_changed_reference(
+    carried: &Carried,
+    cache: impl switchboard_core::server::ReferenceCache + 'static,
+) {
+    forget_on(&carried.buses.reference, carried.relay.as_ref(), move |change| {
+        match change {
+            Some(change) if change.backend == cache.backend() => {
+                cache.forget(&change.table, &change.ids);
+            }
+            Some(_) => {}
+            None => cache.forget_all(),
+        }
+        true
+    });
 }
 
 /// The upstream systems `config` uses, by their backend names.
@@ -259,8 +324,9 @@ impl App {
         }
         let verifier = Verifier::new(trusted, config.auth.leeway_secs);
         verifier.warm_up();
-        let (buses, relay) = event_buses(&config, store.db()).await?;
-        let leases = leases(store.db(), relay.is_some()).await?;
+        let carried = event_buses(&config, store.db()).await?;
+        let buses = carried.buses.clone();
+        let leases = leases(store.db(), carried.relay.is_some()).await?;
         let bus: Arc<dyn EventBus> = Arc::new(buses.cases.clone());
         // Toll-free requests stay in the database; their cases live with the others.
         let tollfree_store = match &backends.request_cases {
@@ -280,8 +346,9 @@ impl App {
             backends.accounts.clone(),
             Duration::from_secs(config.auth.principal_cache_secs),
         ));
-        forget_changed_entitlements(&buses, relay.as_ref(), &callers);
+        forget_changed_entitlements(&carried, &callers);
         let servicenow_hook = backends.servicenow.as_ref().and_then(|adapter| {
+            forget_changed_reference(&carried, adapter.clone());
             // Without a webhook, poll `sys_updated_on` (the adapter's
             // `poll_secs`; 0 turns polling off too).
             if config.cases.webhook_secret.is_none() {
@@ -292,7 +359,7 @@ impl App {
                     secret,
                     Duration::from_secs(config.cases.webhook_tolerance_secs),
                     Arc::new(adapter.clone()),
-                    bus.clone(),
+                    &buses,
                     Arc::new(store.clone()),
                 ))
             })
@@ -369,7 +436,7 @@ impl App {
                 demo_users(),
             )?),
             servicenow_hook,
-            relay,
+            relay: carried.relay,
             metrics,
             drain: server::drain::Drain::default(),
             audit,

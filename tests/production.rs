@@ -1191,15 +1191,40 @@ async fn roles_at(http: &reqwest::Client, replica: &Replica, token: &str) -> Vec
 /// and the replicas forget the user.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entitlement_changes_reach_every_replica_at_once() {
+    entitlement_changes_reach_every_replica("postgres", &[]).await;
+}
+
+/// The same when NATS carries the replicas' events: what the database
+/// announces still reaches them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entitlement_changes_reach_every_replica_when_nats_carries_events() {
+    let Some(nats) = test_nats().await else {
+        return;
+    };
+    let stream = format!("SWITCHBOARD_TEST_{:016x}", rand::random::<u64>());
+    let url = nats_url();
+    let env = [
+        ("SWITCHBOARD_EVENTS__BACKEND", "nats"),
+        ("SWITCHBOARD_EVENTS__NATS_URL", url.as_str()),
+        ("SWITCHBOARD_EVENTS__NATS_STREAM", stream.as_str()),
+    ];
+    entitlement_changes_reach_every_replica("nats", &env).await;
+    let _ = nats.delete_stream(&stream).await;
+}
+
+async fn entitlement_changes_reach_every_replica(carrier: &str, env: &[(&str, &str)]) {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
     let Some(test_db) = TestDb::postgres().await else {
         return;
     };
-    let data_dir =
-        std::env::temp_dir().join(format!("switchboard-entitled-{}", std::process::id()));
+    let data_dir = std::env::temp_dir().join(format!(
+        "switchboard-entitled-{carrier}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&data_dir);
     std::fs::create_dir_all(&data_dir).unwrap();
-    let env = [("SWITCHBOARD_AUTH__PRINCIPAL_CACHE_SECS", "3600")];
+    let mut env = env.to_vec();
+    env.push(("SWITCHBOARD_AUTH__PRINCIPAL_CACHE_SECS", "3600"));
     let http = reqwest::Client::new();
     let a = replica_with(&data_dir, &test_db.url, &http, &env).await;
     let b = replica_with(&data_dir, &test_db.url, &http, &env).await;
@@ -1230,6 +1255,99 @@ async fn entitlement_changes_reach_every_replica_at_once() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(roles, ["STANDARD"], "at {}", replica.base);
+    }
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// The location of the newest case that has one, as `replica` shows it:
+/// its id and name.
+async fn location_at(http: &reqwest::Client, replica: &Replica, token: &str) -> (String, String) {
+    let list = data(
+        http,
+        replica,
+        token,
+        "{ cases(first: 20) { nodes { location { id name } } } }",
+        json!({}),
+    )
+    .await;
+    let nodes = list["cases"]["nodes"].as_array().unwrap();
+    let location = nodes
+        .iter()
+        .map(|node| &node["location"])
+        .find(|location| location.is_object())
+        .unwrap_or_else(|| panic!("no case with a location: {list}"));
+    let text = |field: &str| location[field].as_str().unwrap().to_string();
+    (text("id"), text("name"))
+}
+
+/// A location renamed inside ServiceNow shows on every replica as soon as
+/// the instance's webhook reaches one of them, although each caches
+/// reference data for an hour: the webhook announces the change on the
+/// event bus and every replica drops its copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_changes_reach_every_replica_at_once() {
+    const SECRET: &str = "a-webhook-secret-for-replicas";
+    let Some(test_db) = TestDb::postgres().await else {
+        return;
+    };
+    let (_source_db, fake, data_dir, config) = servicenow_setup("reference", 30, 0).await;
+    let seed = common::FAKE_SEED.to_string();
+    let env = [
+        ("SWITCHBOARD_CONFIG", config.to_str().unwrap()),
+        ("SWITCHBOARD_DATABASE__DEMO_SEED", seed.as_str()),
+        ("SWITCHBOARD_DATABASE__DEMO_ACCOUNTS", "3"),
+        ("SWITCHBOARD_DATABASE__DEMO_CASES", "30"),
+        ("SWITCHBOARD_CASES__WEBHOOK_SECRET", SECRET),
+        ("SWITCHBOARD_CASES__SERVICENOW__REFERENCE_TTL_SECS", "3600"),
+    ];
+    let http = reqwest::Client::new();
+    let a = replica_with(&data_dir, &test_db.url, &http, &env).await;
+    let b = replica_with(&data_dir, &test_db.url, &http, &env).await;
+    let token = token(&data_dir, &test_db.url);
+    let (id, before) = location_at(&http, &a, &token).await;
+    assert_eq!(location_at(&http, &b, &token).await, (id.clone(), before.clone()));
+
+    let renamed = format!("{before} (renamed)");
+    assert!(fake.admin_update("cmn_location", &id, "name", &renamed).await);
+    // Cached: without a notice both still show the old name.
+    for replica in [&a, &b] {
+        assert_eq!(location_at(&http, replica, &token).await.1, before);
+    }
+    // The instance's notice reaches A only.
+    let body = json!({
+        "table": "cmn_location",
+        "sys_id": id,
+        "operation": "update",
+        "changed": ["name"],
+    })
+    .to_string();
+    let now = chrono::Utc::now().timestamp();
+    let signature = switchboard_fakes::servicenow::webhook_signature(SECRET, now, body.as_bytes());
+    let posted = http
+        .post(format!("{}/webhooks/servicenow", a.base))
+        .header("content-type", "application/json")
+        .header("x-switchboard-timestamp", now.to_string())
+        .header("x-switchboard-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 202);
+    assert_eq!(
+        posted.json::<Value>().await.unwrap(),
+        json!({ "accepted": true })
+    );
+    for replica in [&a, &b] {
+        let mut shown = String::new();
+        for _ in 0..50 {
+            shown = location_at(&http, replica, &token).await.1;
+            if shown == renamed {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(shown, renamed, "at {}", replica.base);
     }
     drop((a, b));
     let _ = std::fs::remove_dir_all(&data_dir);

@@ -53,6 +53,9 @@ pub struct Replica<'a> {
     /// The data folder the first replica made (its signing key); `None`
     /// for the first, which also fills the database with demo data.
     pub data: Option<&'a std::path::Path>,
+    /// The NATS server and stream carrying events between the replicas
+    /// (`None`: the database does).
+    pub nats: Option<(&'a str, &'a str)>,
 }
 
 /// The release gateway beside this example (`target/release/switchboard`).
@@ -109,6 +112,12 @@ impl ChildGateway {
             command
                 .env("DATABASE_URL", replica.database_url)
                 .env("SWITCHBOARD_DATABASE__DEMO_DATA", first.to_string());
+            if let Some((url, stream)) = replica.nats {
+                command
+                    .env("SWITCHBOARD_EVENTS__BACKEND", "nats")
+                    .env("SWITCHBOARD_EVENTS__NATS_URL", url)
+                    .env("SWITCHBOARD_EVENTS__NATS_STREAM", stream);
+            }
         }
         let child = command
             .arg("--data-dir")

@@ -13,8 +13,11 @@
 //! replay; a post that could not be handled is forgotten again, so the
 //! instance's retry of it is not mistaken for one. The body names the record
 //! (`{"table", "sys_id", "number", "operation", "changed": [fields]}`), but
-//! nothing in it is trusted beyond the record's id: the case's number and
-//! account are read back from ServiceNow before an event is published.
+//! nothing in it is trusted beyond the record's table and id: the case's
+//! number and account are read back from ServiceNow before an event is
+//! published. A record of a reference table the adapter caches (accounts,
+//! locations, products, contacts, users, choices) is announced on the
+//! reference bus instead, and every replica drops its cached copy.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +31,8 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use switchboard_core::ledger::WriteLedger;
-use switchboard_core::server::ChangedCases;
+use switchboard_core::events::{Broadcast, Buses, ReferenceChanged};
+use switchboard_core::server::{ChangedCases, ReferenceCache};
 use switchboard_core::{CaseEvent, CaseEventKind, Error, EventBus};
 
 use super::AppState;
@@ -43,6 +47,9 @@ pub const SIGNATURE_HEADER: &str = "x-switchboard-signature";
 /// What a record-change post says.
 #[derive(Debug, Deserialize)]
 struct Change {
+    /// Absent in notices of cases (the first notices carried no table).
+    #[serde(default)]
+    table: Option<String>,
     sys_id: String,
     #[serde(default)]
     operation: String,
@@ -55,7 +62,9 @@ pub struct ServiceNowHook {
     secret: Vec<u8>,
     tolerance: Duration,
     cases: Arc<dyn ChangedCases>,
+    reference: Arc<dyn ReferenceCache>,
     bus: Arc<dyn EventBus>,
+    reference_bus: Broadcast<ReferenceChanged>,
     ledger: Arc<dyn WriteLedger>,
 }
 
@@ -74,20 +83,25 @@ enum Refusal {
 
 impl ServiceNowHook {
     /// A receiver checking posts against `secret`, reading cases back
-    /// through `cases`, publishing on `bus` and remembering accepted
-    /// signatures in `ledger`.
-    pub fn new(
+    /// through `adapter`, publishing on `buses` (cases and reference data)
+    /// and remembering accepted signatures in `ledger`.
+    pub fn new<A>(
         secret: &str,
         tolerance: Duration,
-        cases: Arc<dyn ChangedCases>,
-        bus: Arc<dyn EventBus>,
+        adapter: Arc<A>,
+        buses: &Buses,
         ledger: Arc<dyn WriteLedger>,
-    ) -> Self {
+    ) -> Self
+    where
+        A: ChangedCases + ReferenceCache + 'static,
+    {
         Self {
             secret: secret.as_bytes().to_vec(),
             tolerance,
-            cases,
-            bus,
+            cases: adapter.clone(),
+            reference: adapter,
+            bus: Arc::new(buses.cases.clone()),
+            reference_bus: buses.reference.clone(),
             ledger,
         }
     }
@@ -140,9 +154,19 @@ impl ServiceNowHook {
         Ok(signature.to_ascii_lowercase())
     }
 
-    /// Reads the changed case back and publishes its event; `false` when
-    /// the record is not a case the backend knows.
+    /// Announces a changed reference record, or reads the changed case
+    /// back and publishes its event; `false` when the record is neither.
     async fn publish(&self, change: &Change) -> Result<bool, Error> {
+        if let Some(table) = change.table.as_deref()
+            && self.reference.caches(table)
+        {
+            self.reference_bus.publish(ReferenceChanged {
+                backend: self.reference.backend().to_string(),
+                table: table.to_string(),
+                ids: vec![change.sys_id.clone()],
+            });
+            return Ok(true);
+        }
         let Some(case) = self.cases.changed_case(&change.sys_id).await? else {
             return Ok(false);
         };

@@ -60,6 +60,20 @@ pub struct EntitlementsChanged {
     pub users: Option<Vec<String>>,
 }
 
+/// Reference records a backend changed (accounts, locations, products,
+/// contacts, users, the case catalog): every replica drops what it cached
+/// of them, so the change shows at once rather than when the cache expires.
+/// The backend announces it (ServiceNow: its webhook, naming the table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceChanged {
+    /// The backend's name (`servicenow`).
+    pub backend: String,
+    /// The backend's table.
+    pub table: String,
+    /// The records, by the backend's ids; empty for the whole table.
+    pub ids: Vec<String>,
+}
+
 /// Carries case events from writers to subscribers.
 ///
 /// Delivery is at-most-once and best effort: a subscriber that falls too far
@@ -83,6 +97,8 @@ pub enum BusMessage {
     Status(StatusChange),
     /// For the entitlements bus.
     Entitlements(EntitlementsChanged),
+    /// For the reference-data bus.
+    Reference(ReferenceChanged),
 }
 
 impl From<CaseEvent> for BusMessage {
@@ -106,6 +122,12 @@ impl From<StatusChange> for BusMessage {
 impl From<EntitlementsChanged> for BusMessage {
     fn from(change: EntitlementsChanged) -> Self {
         BusMessage::Entitlements(change)
+    }
+}
+
+impl From<ReferenceChanged> for BusMessage {
+    fn from(change: ReferenceChanged) -> Self {
+        BusMessage::Reference(change)
     }
 }
 
@@ -200,6 +222,10 @@ impl Topic for StatusChange {
 
 impl Topic for EntitlementsChanged {
     const BUS: &'static str = "entitlements";
+}
+
+impl Topic for ReferenceChanged {
+    const BUS: &'static str = "reference";
 }
 
 /// One kind of message fanned out to every subscriber in this process and,
@@ -321,6 +347,8 @@ pub struct Buses {
     pub status: StatusBus,
     /// Users whose cached entitlements are out of date.
     pub entitlements: Broadcast<EntitlementsChanged>,
+    /// Reference records whose cached copies are out of date.
+    pub reference: Broadcast<ReferenceChanged>,
 }
 
 impl Buses {
@@ -330,7 +358,8 @@ impl Buses {
             cases: InProcessBus::default().relayed(relay.clone()),
             tollfree: TollFreeBus::default().relayed(relay.clone()),
             status: StatusBus::default().relayed(relay.clone()),
-            entitlements: Broadcast::default().relayed(relay),
+            entitlements: Broadcast::default().relayed(relay.clone()),
+            reference: Broadcast::default().relayed(relay),
         }
     }
 
@@ -341,6 +370,7 @@ impl Buses {
             BusMessage::ChangeRequest(event) => self.tollfree.deliver(event),
             BusMessage::Status(change) => self.status.deliver(change),
             BusMessage::Entitlements(change) => self.entitlements.deliver(change),
+            BusMessage::Reference(change) => self.reference.deliver(change),
         }
     }
 }

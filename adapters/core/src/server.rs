@@ -63,6 +63,20 @@ pub struct CaseRef {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Reference data a backend's adapter caches (accounts, locations, …),
+/// dropped when the backend announces that records changed.
+pub trait ReferenceCache: Send + Sync {
+    /// The backend's name, as announcements carry it.
+    fn backend(&self) -> &'static str;
+    /// Whether `table` holds records it caches.
+    fn caches(&self, table: &str) -> bool;
+    /// Drops the cached records `ids` of `table` (the whole table when
+    /// `ids` is empty).
+    fn forget(&self, table: &str, ids: &[String]);
+    /// Drops everything it cached (announcements may have been missed).
+    fn forget_all(&self);
+}
+
 /// Resolves the records inbound change notices (webhooks) name.
 #[async_trait]
 pub trait ChangedCases: Send + Sync {

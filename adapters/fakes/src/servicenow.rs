@@ -349,6 +349,15 @@ impl FakeServiceNow {
         .await
     }
 
+    /// An administrator changes `field` of the record `sys_id` of `table`
+    /// inside the instance (a location's name, an account's): the record's
+    /// `sys_updated_on` moves and the webhook, when configured, names the
+    /// table and record, as a business rule on that table would. False when
+    /// there is no such record.
+    pub async fn admin_update(&self, table: &str, sys_id: &str, field: &str, value: &str) -> bool {
+        agent::edit(&self.state, table, sys_id, field, value).await
+    }
+
     /// An agent sets the case's state (e.g. "10", "18", "6", "3"); closing
     /// fills missing close notes and resolution code as the agent form does.
     pub async fn agent_set_state(

@@ -46,6 +46,24 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
         entries.insert(key, (Instant::now(), value));
     }
 
+    /// Drops the values of `keys`.
+    pub(crate) fn forget(&self, keys: &[K]) {
+        let mut entries = self.lock();
+        for key in keys {
+            entries.remove(key);
+        }
+    }
+
+    /// Drops the values `stale` picks.
+    pub(crate) fn forget_where(&self, stale: impl Fn(&V) -> bool) {
+        self.lock().retain(|_, (_, value)| !stale(value));
+    }
+
+    /// Drops every value.
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
     /// Splits `keys` into the cached values and the keys to fetch.
     pub(crate) fn split(&self, keys: &[K]) -> (Vec<V>, Vec<K>) {
         let mut found = Vec::new();

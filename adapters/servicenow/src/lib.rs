@@ -349,6 +349,78 @@ async fn load_choices(http: &Arc<Http>, settings: &Settings) -> Result<Vec<Choic
         .collect())
 }
 
+/// Records changed in the instance (its webhook names the table and
+/// `sys_id`) are dropped from the reference cache; users are cached by
+/// login too, so a changed user drops every cached user.
+impl switchboard_core::server::ReferenceCache for ServiceNow {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    fn caches(&self, table: &str) -> bool {
+        let t = &self.inner.settings.tables;
+        [
+            &t.account,
+            &t.location,
+            &t.product,
+            &t.contact,
+            &t.user,
+            &t.choice,
+        ]
+        .into_iter()
+        .any(|cached| cached == table)
+    }
+
+    fn forget(&self, table: &str, ids: &[String]) {
+        let inner = &self.inner;
+        let t = &inner.settings.tables;
+        let all = ids.is_empty();
+        if table == t.account {
+            // Cached by number and by sys_id.
+            inner
+                .accounts
+                .forget_where(|account| all || ids.contains(&account.sys_id));
+            if all {
+                inner.account_numbers.clear();
+            } else {
+                inner.account_numbers.forget(ids);
+            }
+        } else if table == t.location {
+            forget_ids(&inner.locations, ids);
+        } else if table == t.product {
+            forget_ids(&inner.products, ids);
+        } else if table == t.contact {
+            forget_ids(&inner.contacts, ids);
+        } else if table == t.user {
+            inner.users.clear();
+            forget_ids(&inner.user_ids, ids);
+        } else if table == t.choice {
+            inner.catalog.clear();
+        }
+    }
+
+    fn forget_all(&self) {
+        let inner = &self.inner;
+        inner.catalog.clear();
+        inner.accounts.clear();
+        inner.account_numbers.clear();
+        inner.locations.clear();
+        inner.products.clear();
+        inner.contacts.clear();
+        inner.users.clear();
+        inner.user_ids.clear();
+    }
+}
+
+/// Drops `ids` from `cache`, or everything when `ids` is empty.
+fn forget_ids<V: Clone>(cache: &TtlMap<String, V>, ids: &[String]) {
+    if ids.is_empty() {
+        cache.clear();
+    } else {
+        cache.forget(ids);
+    }
+}
+
 #[async_trait::async_trait]
 impl switchboard_core::server::ChangedCases for ServiceNow {
     async fn changed_case(&self, id: &str) -> Result<Option<CaseRef>> {

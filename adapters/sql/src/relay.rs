@@ -93,6 +93,7 @@ pub struct Listener {
     url: String,
     link: Arc<Link>,
     state: RelayState,
+    options: RelayOptions,
 }
 
 pub use switchboard_core::events::RelayState;
@@ -107,6 +108,33 @@ struct Link {
 /// database answers, starts the writer, and returns the publishing half
 /// with the listener to start.
 pub async fn open(db: &Db, options: RelayOptions) -> Result<(Arc<PgRelay>, Listener), Error> {
+    let (listener, conn) = open_listener(db, options).await?;
+    let (queue, receiver) = mpsc::channel(QUEUE);
+    tokio::spawn(write_loop(
+        listener.url.clone(),
+        Some(conn),
+        listener.link.clone(),
+        receiver,
+    ));
+    let relay = Arc::new(PgRelay {
+        queue,
+        next_seq: AtomicI64::new(1),
+    });
+    Ok((relay, listener))
+}
+
+/// Opens only the listening half of `db`'s relay, for what the database
+/// announces itself (entitlement changes) when the replicas' own events
+/// travel another way (NATS).
+pub async fn listen(db: &Db, options: RelayOptions) -> Result<Listener, Error> {
+    Ok(open_listener(db, options).await?.0)
+}
+
+/// The listener of `db`'s relay, with a connection checked to answer.
+async fn open_listener(
+    db: &Db,
+    options: RelayOptions,
+) -> Result<(Listener, AsyncPgConnection), Error> {
     if db.backend() != Backend::Postgres {
         return Err(Error::invalid(
             "events.backend",
@@ -124,24 +152,13 @@ pub async fn open(db: &Db, options: RelayOptions) -> Result<(Arc<PgRelay>, Liste
         channel.pop();
     }
     let link = Arc::new(Link { channel, origin });
-    let (queue, receiver) = mpsc::channel(QUEUE);
-    tokio::spawn(write_loop(
-        url.clone(),
-        Some(conn),
-        link.clone(),
-        receiver,
-        options,
-    ));
-    let relay = Arc::new(PgRelay {
-        queue,
-        next_seq: AtomicI64::new(1),
-    });
     let listener = Listener {
         url,
         link,
         state: RelayState::default(),
+        options,
     };
-    Ok((relay, listener))
+    Ok((listener, conn))
 }
 
 impl Listener {
@@ -196,11 +213,9 @@ async fn write_loop(
     mut conn: Option<AsyncPgConnection>,
     link: Arc<Link>,
     mut receiver: mpsc::Receiver<(i64, BusMessage)>,
-    options: RelayOptions,
 ) {
     let mut pending: VecDeque<(i64, String)> = VecDeque::new();
     let mut backoff = Backoff::default();
-    let mut pruned = tokio::time::Instant::now();
     loop {
         if pending.is_empty() {
             match receiver.recv().await {
@@ -250,21 +265,20 @@ async fn write_loop(
                 continue;
             }
         }
-        if pruned.elapsed() >= options.retention / 10 {
-            pruned = tokio::time::Instant::now();
-            let cutoff = chrono::Utc::now().naive_utc()
-                - chrono::Duration::from_std(options.retention).unwrap_or_default();
-            let deleted = timed(
-                diesel::sql_query("DELETE FROM bus_events WHERE at < $1")
-                    .bind::<diesel::sql_types::Timestamp, _>(cutoff)
-                    .execute(live),
-            )
-            .await;
-            if let Err(error) = deleted {
-                tracing::warn!(%error, "old relayed events could not be deleted");
-            }
-        }
     }
+}
+
+/// Deletes the stored messages older than `retention`.
+async fn prune(conn: &mut AsyncPgConnection, retention: Duration) -> Result<(), Error> {
+    let cutoff =
+        chrono::Utc::now().naive_utc() - chrono::Duration::from_std(retention).unwrap_or_default();
+    timed(
+        diesel::sql_query("DELETE FROM bus_events WHERE at < $1")
+            .bind::<diesel::sql_types::Timestamp, _>(cutoff)
+            .execute(conn),
+    )
+    .await
+    .map(drop)
 }
 
 fn encode((seq, message): (i64, BusMessage)) -> (i64, String) {
@@ -315,11 +329,17 @@ impl Seen {
 }
 
 async fn listen_loop(listener: Listener, deliver: impl Fn(BusMessage)) {
-    let Listener { url, link, state } = listener;
+    let Listener {
+        url,
+        link,
+        state,
+        options,
+    } = listener;
     let mut seen = Seen::new();
     let mut backoff = Backoff::default();
     // Before the first connection nothing is owed: no one listened yet.
     let mut started = false;
+    let mut pruned = tokio::time::Instant::now();
     loop {
         let Ok(mut conn) = connect(&url, &link.origin).await else {
             backoff.wait().await;
@@ -353,7 +373,14 @@ async fn listen_loop(listener: Listener, deliver: impl Fn(BusMessage)) {
         }
         state.set(true);
         backoff.reset();
-        let error = hear(&mut conn, &link, &mut seen, &deliver).await;
+        let error = hear(&mut conn, &link, &mut seen, &deliver, &mut || {
+            let due = pruned.elapsed() >= options.retention / 10;
+            if due {
+                pruned = tokio::time::Instant::now();
+            }
+            due.then_some(options.retention)
+        })
+        .await;
         state.set(false);
         tracing::warn!(%error, "the event relay lost its database connection; listening again");
         backoff.wait().await;
@@ -403,13 +430,22 @@ async fn catch_up(
 }
 
 /// Hands notifications over until the connection fails; answers why it did.
+/// Between notifications, deletes the messages older than the retention
+/// whenever `prune_due` says (every replica's listener does, so messages
+/// the database announces itself are deleted too).
 async fn hear(
     conn: &mut AsyncPgConnection,
     link: &Link,
     seen: &mut Seen,
     deliver: &impl Fn(BusMessage),
+    prune_due: &mut impl FnMut() -> Option<Duration>,
 ) -> Error {
     loop {
+        if let Some(retention) = prune_due()
+            && let Err(error) = prune(conn, retention).await
+        {
+            tracing::warn!(%error, "old relayed events could not be deleted");
+        }
         let next = {
             let mut notifications = std::pin::pin!(conn.notifications_stream());
             tokio::time::timeout(PING_EVERY, notifications.next()).await

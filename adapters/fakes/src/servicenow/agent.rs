@@ -1,5 +1,6 @@
 //! Changes made by agents inside ServiceNow (not through the adapter):
-//! journal entries, state changes with audit rows, and the webhook.
+//! journal entries, state changes with audit rows, edits of reference
+//! records, and the webhook.
 
 use serde_json::json;
 
@@ -82,8 +83,43 @@ pub(crate) async fn act(
         })
     };
     let sys_id = event["sys_id"].as_str().map(str::to_owned);
-    if let Some((url, secret)) = &state.options.webhook {
-        super::webhook::send(&state.http, url, secret, &event).await;
-    }
+    notify(state, &event).await;
     sys_id
+}
+
+/// Sets `field` of the record `sys_id` of `table`, as an administrator's
+/// form would, and sends the webhook; false when there is no such record.
+pub(crate) async fn edit(
+    state: &AppState,
+    table: &str,
+    sys_id: &str,
+    field: &str,
+    value: &str,
+) -> bool {
+    let event = {
+        let mut db = state.db();
+        let now = writer_now(db.clock.now());
+        let Some(row) = db.tables.find_mut(table, sys_id) else {
+            return false;
+        };
+        set(row, field, value);
+        set(row, "sys_updated_on", now.clone());
+        set(row, "sys_updated_by", "admin");
+        json!({
+            "table": table,
+            "sys_id": sys_id,
+            "operation": "update",
+            "changed": [field],
+            "sys_updated_on": now,
+        })
+    };
+    notify(state, &event).await;
+    true
+}
+
+/// Posts `event` to the webhook, when one is configured.
+async fn notify(state: &AppState, event: &serde_json::Value) {
+    if let Some((url, secret)) = &state.options.webhook {
+        super::webhook::send(&state.http, url, secret, event).await;
+    }
 }
