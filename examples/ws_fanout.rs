@@ -332,7 +332,11 @@ async fn main() -> anyhow::Result<()> {
             percentile(&local, 0.50).as_secs_f64() * 1000.0,
             percentile(&local, 0.99).as_secs_f64() * 1000.0,
             local.len(),
-            if nats.is_some() { "NATS JetStream" } else { "PostgreSQL" },
+            if nats.is_some() {
+                "NATS JetStream"
+            } else {
+                "PostgreSQL"
+            },
             percentile(&remote, 0.50).as_secs_f64() * 1000.0,
             percentile(&remote, 0.99).as_secs_f64() * 1000.0,
             remote.len(),

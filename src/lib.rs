@@ -20,9 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use switchboard_core::events::{Broadcast, BusMessage, RelayState, Topic};
 use switchboard_core::publishing::Publishing;
 use switchboard_core::tollfree::PublishingTollFree;
-use switchboard_core::events::{Broadcast, BusMessage, RelayState, Topic};
 use switchboard_core::{Buses, CaseStore, EventBus, TollFreeStore};
 use switchboard_sql::seed::{self, SeedOptions};
 use switchboard_sql::{Db, DbOptions, SqlStore};
@@ -176,10 +176,7 @@ fn forget_on<T: Topic>(
 /// Makes `callers` forget the users whose entitlements changed (announced
 /// by the database), for as long as it lives; everyone when announcements
 /// may have been missed.
-fn forget_changed_entitlements(
-    carried: &Carried,
-    callers: &Arc<Callers>,
-) {
+fn forget_changed_entitlements(carried: &Carried, callers: &Arc<Callers>) {
     let weak = Arc::downgrade(callers);
     forget_on(
         &carried.buses.entitlements,
@@ -200,16 +197,20 @@ fn forget_changed_reference(
     carried: &Carried,
     cache: impl switchboard_core::server::ReferenceCache + 'static,
 ) {
-    forget_on(&carried.buses.reference, carried.relay.as_ref(), move |change| {
-        match change {
-            Some(change) if change.backend == cache.backend() => {
-                cache.forget(&change.table, &change.ids);
+    forget_on(
+        &carried.buses.reference,
+        carried.relay.as_ref(),
+        move |change| {
+            match change {
+                Some(change) if change.backend == cache.backend() => {
+                    cache.forget(&change.table, &change.ids);
+                }
+                Some(_) => {}
+                None => cache.forget_all(),
             }
-            Some(_) => {}
-            None => cache.forget_all(),
-        }
-        true
-    });
+            true
+        },
+    );
 }
 
 /// The upstream systems `config` uses, by their backend names.

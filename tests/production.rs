@@ -1306,10 +1306,16 @@ async fn reference_changes_reach_every_replica_at_once() {
     let b = replica_with(&data_dir, &test_db.url, &http, &env).await;
     let token = token(&data_dir, &test_db.url);
     let (id, before) = location_at(&http, &a, &token).await;
-    assert_eq!(location_at(&http, &b, &token).await, (id.clone(), before.clone()));
+    assert_eq!(
+        location_at(&http, &b, &token).await,
+        (id.clone(), before.clone())
+    );
 
     let renamed = format!("{before} (renamed)");
-    assert!(fake.admin_update("cmn_location", &id, "name", &renamed).await);
+    assert!(
+        fake.admin_update("cmn_location", &id, "name", &renamed)
+            .await
+    );
     // Cached: without a notice both still show the old name.
     for replica in [&a, &b] {
         assert_eq!(location_at(&http, replica, &token).await.1, before);

@@ -30,8 +30,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
-use switchboard_core::ledger::WriteLedger;
 use switchboard_core::events::{Broadcast, Buses, ReferenceChanged};
+use switchboard_core::ledger::WriteLedger;
 use switchboard_core::server::{ChangedCases, ReferenceCache};
 use switchboard_core::{CaseEvent, CaseEventKind, Error, EventBus};
 
