@@ -420,9 +420,15 @@ impl App {
             .enabled
             .then(|| metrics::Metrics::new(store.db().clone()))
             .flatten();
+        let gate = Arc::new(graphql::gate::Gate::new(
+            &config.limits,
+            config.introspection_access(),
+            Some(ports.audit.clone()),
+        ));
         let state = AppState {
             fanout: Arc::new(server::ws::fanout::Fanout::new(schema.clone())),
             schema,
+            gate,
             ports,
             callers,
             issuer: Arc::new(issuer),

@@ -132,6 +132,14 @@ impl RemoteKeys {
         (state.keys.get(kid).cloned(), stale)
     }
 
+    /// Which load of the key set is current, while it is fresh (`None`
+    /// once it is due to be fetched again).
+    pub fn fresh_generation(&self) -> Option<u64> {
+        let state = self.state.read().ok()?;
+        let fresh = state.fresh_until.is_some_and(|t| Instant::now() < t);
+        fresh.then_some(state.generation)
+    }
+
     fn generation(&self) -> u64 {
         self.state.read().map(|s| s.generation).unwrap_or(0)
     }

@@ -2,9 +2,18 @@
 //! checked with the same rules (an algorithm allow-list, the key of the
 //! issuer its `iss` names, issuer, audience, expiry and not-before with
 //! leeway). Opaque tokens are introspected at issuers configured for it.
+//!
+//! A signed token that passed is remembered for up to [`REMEMBER`] (never
+//! past its expiry, and only while its issuer's key set is the one it was
+//! checked under and fresh), so a client sending the same token with every
+//! request pays for the signature check once a minute rather than each
+//! time; a key withdrawn from an issuer's JWKS stops its tokens as soon as
+//! the gateway loads the new set. Introspected tokens are asked about each
+//! time.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -110,6 +119,15 @@ impl TrustedIssuer {
         })
     }
 
+    /// Which load of its keys is current and fresh (fixed keys: always the
+    /// first); a token checked under another is checked again.
+    fn key_generation(&self) -> Option<u64> {
+        match &self.keys {
+            KeySource::Fixed(_) => Some(0),
+            KeySource::Remote(remote) => remote.fresh_generation(),
+        }
+    }
+
     async fn key(&self, kid: &str) -> Result<(Algorithm, DecodingKey), AuthError> {
         match &self.keys {
             KeySource::Fixed(keys) => keys
@@ -140,11 +158,23 @@ pub struct Verified {
     pub expires_at: u64,
 }
 
+/// How long a verified signed token is remembered, at most.
+const REMEMBER: Duration = Duration::from_secs(60);
+/// Tokens remembered, at most; past that the memory starts afresh.
+const REMEMBERED: usize = 10_000;
+
+/// Signed tokens that passed: when, under which generation of their
+/// issuer's keys, and what they said.
+type Remembered = HashMap<String, (Instant, u64, Verified)>;
+
 /// Checks tokens against the trusted issuers.
 #[derive(Clone)]
 pub struct Verifier {
     issuers: Vec<Arc<TrustedIssuer>>,
     leeway_secs: u64,
+    /// Signed tokens that passed, with when they were checked and the
+    /// generation of their issuer's keys then.
+    remembered: Arc<Mutex<Remembered>>,
 }
 
 impl Verifier {
@@ -153,6 +183,7 @@ impl Verifier {
         Self {
             issuers: issuers.into_iter().map(Arc::new).collect(),
             leeway_secs,
+            remembered: Arc::default(),
         }
     }
 
@@ -178,6 +209,35 @@ impl Verifier {
         if token.split('.').count() != 3 {
             return self.introspect(token).await;
         }
+        if let Some(verified) = self.recall(token) {
+            return Ok(verified);
+        }
+        let verified = self.check_signed(token).await?;
+        if let Some(generation) = verified.issuer.key_generation() {
+            let mut remembered = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+            if remembered.len() >= REMEMBERED {
+                remembered.clear();
+            }
+            let entry = (Instant::now(), generation, verified.clone());
+            remembered.insert(token.to_string(), entry);
+        }
+        Ok(verified)
+    }
+
+    /// `token`, when it passed within [`REMEMBER`], has not expired, and
+    /// its issuer's keys are still those it was checked under.
+    fn recall(&self, token: &str) -> Option<Verified> {
+        let remembered = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+        let (checked, generation, verified) = remembered.get(token)?;
+        let now = jsonwebtoken::get_current_timestamp();
+        (checked.elapsed() < REMEMBER
+            && now < verified.expires_at + self.leeway_secs
+            && verified.issuer.key_generation() == Some(*generation))
+        .then(|| verified.clone())
+    }
+
+    /// The claims of a signed token, checked.
+    async fn check_signed(&self, token: &str) -> Result<Verified, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             invalid(&match peek_algorithm(token) {
                 Some(alg) => format!("algorithm {alg:.20} is not accepted"),
@@ -410,6 +470,21 @@ mod tests {
         let verified = verifier.verify(&token).await.unwrap();
         assert_eq!(verified.claims["sub"], "7");
         assert_eq!(peek_issuer(&token).as_deref(), Some("http://issuer.test"));
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_still_expires_and_a_tampered_copy_is_checked() {
+        let (issuer, verifier, _d) = setup();
+        let token = issuer.mint(&user(), 2).unwrap();
+        assert!(verifier.verify(&token).await.is_ok());
+        assert!(verifier.verify(&token).await.is_ok(), "remembered");
+        // Another token (its signature changed) is checked on its own.
+        let mut tampered = token.clone();
+        tampered.pop();
+        tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert_ne!(reason(verifier.verify(&tampered).await), "accepted");
+        tokio::time::sleep(Duration::from_millis(3100)).await;
+        assert!(reason(verifier.verify(&token).await).contains("expired"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! How deep a document may nest, checked once it is parsed (before
-//! validation), on every transport (by `limits::LimitDocument`).
+//! validation), on every transport (by [`super::gate::Gate`]).
 //!
 //! Ordinary fields may nest `limits.max_depth` deep. Introspection
 //! (`__schema`, `__type`) is measured on its own terms, so the query tools

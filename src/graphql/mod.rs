@@ -4,7 +4,6 @@
 //! The root types merge one struct per domain ([`cases`], [`directory`]).
 
 pub mod admin;
-pub mod audit;
 pub mod billing;
 pub mod cases;
 pub mod context;
@@ -12,8 +11,8 @@ pub mod depth;
 pub mod directory;
 pub mod errors;
 pub mod feed;
+pub mod gate;
 pub mod guards;
-pub mod introspection;
 pub mod inventory;
 pub mod limits;
 pub mod loaders;
@@ -63,7 +62,8 @@ pub struct Subscription(
 pub type SwitchboardSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema, serving `ports` (none: for printing the SDL); introspection
-/// is answered as `introspection` allows.
+/// is turned off when `introspection` says so (limited to operators by
+/// [`gate::Gate`], which every transport runs requests through).
 pub fn build(
     ports: Option<Ports>,
     limits: &LimitsConfig,
@@ -75,21 +75,12 @@ pub fn build(
         Subscription::default(),
     )
     .limit_complexity(limits.max_complexity)
-    .limit_recursive_depth(64)
-    .extension(limits::CatchPanics)
-    .extension(limits::LimitDocument {
-        max_aliases: limits.max_aliases,
-        max_depth: limits.max_depth,
-    });
-    match introspection {
-        Access::Off => builder = builder.disable_introspection(),
-        Access::Operators => builder = builder.extension(introspection::OperatorsOnly),
-        Access::Open => {}
+    .limit_recursive_depth(64);
+    if introspection == Access::Off {
+        builder = builder.disable_introspection();
     }
     if let Some(ports) = ports {
-        builder = builder
-            .extension(audit::Audit(ports.audit.clone()))
-            .data(ports);
+        builder = builder.data(ports);
         if crate::telemetry::tracing_on() {
             builder = builder.extension(traced::Traced {
                 documents: crate::telemetry::documents_on(),

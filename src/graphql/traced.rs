@@ -59,7 +59,7 @@ impl Extension for TracedRequest {
             .map(|(name, op)| {
                 (
                     name.map(|n| n.to_string()),
-                    super::audit::operation_kind(op.node.ty),
+                    super::gate::operation_kind(op.node.ty),
                 )
             })
             .collect();

@@ -17,8 +17,6 @@ pub mod ws;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::Request as GqlRequest;
-use async_graphql::parser::types::OperationType;
 use axum::Router;
 use axum::http::header;
 use axum::routing::{get, post};
@@ -35,6 +33,9 @@ use crate::graphql::{Ports, SwitchboardSchema};
 pub struct AppState {
     /// The schema with its ports.
     pub schema: SwitchboardSchema,
+    /// What every operation passes through (limits, introspection, the
+    /// audit trail and operation metrics).
+    pub gate: Arc<crate::graphql::gate::Gate>,
     /// The ports (downloads call them directly).
     pub ports: Ports,
     /// Token to caller.
@@ -141,19 +142,6 @@ pub fn router(state: AppState) -> Router {
 /// `/metrics` alone, for `metrics.listen`.
 pub fn metrics_router(metrics: crate::metrics::Metrics) -> Router {
     Router::new().route("/metrics", get(move || async move { metrics.render() }))
-}
-
-/// The type and name of the operation `request` runs (its name from the
-/// document when the request names none), if its document parses.
-pub(crate) fn operation_of(request: &GqlRequest) -> Option<(OperationType, Option<String>)> {
-    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
-    doc.operations
-        .iter()
-        .find(|(name, _)| match &request.operation_name {
-            Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
-            None => true,
-        })
-        .map(|(name, op)| (op.node.ty, name.map(|n| n.to_string())))
 }
 
 /// Whether the request's `Origin` is the gateway's public origin.

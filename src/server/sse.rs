@@ -7,14 +7,16 @@
 
 use std::convert::Infallible;
 
-use async_graphql::Request as GqlRequest;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Request as GqlRequest, Response as GqlResponse};
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use futures::stream::BoxStream;
 
 use super::AppState;
-use super::graphql_http::response_body;
+use super::graphql_http::{response_body, without_panics};
 use crate::auth::Caller;
 use crate::graphql::loaders::Loaders;
 
@@ -37,21 +39,66 @@ pub fn wanted(headers: &HeaderMap) -> bool {
 
 /// Runs `request` and streams its results as events.
 pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response {
+    let started = std::time::Instant::now();
+    let (request, operation) = match state.gate.prepare(request, Some(&caller), None) {
+        Ok(prepared) => (prepared.request, prepared.operation),
+        Err(refused) => {
+            return events(
+                state,
+                futures::stream::once(async { refused }).boxed(),
+                false,
+            );
+        }
+    };
+    let subscription = operation
+        .as_ref()
+        .is_some_and(|op| op.ty == OperationType::Subscription);
     // The stream may outlive many changes, so its loaders do not cache.
     let loaders = Loaders::new(&state.ports, &caller, false);
-    let (kind, name) = super::operation_of(&request).unzip();
-    let subscription = kind == Some(async_graphql::parser::types::OperationType::Subscription);
-    let name = name.flatten();
-    let request = request.data(caller).data(loaders);
-    // Counted as a running subscription while the client reads the stream.
-    let running = crate::metrics::Live::subscription();
-    let mut started = !subscription;
-    let results = state.schema.execute_stream(request).map(move |response| {
-        let _running = &running;
-        if !started {
-            started = true;
-            crate::metrics::subscription(name.as_deref(), response.errors.is_empty());
-        }
+    let request = request.data(caller.clone()).data(loaders);
+    // A resolver that panics ends the stream with an INTERNAL error.
+    let results = without_panics(state.schema.execute_stream(request));
+    let results = if subscription {
+        // Counted as a running subscription while the client reads the
+        // stream, and as an operation at its first result.
+        let running = crate::metrics::Live::subscription();
+        let name = operation.and_then(|op| op.name);
+        let mut first = true;
+        results
+            .map(move |response| {
+                let _running = &running;
+                if std::mem::take(&mut first) {
+                    crate::metrics::subscription(name.as_deref(), response.errors.is_empty());
+                }
+                response
+            })
+            .boxed()
+    } else {
+        let gate = state.gate.clone();
+        results
+            .then(move |response| {
+                let (gate, caller, operation) = (gate.clone(), caller.clone(), operation.clone());
+                async move {
+                    if let Some(operation) = &operation {
+                        gate.finish(operation, &response, Some(&caller), started.elapsed())
+                            .await;
+                    }
+                    response
+                }
+            })
+            .boxed()
+    };
+    events(state, results, subscription)
+}
+
+/// The results as `next` events, then `complete`; a subscription's stream
+/// is cut when the replica drains, without `complete`.
+fn events(
+    state: &AppState,
+    results: BoxStream<'static, GqlResponse>,
+    subscription: bool,
+) -> Response {
+    let results = results.map(|response| {
         Ok::<_, Infallible>(
             Event::default()
                 .event("next")

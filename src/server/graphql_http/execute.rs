@@ -54,15 +54,29 @@ pub(super) async fn run(
     request: GqlRequest,
 ) -> (Option<StatusCode>, Value) {
     let started = std::time::Instant::now();
+    let (request, operation) = match state.gate.prepare(request, caller, None) {
+        Ok(prepared) => (prepared.request, prepared.operation),
+        Err(refused) => return (Some(StatusCode::BAD_REQUEST), response_body(refused)),
+    };
     let request = match caller {
         Some(caller) => request
             .data(caller.clone())
             .data(Loaders::new(&state.ports, caller, true)),
         None => request,
     };
+    // A resolver that panics fails its whole request (INTERNAL), never the
+    // process.
     let execution = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
     let response = match tokio::time::timeout(state.request_timeout(), execution).await {
-        Ok(Ok(response)) => response,
+        Ok(Ok(response)) => {
+            if let Some(operation) = &operation {
+                state
+                    .gate
+                    .finish(operation, &response, caller, started.elapsed())
+                    .await;
+            }
+            response
+        }
         Ok(Err(panic)) => {
             tracing::error!(panic = %panic_message(&*panic), "a request panicked");
             return (
@@ -122,6 +136,26 @@ pub(crate) fn response_body(response: GqlResponse) -> Value {
 pub(crate) fn errors_body(code: Code, message: &str) -> Value {
     crate::metrics::error(Some(code.as_str()));
     json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
+}
+
+/// `results` with a panic of a resolver turned into a last INTERNAL error
+/// (logged), for streams of results (SSE, shared subscriptions).
+pub(crate) fn without_panics(
+    results: impl futures::Stream<Item = GqlResponse> + Send + 'static,
+) -> futures::stream::BoxStream<'static, GqlResponse> {
+    use futures::StreamExt as _;
+    AssertUnwindSafe(results)
+        .catch_unwind()
+        .map(|result| {
+            result.unwrap_or_else(|panic| {
+                tracing::error!(panic = %panic_message(&*panic), "an operation panicked");
+                GqlResponse::from_errors(vec![
+                    crate::graphql::errors::error(Code::Internal, "internal error")
+                        .into_server_error(async_graphql::Pos::default()),
+                ])
+            })
+        })
+        .boxed()
 }
 
 /// What a caught panic said.

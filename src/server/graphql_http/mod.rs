@@ -23,7 +23,9 @@ use axum::response::Response;
 use serde_json::Value;
 
 pub use auth::{authenticate, authenticate_with_session};
-pub(crate) use execute::{errors_body, is_request_error, panic_response, response_body};
+pub(crate) use execute::{
+    errors_body, is_request_error, panic_response, response_body, without_panics,
+};
 pub(crate) use media::document_response;
 pub use media::{Media, error_response, negotiate};
 

@@ -33,8 +33,8 @@ use super::protocol::{ClientMessage, Protocol, Writer, close, close_reason, pars
 use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
 use crate::graphql::loaders::Loaders;
+use crate::server::AppState;
 use crate::server::graphql_http::{errors_body, is_request_error, response_body};
-use crate::server::{AppState, operation_of};
 
 /// How often the server pings an otherwise quiet connection (load
 /// balancers drop idle ones).
@@ -312,9 +312,26 @@ impl Connection {
                 return self.close(close::BAD_REQUEST, &reason).await;
             }
         };
-        let (kind, name) = operation_of(&request).unzip();
-        let subscription = kind == Some(OperationType::Subscription);
-        let name = name.flatten();
+        let (request, operation) =
+            match self
+                .state
+                .gate
+                .prepare(request, Some(&session.caller), Some(&*session.data))
+            {
+                Ok(prepared) => (prepared.request, prepared.operation),
+                Err(refused) => {
+                    let errors = response_body(refused)
+                        .get("errors")
+                        .cloned()
+                        .unwrap_or(Value::Array(Vec::new()));
+                    let text = self.writer.error(&id, &errors.to_string());
+                    return self.send(text).await;
+                }
+            };
+        let subscription = operation
+            .as_ref()
+            .is_some_and(|op| op.ty == OperationType::Subscription);
+        let name = operation.as_ref().and_then(|op| op.name.clone());
         if subscription && self.draining {
             // The client subscribes again at another replica.
             return self.close_if_drained().await;
@@ -338,9 +355,17 @@ impl Connection {
             let results = AssertUnwindSafe(results).catch_unwind();
             // One result, bound by the request timeout like over HTTP.
             let timeout = self.state.request_timeout();
+            let (gate, caller) = (self.state.gate.clone(), session.caller.clone());
+            let started = std::time::Instant::now();
             futures::stream::once(async move {
                 match tokio::time::timeout(timeout, results.into_future()).await {
-                    Ok((Some(Ok(response)), _)) => Step::Result(response),
+                    Ok((Some(Ok(response)), _)) => {
+                        if let Some(operation) = &operation {
+                            gate.finish(operation, &response, Some(&caller), started.elapsed())
+                                .await;
+                        }
+                        Step::Result(response)
+                    }
                     Ok((Some(Err(_)), _)) => Step::Panicked,
                     Ok((None, _)) => Step::Done,
                     Err(_) => Step::TimedOut,

@@ -26,7 +26,7 @@ use tokio::sync::broadcast;
 
 use crate::auth::Caller;
 use crate::graphql::SwitchboardSchema;
-use crate::server::graphql_http::{is_request_error, response_body};
+use crate::server::graphql_http::{is_request_error, response_body, without_panics};
 
 /// Results a slow member may fall behind by before it misses some (the
 /// channel's slots are allocated up front, so this is per group memory).
@@ -131,9 +131,10 @@ impl Fanout {
                 // Expiry is each member's own business (see the module).
                 let mut runner = caller.clone();
                 runner.expires_at = u64::MAX;
-                let results = self
-                    .schema
-                    .execute_stream_with_session_data(request, Arc::new(data(runner)));
+                let results = without_panics(
+                    self.schema
+                        .execute_stream_with_session_data(request, Arc::new(data(runner))),
+                );
                 tokio::spawn(run(group.clone(), key, self.groups.clone(), results));
                 (group, receiver)
             }
