@@ -1198,18 +1198,11 @@ async fn entitlement_changes_reach_every_replica_at_once() {
 /// announces still reaches them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entitlement_changes_reach_every_replica_when_nats_carries_events() {
-    let Some(nats) = test_nats().await else {
+    let Some(stream) = TestStream::new().await else {
         return;
     };
-    let stream = format!("SWITCHBOARD_TEST_{:016x}", rand::random::<u64>());
-    let url = nats_url();
-    let env = [
-        ("SWITCHBOARD_EVENTS__BACKEND", "nats"),
-        ("SWITCHBOARD_EVENTS__NATS_URL", url.as_str()),
-        ("SWITCHBOARD_EVENTS__NATS_STREAM", stream.as_str()),
-    ];
-    entitlement_changes_reach_every_replica("nats", &env).await;
-    let _ = nats.delete_stream(&stream).await;
+    entitlement_changes_reach_every_replica("nats", &stream.env()).await;
+    stream.delete().await;
 }
 
 async fn entitlement_changes_reach_every_replica(carrier: &str, env: &[(&str, &str)]) {
@@ -1407,23 +1400,51 @@ async fn three_replicas_act_as_one_and_subscribers_move_when_one_dies() {
 /// PostgreSQL, for the data): every subscriber hears every event once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_act_as_one_through_nats() {
-    let Some(nats) = test_nats().await else {
+    let Some(stream) = TestStream::new().await else {
         return;
     };
-    let stream = format!("SWITCHBOARD_TEST_{:016x}", rand::random::<u64>());
-    let url = nats_url();
-    let env = [
-        ("SWITCHBOARD_EVENTS__BACKEND", "nats"),
-        ("SWITCHBOARD_EVENTS__NATS_URL", url.as_str()),
-        ("SWITCHBOARD_EVENTS__NATS_STREAM", stream.as_str()),
-    ];
-    three_replicas_act_as_one("nats", &env).await;
+    three_replicas_act_as_one("nats", &stream.env()).await;
     // The events went through the stream: two comments, the toll-free
     // request (and its case), the status change.
-    let mut carried = nats.get_stream(&stream).await.expect("the stream exists");
+    let mut carried = stream
+        .nats
+        .get_stream(&stream.name)
+        .await
+        .expect("the stream exists");
     let messages = carried.info().await.unwrap().state.messages;
     assert!(messages >= 5, "{messages} messages in the stream");
-    let _ = nats.delete_stream(&stream).await;
+    stream.delete().await;
+}
+
+/// A JetStream stream of one test's own, on the NATS the tests use.
+struct TestStream {
+    nats: async_nats::jetstream::Context,
+    name: String,
+    url: String,
+}
+
+impl TestStream {
+    /// A fresh stream name on the tests' NATS, or `None` (a skip).
+    async fn new() -> Option<Self> {
+        Some(Self {
+            nats: test_nats().await?,
+            name: format!("SWITCHBOARD_TEST_{:016x}", rand::random::<u64>()),
+            url: nats_url(),
+        })
+    }
+
+    /// The environment that makes a gateway carry its events on it.
+    fn env(&self) -> [(&str, &str); 3] {
+        [
+            ("SWITCHBOARD_EVENTS__BACKEND", "nats"),
+            ("SWITCHBOARD_EVENTS__NATS_URL", self.url.as_str()),
+            ("SWITCHBOARD_EVENTS__NATS_STREAM", self.name.as_str()),
+        ]
+    }
+
+    async fn delete(self) {
+        let _ = self.nats.delete_stream(&self.name).await;
+    }
 }
 
 fn nats_url() -> String {
