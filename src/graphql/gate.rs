@@ -24,7 +24,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
+use async_graphql::Name;
+use async_graphql::parser::Positioned;
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationDefinition, OperationType, Selection,
+};
 use async_graphql::{Data, Pos, Request, Response, Value};
 use chrono::Utc;
 use switchboard_core::audit::{AuditEntry, AuditLog};
@@ -129,30 +133,30 @@ impl Gate {
                 operation: None,
             });
         };
-        let operation = doc
-            .operations
-            .iter()
-            .find(|(name, _)| match &request.operation_name {
-                Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
-                None => true,
-            })
-            .map(|(name, op)| {
-                let mut operation = Operation {
-                    ty: op.node.ty,
-                    name: name.map(|n| n.to_string()),
-                    fields: Vec::new(),
-                    targets: Vec::new(),
-                    client: None,
-                };
-                if op.node.ty == OperationType::Mutation {
-                    operation.describe(&op.node.selection_set.node.items, &request);
-                    operation.client = data_of::<ClientAddr>(&request.data, session)
-                        .map(|address| address.0.to_string());
-                }
-                operation
-            });
+        let operation = selected(&doc, request.operation_name.as_deref()).map(|(name, op)| {
+            let mut operation = Operation {
+                ty: op.node.ty,
+                name: name.map(|n| n.to_string()),
+                fields: Vec::new(),
+                targets: Vec::new(),
+                client: None,
+            };
+            if op.node.ty == OperationType::Mutation {
+                operation.describe(&op.node.selection_set.node.items, &request);
+                operation.client = data_of::<ClientAddr>(&request.data, session)
+                    .map(|address| address.0.to_string());
+            }
+            operation
+        });
         request.set_parsed_query(doc);
         Ok(Prepared { request, operation })
+    }
+
+    /// The type of the operation `request` runs, when its document parses
+    /// and is within the limits (parsed once: it is kept for its run).
+    pub fn operation_type(&self, request: &Request) -> Option<OperationType> {
+        let doc = self.document(&request.query).ok().flatten()?;
+        selected(&doc, request.operation_name.as_deref()).map(|(_, op)| op.node.ty)
     }
 
     /// The parsed document of `query`, kept or parsed now; `None` when it
@@ -269,11 +273,7 @@ impl Gate {
 impl Operation {
     /// Notes a mutation's root fields and the ids named by its arguments
     /// and variables.
-    fn describe(
-        &mut self,
-        items: &[async_graphql::parser::Positioned<Selection>],
-        request: &Request,
-    ) {
+    fn describe(&mut self, items: &[Positioned<Selection>], request: &Request) {
         let mut targets = Vec::new();
         for (name, value) in request.variables.iter() {
             collect_ids(name.as_str(), value, &mut targets);
@@ -293,6 +293,17 @@ impl Operation {
         targets.dedup();
         self.targets = targets;
     }
+}
+
+/// The operation of `doc` named `wanted` (without a name: the first).
+fn selected<'a>(
+    doc: &'a ExecutableDocument,
+    wanted: Option<&str>,
+) -> Option<(Option<&'a Name>, &'a Positioned<OperationDefinition>)> {
+    doc.operations.iter().find(|(name, _)| match wanted {
+        Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+        None => true,
+    })
 }
 
 /// A `T` in the request's data, else in the connection's.

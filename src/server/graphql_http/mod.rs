@@ -183,28 +183,19 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
             return error_response(media, StatusCode::BAD_REQUEST, Code::BadUserInput, &message);
         }
     };
-    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
-        let selected = doc
-            .operations
-            .iter()
-            .find(|(name, _)| match &request.operation_name {
-                Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
-                None => true,
-            });
-        if let Some((_, op)) = selected
-            && op.node.ty != OperationType::Query
-        {
-            let mut response = error_response(
-                media,
-                StatusCode::METHOD_NOT_ALLOWED,
-                Code::BadUserInput,
-                "only queries may be sent with GET; use POST for mutations and WebSocket for subscriptions",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-            return response;
-        }
+    if let Some(ty) = state.gate.operation_type(&request)
+        && ty != OperationType::Query
+    {
+        let mut response = error_response(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            Code::BadUserInput,
+            "only queries may be sent with GET; use POST for mutations and WebSocket for subscriptions",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return response;
     }
     execute(&state, Some(&caller), media, request).await
 }
