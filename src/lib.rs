@@ -443,6 +443,11 @@ impl App {
                 demo_users(),
             )?),
             servicenow_hook,
+            okta_hook: config
+                .directory
+                .event_hook_secret
+                .as_deref()
+                .map(|secret| Arc::new(server::okta_hook::OktaHook::new(secret, &buses))),
             relay: carried.relay,
             metrics,
             drain: server::drain::Drain::default(),

@@ -62,6 +62,20 @@ async fn mutations_are_audited(gw: Gateway) {
     assert_eq!(watch.targets, [id.as_str()]);
     // The watch list write was refused (the case is canceled) and says so.
     assert_eq!(watch.outcome, "CONFLICT");
+
+    // A mutation refused before it runs (validation; several operations and
+    // none named) leaves no entry: nothing was attempted.
+    let invalid = "mutation { cancelCase(caseId: 1, noSuchArgument: true) { state } }";
+    assert_eq!(
+        gw.error_code(&token, invalid, json!({})).await,
+        "BAD_USER_INPUT"
+    );
+    let two = "mutation A { cancelCase(caseId: \"1\") { state } } mutation B { cancelCase(caseId: \"2\") { state } }";
+    assert_eq!(
+        gw.error_code(&token, two, json!({})).await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(gw.store.recent(100).await.unwrap().len(), before + 3);
 }
 
 on_both_backends!(mutations_are_audited);

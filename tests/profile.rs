@@ -8,6 +8,8 @@
 //! checks what the gateway asks Okta for instead of its own links.
 
 mod common;
+#[path = "profile/okta_hook.rs"]
+mod okta_hook;
 #[path = "profile/okta_recovery.rs"]
 mod okta_recovery;
 #[path = "profile/recovery.rs"]

@@ -212,8 +212,8 @@ impl Verifier {
         if let Some(verified) = self.recall(token) {
             return Ok(verified);
         }
-        let verified = self.check_signed(token).await?;
-        if let Some(generation) = verified.issuer.key_generation() {
+        let (verified, generation) = self.check_signed(token).await?;
+        if let Some(generation) = generation {
             let mut remembered = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
             if remembered.len() >= REMEMBERED {
                 remembered.clear();
@@ -231,13 +231,15 @@ impl Verifier {
         let (checked, generation, verified) = remembered.get(token)?;
         let now = jsonwebtoken::get_current_timestamp();
         (checked.elapsed() < REMEMBER
-            && now < verified.expires_at + self.leeway_secs
+            && now < verified.expires_at.saturating_add(self.leeway_secs)
             && verified.issuer.key_generation() == Some(*generation))
         .then(|| verified.clone())
     }
 
-    /// The claims of a signed token, checked.
-    async fn check_signed(&self, token: &str) -> Result<Verified, AuthError> {
+    /// The claims of a signed token, checked; with the generation of its
+    /// issuer's keys it was checked under, when that stayed the same
+    /// throughout (else it is not remembered).
+    async fn check_signed(&self, token: &str) -> Result<(Verified, Option<u64>), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             invalid(&match peek_algorithm(token) {
                 Some(alg) => format!("algorithm {alg:.20} is not accepted"),
@@ -272,17 +274,20 @@ impl Verifier {
             .iter()
             .find(|i| i.issuer == iss)
             .ok_or_else(|| invalid("its issuer is not trusted"))?;
+        let before = issuer.key_generation();
         let (alg, key) = issuer.key(&kid).await?;
+        let generation = before.filter(|g| issuer.key_generation() == Some(*g));
         if alg != header.alg {
             return Err(invalid("its algorithm does not match its key"));
         }
         let claims = self.decode(token, issuer, alg, &key)?;
         let expires_at = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
-        Ok(Verified {
+        let verified = Verified {
             issuer: issuer.clone(),
             claims,
             expires_at,
-        })
+        };
+        Ok((verified, generation))
     }
 
     fn decode(

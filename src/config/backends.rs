@@ -11,6 +11,8 @@
 //! - `directory.backend` (`sql` or `okta`) and `[directory.okta]`: the Okta
 //!   adapter's settings (org URL, API token or OAuth service app, where
 //!   entitlements come from; see `switchboard_okta::Settings`).
+//! - `directory.event_hook_secret`: the `Authorization` value of Okta's
+//!   event hook at `/webhooks/okta` (unset: the route is off).
 //!
 //! The adapters' own keys are checked when the gateway starts, with the
 //! same refusal of unknown keys as everywhere else; secrets may come from
@@ -88,6 +90,8 @@ pub struct DirectoryConfig {
     pub backend: DirectoryBackend,
     /// The Okta adapter's settings, for `backend = "okta"`.
     pub okta: Option<Map<String, Value>>,
+    /// What Okta's event hook sends in `Authorization` (unset: no hook).
+    pub event_hook_secret: Option<String>,
 }
 
 impl std::fmt::Debug for DirectoryConfig {
@@ -95,6 +99,10 @@ impl std::fmt::Debug for DirectoryConfig {
         f.debug_struct("DirectoryConfig")
             .field("backend", &self.backend)
             .field("okta", &self.okta.as_ref().map(keys_only))
+            .field(
+                "event_hook_secret",
+                &self.event_hook_secret.as_ref().map(|_| "…"),
+            )
             .finish()
     }
 }
@@ -141,6 +149,21 @@ impl DirectoryConfig {
         if self.backend == DirectoryBackend::Okta && self.okta.is_none() {
             return Err(ConfigError(
                 "`[directory.okta]` is required when `directory.backend` is `okta`".into(),
+            ));
+        }
+        if self
+            .event_hook_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < 16)
+        {
+            return Err(ConfigError(
+                "`directory.event_hook_secret` must be at least 16 characters".into(),
+            ));
+        }
+        if self.event_hook_secret.is_some() && self.backend != DirectoryBackend::Okta {
+            return Err(ConfigError(
+                "`directory.event_hook_secret` only applies when `directory.backend` is `okta`"
+                    .into(),
             ));
         }
         Ok(())

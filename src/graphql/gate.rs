@@ -40,10 +40,11 @@ use crate::graphql::profile::ClientAddr;
 
 /// The total length of the documents kept, at most; past that the memory
 /// starts afresh (a portal's documents fit many times over; a client
-/// sending ever new ones cannot make it grow).
-const KEPT_BYTES: usize = 1024 * 1024;
+/// sending ever new ones cannot make it grow). A parsed document takes
+/// some tens of times its text: this bounds the memory to megabytes.
+const KEPT_BYTES: usize = 256 * 1024;
 /// Documents longer than this are parsed each time, not kept.
-const MAX_KEPT_DOCUMENT: usize = 16 * 1024;
+const MAX_KEPT_DOCUMENT: usize = 4 * 1024;
 
 /// The name of an operation type: `query`, `mutation` or `subscription`.
 pub(crate) fn operation_kind(ty: OperationType) -> &'static str {
@@ -66,7 +67,7 @@ pub struct Gate {
 /// Parsed documents by their text, and the length of those texts.
 #[derive(Default)]
 struct Kept {
-    documents: HashMap<String, ExecutableDocument>,
+    documents: HashMap<String, Arc<ExecutableDocument>>,
     bytes: usize,
 }
 
@@ -165,10 +166,12 @@ impl Gate {
     #[allow(clippy::result_large_err)]
     fn document(&self, query: &str) -> Result<Option<ExecutableDocument>, Response> {
         let kept = self.documents.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(doc) = kept.documents.get(query) {
-            return Ok(Some(doc.clone()));
-        }
+        let found = kept.documents.get(query).cloned();
         drop(kept);
+        if let Some(doc) = found {
+            // The request takes a copy of its own, made outside the lock.
+            return Ok(Some(ExecutableDocument::clone(&doc)));
+        }
         let Ok(doc) = async_graphql::parser::parse_query(query) else {
             return Ok(None);
         };
@@ -183,7 +186,7 @@ impl Gate {
             }
             if kept
                 .documents
-                .insert(query.to_string(), doc.clone())
+                .insert(query.to_string(), Arc::new(doc.clone()))
                 .is_none()
             {
                 kept.bytes += query.len();
@@ -207,11 +210,45 @@ impl Gate {
     /// Records a query or mutation that answered `response` after `took`:
     /// its count in the metrics, and a mutation's audit entry. `caller` is
     /// who made it (none: a public mutation, recorded as `anonymous` with
-    /// the client's address). Subscriptions are left to their transport.
+    /// the client's address). A request refused before it ran (validation,
+    /// complexity, a missing operation name) is neither; subscriptions are
+    /// left to their transport.
     pub async fn finish(
         &self,
         operation: &Operation,
         response: &Response,
+        caller: Option<&Caller>,
+        took: Duration,
+    ) {
+        let refused = response.data == Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        if !refused {
+            let ok = response.errors.is_empty();
+            self.record(operation, ok, outcome(response), caller, took)
+                .await;
+        }
+    }
+
+    /// Records a query or mutation that did not answer: it panicked
+    /// (`INTERNAL`) or ran out of time (`BACKEND_UNAVAILABLE`), perhaps
+    /// after a write reached a backend.
+    pub async fn failed(
+        &self,
+        operation: &Operation,
+        code: Code,
+        caller: Option<&Caller>,
+        took: Duration,
+    ) {
+        self.record(operation, false, code.as_str().to_string(), caller, took)
+            .await;
+    }
+
+    async fn record(
+        &self,
+        operation: &Operation,
+        ok: bool,
+        outcome: String,
         caller: Option<&Caller>,
         took: Duration,
     ) {
@@ -221,7 +258,7 @@ impl Gate {
         crate::metrics::operation(
             operation_kind(operation.ty),
             operation.name.as_deref(),
-            response.errors.is_empty(),
+            ok,
             took,
         );
         if operation.ty != OperationType::Mutation {
@@ -250,7 +287,7 @@ impl Gate {
             operation: operation.name.clone().unwrap_or_else(|| "anonymous".into()),
             fields: operation.fields.clone(),
             targets: operation.targets.clone(),
-            outcome: outcome(response),
+            outcome,
             key: format!("{:032x}", rand::random::<u128>()),
         };
         tracing::info!(

@@ -7,6 +7,7 @@ pub mod drain;
 pub mod graphiql;
 mod graphql_http;
 mod health;
+pub mod okta_hook;
 mod pages;
 pub mod session;
 mod sign_in_as;
@@ -57,6 +58,9 @@ pub struct AppState {
     /// The ServiceNow webhook receiver, when cases live in ServiceNow and
     /// a webhook secret is configured.
     pub servicenow_hook: Option<Arc<webhooks::ServiceNowHook>>,
+    /// Okta's event hook, when users live in Okta and a hook secret is
+    /// configured.
+    pub okta_hook: Option<Arc<okta_hook::OktaHook>>,
     /// The event relay between replicas, when events go through PostgreSQL
     /// or NATS.
     pub relay: Option<switchboard_core::events::RelayState>,
@@ -99,6 +103,12 @@ pub fn router(state: AppState) -> Router {
         .route("/usage.pdf", get(billing_downloads::usage_pdf));
     if state.servicenow_hook.is_some() {
         router = router.route("/webhooks/servicenow", post(webhooks::servicenow));
+    }
+    if state.okta_hook.is_some() {
+        router = router.route(
+            "/webhooks/okta",
+            get(okta_hook::verify).post(okta_hook::deliver),
+        );
     }
     if state.config.graphiql_access() != Access::Off {
         router = router

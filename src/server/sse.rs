@@ -16,8 +16,9 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use super::AppState;
-use super::graphql_http::{response_body, without_panics};
+use super::graphql_http::{Ended, response_body, run_once, timed_out, without_panics};
 use crate::auth::Caller;
+use crate::graphql::errors::{Code, error};
 use crate::graphql::loaders::Loaders;
 
 /// Whether the client asks for an event stream.
@@ -39,7 +40,6 @@ pub fn wanted(headers: &HeaderMap) -> bool {
 
 /// Runs `request` and streams its results as events.
 pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response {
-    let started = std::time::Instant::now();
     let (request, operation) = match state.gate.prepare(request, Some(&caller), None) {
         Ok(prepared) => (prepared.request, prepared.operation),
         Err(refused) => {
@@ -56,9 +56,9 @@ pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response
     // The stream may outlive many changes, so its loaders do not cache.
     let loaders = Loaders::new(&state.ports, &caller, false);
     let request = request.data(caller.clone()).data(loaders);
-    // A resolver that panics ends the stream with an INTERNAL error.
-    let results = without_panics(state.schema.execute_stream(request));
     let results = if subscription {
+        // A resolver that panics ends the stream with an INTERNAL error.
+        let results = without_panics(state.schema.execute_stream(request));
         // Counted as a running subscription while the client reads the
         // stream, and as an operation at its first result.
         let running = crate::metrics::Live::subscription();
@@ -74,21 +74,29 @@ pub fn stream(state: &AppState, caller: Caller, request: GqlRequest) -> Response
             })
             .boxed()
     } else {
-        let gate = state.gate.clone();
-        results
-            .then(move |response| {
-                let (gate, caller, operation) = (gate.clone(), caller.clone(), operation.clone());
-                async move {
-                    if let Some(operation) = &operation {
-                        gate.finish(operation, &response, Some(&caller), started.elapsed())
-                            .await;
-                    }
-                    response
+        // One answer, bound by the request timeout like over HTTP.
+        let state = state.clone();
+        let results = state.schema.execute_stream(request);
+        futures::stream::once(async move {
+            let first = async { results.into_future().await.0 };
+            match run_once(&state, operation.as_ref(), Some(&caller), first).await {
+                Ended::Answered(response) => response,
+                Ended::Panicked | Ended::Nothing => {
+                    response_of(Code::Internal, "internal error".into())
                 }
-            })
-            .boxed()
+                Ended::TimedOut => response_of(Code::BackendUnavailable, timed_out(&state)),
+            }
+        })
+        .boxed()
     };
     events(state, results, subscription)
+}
+
+/// A response of one error.
+fn response_of(code: Code, message: String) -> GqlResponse {
+    GqlResponse::from_errors(vec![
+        error(code, message).into_server_error(async_graphql::Pos::default()),
+    ])
 }
 
 /// The results as `next` events, then `complete`; a subscription's stream

@@ -243,6 +243,17 @@ impl FakeOkta {
         self.shared.lock().dir.user_id(login)
     }
 
+    /// Puts a user in the group named `group` (created when missing), or
+    /// takes them out, as an administrator would in Okta's console.
+    pub fn set_member(&self, group: &str, user_id: &str, member: bool) {
+        let mut data = self.shared.lock();
+        if member {
+            data.dir.add_member(group, user_id);
+        } else {
+            data.dir.remove_member(group, user_id);
+        }
+    }
+
     /// Sets a user's status (e.g. `LOCKED_OUT`), as Okta would after
     /// failed sign-ins.
     pub fn set_status(&self, user_id: &str, status: &str) {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::media::{Media, error_response, json_response};
 use crate::auth::Caller;
 use crate::graphql::errors::Code;
+use crate::graphql::gate::Operation;
 use crate::graphql::loaders::Loaders;
 use crate::server::AppState;
 
@@ -64,33 +65,19 @@ pub(super) async fn run(
             .data(Loaders::new(&state.ports, caller, true)),
         None => request,
     };
-    // A resolver that panics fails its whole request (INTERNAL), never the
-    // process.
-    let execution = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
-    let response = match tokio::time::timeout(state.request_timeout(), execution).await {
-        Ok(Ok(response)) => {
-            if let Some(operation) = &operation {
-                state
-                    .gate
-                    .finish(operation, &response, caller, started.elapsed())
-                    .await;
-            }
-            response
-        }
-        Ok(Err(panic)) => {
-            tracing::error!(panic = %panic_message(&*panic), "a request panicked");
+    let execution = async { Some(state.schema.execute(request).await) };
+    let response = match run_once(state, operation.as_ref(), caller, execution).await {
+        Ended::Answered(response) => response,
+        Ended::Panicked | Ended::Nothing => {
             return (
                 Some(StatusCode::INTERNAL_SERVER_ERROR),
                 errors_body(Code::Internal, "internal error"),
             );
         }
-        Err(_) => {
-            let limit = state.request_timeout();
-            tracing::warn!(timeout_ms = limit.as_millis() as u64, "a request timed out");
-            let message = format!("the request took longer than {limit:?} and was stopped");
+        Ended::TimedOut => {
             return (
                 Some(StatusCode::GATEWAY_TIMEOUT),
-                errors_body(Code::BackendUnavailable, &message),
+                errors_body(Code::BackendUnavailable, &timed_out(state)),
             );
         }
     };
@@ -101,6 +88,69 @@ pub(super) async fn run(
         "graphql request"
     );
     (request_error, response_body(response))
+}
+
+/// How one query or mutation ended (held for a moment, not stored: the
+/// answer is not boxed).
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Ended {
+    /// With this answer.
+    Answered(GqlResponse),
+    /// Without one (a stream that ended at once).
+    Nothing,
+    /// A resolver panicked: the operation fails with INTERNAL.
+    Panicked,
+    /// It took longer than the request timeout and was stopped.
+    TimedOut,
+}
+
+/// Runs one query or mutation (`execution`, its first answer) for
+/// `caller` under the request timeout, a panic failing only it, and
+/// records how it ended through the gate (metrics, the audit trail), on
+/// whichever transport it came.
+pub(crate) async fn run_once(
+    state: &AppState,
+    operation: Option<&Operation>,
+    caller: Option<&Caller>,
+    execution: impl Future<Output = Option<GqlResponse>>,
+) -> Ended {
+    let started = std::time::Instant::now();
+    let execution = AssertUnwindSafe(execution).catch_unwind();
+    let ended = match tokio::time::timeout(state.request_timeout(), execution).await {
+        Ok(Ok(Some(response))) => Ended::Answered(response),
+        Ok(Ok(None)) => Ended::Nothing,
+        Ok(Err(panic)) => {
+            tracing::error!(panic = %panic_message(&*panic), "an operation panicked");
+            Ended::Panicked
+        }
+        Err(_) => {
+            let limit = state.request_timeout();
+            tracing::warn!(
+                timeout_ms = limit.as_millis() as u64,
+                "an operation timed out"
+            );
+            Ended::TimedOut
+        }
+    };
+    if let Some(operation) = operation {
+        let (gate, took) = (&state.gate, started.elapsed());
+        match &ended {
+            Ended::Answered(response) => gate.finish(operation, response, caller, took).await,
+            Ended::Panicked => gate.failed(operation, Code::Internal, caller, took).await,
+            Ended::TimedOut => {
+                gate.failed(operation, Code::BackendUnavailable, caller, took)
+                    .await;
+            }
+            Ended::Nothing => {}
+        }
+    }
+    ended
+}
+
+/// The message of an operation stopped by the request timeout.
+pub(crate) fn timed_out(state: &AppState) -> String {
+    let limit = state.request_timeout();
+    format!("the request took longer than {limit:?} and was stopped")
 }
 
 /// A request error: nothing executed (parse or validation failure).

@@ -24,7 +24,8 @@ use serde_json::Value;
 
 pub use auth::{authenticate, authenticate_with_session};
 pub(crate) use execute::{
-    errors_body, is_request_error, panic_response, response_body, without_panics,
+    Ended, errors_body, is_request_error, panic_response, response_body, run_once, timed_out,
+    without_panics,
 };
 pub(crate) use media::document_response;
 pub use media::{Media, error_response, negotiate};

@@ -16,7 +16,6 @@
 //! and mutations are bound by the request timeout.
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,7 +33,9 @@ use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
 use crate::graphql::loaders::Loaders;
 use crate::server::AppState;
-use crate::server::graphql_http::{errors_body, is_request_error, response_body};
+use crate::server::graphql_http::{
+    Ended, errors_body, is_request_error, response_body, run_once, timed_out,
+};
 
 /// How often the server pings an otherwise quiet connection (load
 /// balancers drop idle ones).
@@ -352,23 +353,15 @@ impl Connection {
                 .state
                 .schema
                 .execute_stream_with_session_data(request, session.data.clone());
-            let results = AssertUnwindSafe(results).catch_unwind();
             // One result, bound by the request timeout like over HTTP.
-            let timeout = self.state.request_timeout();
-            let (gate, caller) = (self.state.gate.clone(), session.caller.clone());
-            let started = std::time::Instant::now();
+            let (state, caller) = (self.state.clone(), session.caller.clone());
             futures::stream::once(async move {
-                match tokio::time::timeout(timeout, results.into_future()).await {
-                    Ok((Some(Ok(response)), _)) => {
-                        if let Some(operation) = &operation {
-                            gate.finish(operation, &response, Some(&caller), started.elapsed())
-                                .await;
-                        }
-                        Step::Result(response)
-                    }
-                    Ok((Some(Err(_)), _)) => Step::Panicked,
-                    Ok((None, _)) => Step::Done,
-                    Err(_) => Step::TimedOut,
+                let first = async { results.into_future().await.0 };
+                match run_once(&state, operation.as_ref(), Some(&caller), first).await {
+                    Ended::Answered(response) => Step::Result(response),
+                    Ended::Nothing => Step::Done,
+                    Ended::Panicked => Step::Panicked,
+                    Ended::TimedOut => Step::TimedOut,
                 }
             })
             .boxed()
@@ -427,20 +420,11 @@ impl Connection {
                 }
                 writer.error(&id, &errors)
             }
-            Step::TimedOut => {
-                let limit = self.state.request_timeout();
-                tracing::warn!(
-                    timeout_ms = limit.as_millis() as u64,
-                    "a WebSocket operation timed out"
-                );
-                let message = format!("the request took longer than {limit:?} and was stopped");
-                writer.next(
-                    &id,
-                    &errors_body(Code::BackendUnavailable, &message).to_string(),
-                )
-            }
+            Step::TimedOut => writer.next(
+                &id,
+                &errors_body(Code::BackendUnavailable, &timed_out(&self.state)).to_string(),
+            ),
             Step::Panicked => {
-                tracing::error!("a WebSocket operation panicked");
                 if let Some(handle) = self.running.remove(&id) {
                     handle.abort();
                 }

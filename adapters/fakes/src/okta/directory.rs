@@ -187,6 +187,20 @@ impl OktaDirectory {
         }
     }
 
+    /// Takes a user out of the group named `group`.
+    pub fn remove_member(&mut self, group: &str, user_id: &str) {
+        let Some(group_id) = self
+            .groups
+            .iter()
+            .find(|g| g.name == group)
+            .map(|g| g.id.clone())
+        else {
+            return;
+        };
+        self.memberships
+            .retain(|(g, u)| !(*g == group_id && u == user_id));
+    }
+
     /// Enrols an ACTIVE factor `days_ago` days before the dataset's anchor
     /// and returns its id.
     pub fn add_factor(
