@@ -176,6 +176,46 @@ impl RelayState {
     }
 }
 
+/// The publishing half every relay shares: it numbers what this replica
+/// publishes and queues it, without blocking, for a task that sends it on
+/// (PostgreSQL, NATS); when the queue is full the message is dropped,
+/// counted and logged. The numbers make retried sends recognisable.
+pub struct Queued {
+    queue: tokio::sync::mpsc::Sender<(u64, BusMessage)>,
+    next_seq: std::sync::atomic::AtomicU64,
+    carrier: &'static str,
+}
+
+impl Queued {
+    /// A relay queueing up to `capacity` messages for `carrier` (in logs),
+    /// with the receiving end its sending task reads.
+    pub fn new(
+        capacity: usize,
+        carrier: &'static str,
+    ) -> (Arc<Self>, tokio::sync::mpsc::Receiver<(u64, BusMessage)>) {
+        let (queue, receiver) = tokio::sync::mpsc::channel(capacity);
+        let relay = Self {
+            queue,
+            next_seq: std::sync::atomic::AtomicU64::new(1),
+            carrier,
+        };
+        (Arc::new(relay), receiver)
+    }
+}
+
+impl Relay for Queued {
+    fn forward(&self, message: BusMessage) {
+        let seq = self
+            .next_seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Err(error) = self.queue.try_send((seq, message)) {
+            metrics::counter!("switchboard_events_relayed_total", "direction" => "dropped")
+                .increment(1);
+            tracing::warn!(%error, events.carrier = self.carrier, "an event was not relayed to the other replicas: the queue is full");
+        }
+    }
+}
+
 /// The wait between a relay's failed tries: 250 ms, doubling to 5 s;
 /// reset after a success. Shared by the relays (PostgreSQL, NATS).
 #[derive(Debug)]

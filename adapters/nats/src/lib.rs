@@ -1,6 +1,6 @@
 //! Events across replicas on NATS JetStream (`events.backend = "nats"`):
 //! every replica publishing on its buses forwards the message here
-//! ([`NatsRelay`]), which publishes it to a stream; every replica's
+//! (a [`Queued`] relay), which publishes it to a stream; every replica's
 //! [`Listener`] reads the stream and hands the other replicas' messages to
 //! its own subscribers.
 //!
@@ -21,13 +21,12 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
 use futures::StreamExt as _;
 use switchboard_core::Error;
-use switchboard_core::events::{Backoff, BusMessage, Relay, RelayState};
+use switchboard_core::events::{Backoff, BusMessage, Queued, RelayState};
 use tokio::sync::mpsc;
 
 /// The backend's name in errors.
@@ -53,24 +52,6 @@ pub struct NatsOptions {
     pub retention: Duration,
 }
 
-/// The publishing half: queues what this replica publishes and publishes
-/// it in the background.
-pub struct NatsRelay {
-    queue: mpsc::Sender<(u64, BusMessage)>,
-    next_seq: AtomicU64,
-}
-
-impl Relay for NatsRelay {
-    fn forward(&self, message: BusMessage) {
-        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        if self.queue.try_send((seq, message)).is_err() {
-            metrics::counter!("switchboard_events_relayed_total", "direction" => "dropped")
-                .increment(1);
-            tracing::error!("the NATS event relay's queue is full; an event was dropped");
-        }
-    }
-}
-
 /// The listening half; [`Listener::spawn`] starts it.
 pub struct Listener {
     jetstream: jetstream::Context,
@@ -82,7 +63,7 @@ pub struct Listener {
 
 /// Connects to `options.url`, makes sure the stream exists, starts the
 /// publisher, and returns the publishing half with the listener to start.
-pub async fn open(options: &NatsOptions) -> Result<(Arc<NatsRelay>, Listener), Error> {
+pub async fn open(options: &NatsOptions) -> Result<(Arc<Queued>, Listener), Error> {
     let origin = format!("{:016x}", rand::random::<u64>());
     let client = async_nats::ConnectOptions::new()
         .name(format!("switchboard-events-{origin}"))
@@ -107,17 +88,13 @@ pub async fn open(options: &NatsOptions) -> Result<(Arc<NatsRelay>, Listener), E
         tracing::error!(error = %e, nats.stream = %options.stream, "cannot create the NATS event stream");
         Error::unavailable(BACKEND)
     })?;
-    let (queue, receiver) = mpsc::channel(QUEUE);
+    let (relay, receiver) = Queued::new(QUEUE, "NATS JetStream");
     tokio::spawn(publish_loop(
         jetstream.clone(),
         subject.clone(),
         origin.clone(),
         receiver,
     ));
-    let relay = Arc::new(NatsRelay {
-        queue,
-        next_seq: AtomicU64::new(1),
-    });
     let listener = Listener {
         jetstream,
         stream: options.stream.clone(),

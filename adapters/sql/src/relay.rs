@@ -1,5 +1,5 @@
 //! Events across replicas on PostgreSQL: every replica publishing on its
-//! [`Buses`] forwards the message here ([`PgRelay`]), which stores it in
+//! [`Buses`] forwards the message here (a [`Queued`] relay), which stores it in
 //! `bus_events` and announces it with `NOTIFY` in the same statement, so the
 //! announcement leaves at commit; every replica's [`Listener`] hears it and
 //! hands it to its own subscribers.
@@ -23,7 +23,6 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use diesel::QueryableByName;
@@ -31,7 +30,7 @@ use diesel::sql_types::{Array, BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures::StreamExt;
 use switchboard_core::Error;
-use switchboard_core::events::{Backoff, BusMessage, Relay};
+use switchboard_core::events::{Backoff, BusMessage, Queued};
 use tokio::sync::mpsc;
 
 use crate::db::Backend;
@@ -69,24 +68,6 @@ impl Default for RelayOptions {
     }
 }
 
-/// The publishing half: queues what this replica publishes and writes it to
-/// PostgreSQL in the background.
-pub struct PgRelay {
-    queue: mpsc::Sender<(i64, BusMessage)>,
-    next_seq: AtomicI64,
-}
-
-impl Relay for PgRelay {
-    fn forward(&self, message: BusMessage) {
-        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        if let Err(error) = self.queue.try_send((seq, message)) {
-            metrics::counter!("switchboard_events_relayed_total", "direction" => "dropped")
-                .increment(1);
-            tracing::warn!(%error, "an event was not relayed to the other replicas: the queue is full");
-        }
-    }
-}
-
 /// The listening half, to be started with [`Listener::spawn`] once the
 /// buses it delivers to exist.
 pub struct Listener {
@@ -107,19 +88,15 @@ struct Link {
 /// Opens the relay of `db` (which must be PostgreSQL): checks that the
 /// database answers, starts the writer, and returns the publishing half
 /// with the listener to start.
-pub async fn open(db: &Db, options: RelayOptions) -> Result<(Arc<PgRelay>, Listener), Error> {
+pub async fn open(db: &Db, options: RelayOptions) -> Result<(Arc<Queued>, Listener), Error> {
     let (listener, conn) = open_listener(db, options).await?;
-    let (queue, receiver) = mpsc::channel(QUEUE);
+    let (relay, receiver) = Queued::new(QUEUE, "PostgreSQL");
     tokio::spawn(write_loop(
         listener.url.clone(),
         Some(conn),
         listener.link.clone(),
         receiver,
     ));
-    let relay = Arc::new(PgRelay {
-        queue,
-        next_seq: AtomicI64::new(1),
-    });
     Ok((relay, listener))
 }
 
@@ -212,7 +189,7 @@ async fn write_loop(
     url: String,
     mut conn: Option<AsyncPgConnection>,
     link: Arc<Link>,
-    mut receiver: mpsc::Receiver<(i64, BusMessage)>,
+    mut receiver: mpsc::Receiver<(u64, BusMessage)>,
 ) {
     let mut pending: VecDeque<(i64, String)> = VecDeque::new();
     let mut backoff = Backoff::default();
@@ -281,7 +258,9 @@ async fn prune(conn: &mut AsyncPgConnection, retention: Duration) -> Result<(), 
     .map(drop)
 }
 
-fn encode((seq, message): (i64, BusMessage)) -> (i64, String) {
+fn encode((seq, message): (u64, BusMessage)) -> (i64, String) {
+    // A bigint column: a replica would need 2^63 messages to reach it.
+    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
     // Plain data with string keys: serialising it cannot fail.
     (seq, serde_json::to_string(&message).unwrap_or_default())
 }
