@@ -29,6 +29,17 @@ impl Drop for Replica {
     }
 }
 
+/// A turn to run: each test here starts several gateway processes (and
+/// seeds their databases), so at most three tests run at once, whatever
+/// the test runner's parallelism; on two cores more made start-ups slow.
+async fn turn() -> tokio::sync::SemaphorePermit<'static> {
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(3);
+    TURNS
+        .acquire()
+        .await
+        .expect("the semaphore is never closed")
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -132,6 +143,7 @@ async fn data(
 /// a comment added through replica A, and one added through B, once each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_on_one_replica_hears_writes_made_through_another() {
+    let _turn = turn().await;
     if !clients::available(false) {
         return;
     }
@@ -219,6 +231,7 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
 /// to lint, and a Prometheus server scraping the gateway stores them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_scrapes_what_the_gateway_measures() {
+    let _turn = turn().await;
     if prometheus_tools().is_none() {
         return;
     }
@@ -424,6 +437,7 @@ async fn prometheus_scrapes_what_the_gateway_measures() {
 /// listener.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_can_have_a_listener_of_their_own() {
+    let _turn = turn().await;
     let port = free_port();
     let gw = common::start_with(Backend::Sqlite, |config| {
         config.metrics.listen = Some(format!("127.0.0.1:{port}").parse().unwrap());
@@ -567,6 +581,7 @@ async fn readyz(gw: &common::Gateway) -> (u16, Value) {
 /// second, 503 naming the database's state; it is ready again after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_answers_within_a_second_when_the_database_freezes() {
+    let _turn = turn().await;
     let Some((proxy, gw)) = behind_a_proxy(|_| {}).await else {
         return;
     };
@@ -604,6 +619,7 @@ async fn readiness_answers_within_a_second_when_the_database_freezes() {
 /// waiting on the (frozen) database finishes; then the process exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draining_replica_finishes_its_requests_and_sends_subscribers_away() {
+    let _turn = turn().await;
     if !clients::available(false) {
         return;
     }
@@ -746,6 +762,7 @@ async fn a_draining_replica_finishes_its_requests_and_sends_subscribers_away() {
 /// then, is stored after the thaw.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_database_fails_fast_and_the_audit_entry_is_kept() {
+    let _turn = turn().await;
     use switchboard_core::audit::AuditLog as _;
     let Some((proxy, gw)) = behind_a_proxy(|config| {
         config.database.statement_timeout_ms = 1_500;
@@ -908,6 +925,7 @@ async fn servicenow_setup(
 /// takeover, is announced, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servicenow_is_polled_by_one_replica_at_a_time() {
+    let _turn = turn().await;
     use switchboard_fakes::servicenow::DEMO_AGENTS;
     if !clients::available(false) {
         return;
@@ -1076,6 +1094,7 @@ async fn ws_upgrade(replica: &Replica) -> (u16, Option<String>) {
 /// replica alone saw only half). Keys hold digests, not logins.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_hold_across_replicas_on_redis() {
+    let _turn = turn().await;
     let Some(mut redis) = test_redis().await else {
         return;
     };
@@ -1191,6 +1210,7 @@ async fn roles_at(http: &reqwest::Client, replica: &Replica, token: &str) -> Vec
 /// and the replicas forget the user.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entitlement_changes_reach_every_replica_at_once() {
+    let _turn = turn().await;
     entitlement_changes_reach_every_replica("postgres", &[]).await;
 }
 
@@ -1198,6 +1218,7 @@ async fn entitlement_changes_reach_every_replica_at_once() {
 /// announces still reaches them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entitlement_changes_reach_every_replica_when_nats_carries_events() {
+    let _turn = turn().await;
     let Some(stream) = TestStream::new().await else {
         return;
     };
@@ -1280,6 +1301,7 @@ async fn location_at(http: &reqwest::Client, replica: &Replica, token: &str) -> 
 /// event bus and every replica drops its copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reference_changes_reach_every_replica_at_once() {
+    let _turn = turn().await;
     const SECRET: &str = "a-webhook-secret-for-replicas";
     let Some(test_db) = TestDb::postgres().await else {
         return;
@@ -1393,6 +1415,7 @@ async fn next_payload(subscriber: &mut Streaming) -> Value {
 /// balancer, reconnects to another and hears what is written next.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_act_as_one_and_subscribers_move_when_one_dies() {
+    let _turn = turn().await;
     three_replicas_act_as_one("postgres", &[]).await;
 }
 
@@ -1400,6 +1423,7 @@ async fn three_replicas_act_as_one_and_subscribers_move_when_one_dies() {
 /// PostgreSQL, for the data): every subscriber hears every event once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_act_as_one_through_nats() {
+    let _turn = turn().await;
     let Some(stream) = TestStream::new().await else {
         return;
     };
@@ -1734,6 +1758,7 @@ async fn otlp_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Receive
 /// carries the trace id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_is_traced_into_sql_and_servicenow() {
+    let _turn = turn().await;
     use tokio::io::AsyncBufReadExt as _;
     let (receiver, received) = otlp_receiver().await;
     let (_source_db, fake, data_dir, config) = servicenow_setup("traced", 60, 0).await;
