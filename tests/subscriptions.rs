@@ -388,6 +388,43 @@ mod close_codes {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_connection_runs_at_most_a_hundred_operations() {
+        let gw = common::start(Backend::Sqlite).await.unwrap();
+        let mut socket = acknowledged(&gw).await;
+        for n in 0..100 {
+            send(&mut socket, subscribe(&n.to_string())).await;
+        }
+        // The 101st is refused with its own `error`; the connection stays.
+        send(&mut socket, subscribe("over")).await;
+        let error: Value = read(&mut socket).await;
+        assert_eq!(error["id"], "over", "{error}");
+        assert_eq!(error["type"], "error", "{error}");
+        assert_eq!(error["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+        // Once one completes, another may start, and every running one
+        // still hears its events.
+        send(&mut socket, json!({ "id": "0", "type": "complete" })).await;
+        send(&mut socket, subscribe("over")).await;
+        // Every subscribe is handled once the ping is answered; then the
+        // shared execution subscribes to the events.
+        send(&mut socket, json!({ "type": "ping" })).await;
+        assert_eq!(read(&mut socket).await["type"], "pong");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        super::comment_on_first_case_of_b(&gw).await;
+        let mut heard = std::collections::BTreeSet::new();
+        while heard.len() < 100 {
+            let next: Value = tokio::time::timeout(Duration::from_secs(10), read(&mut socket))
+                .await
+                .unwrap_or_else(|_| panic!("{} of 100 heard the event within 10 s", heard.len()));
+            assert_eq!(next["type"], "next", "{next}");
+            // The case opened first, then the comment: each once per id.
+            if next["payload"]["data"]["caseEvents"]["kind"] == "COMMENT_ADDED" {
+                assert!(heard.insert(next["id"].as_str().unwrap().to_string()));
+            }
+        }
+        assert!(!heard.contains("0") && heard.contains("over") && heard.contains("99"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_legacy_protocol_says_why_before_closing() {
         let gw = common::start(Backend::Sqlite).await.unwrap();
         let mut socket = connect(&gw, "graphql-ws").await;

@@ -24,11 +24,12 @@ use async_graphql::{Data, Request as GqlRequest, Response as GqlResponse};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::http::HeaderMap;
 use futures::StreamExt;
-use futures::stream::{AbortHandle, BoxStream, SelectAll};
+use futures::stream::{AbortHandle, BoxStream};
 use serde_json::{Map, Value, json};
 
 use super::fanout::{Item, Key};
 use super::protocol::{ClientMessage, Protocol, Writer, close, close_reason, parse};
+use super::streams::{MAX_OPERATIONS, Streams};
 use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
 use crate::graphql::loaders::Loaders;
@@ -107,7 +108,7 @@ pub async fn serve(
         credentials: Some(credentials),
         session: None,
         running: HashMap::new(),
-        results: SelectAll::new(),
+        results: Streams::new(),
         draining: false,
     };
     connection.run().await;
@@ -124,7 +125,7 @@ struct Connection {
     /// Running operations by id.
     running: HashMap<Arc<str>, Running>,
     /// Their results, as they come.
-    results: SelectAll<BoxStream<'static, (Arc<str>, Step)>>,
+    results: Streams<(Arc<str>, Step)>,
     /// The replica drains: no subscription runs; the socket closes once
     /// the running queries and mutations have answered.
     draining: bool,
@@ -295,6 +296,14 @@ impl Connection {
         if self.running.contains_key(id.as_str()) {
             let reason = format!("Subscriber for {id} already exists");
             return self.close(close::DUPLICATE_ID, &reason).await;
+        }
+        if self.running.len() >= MAX_OPERATIONS {
+            let message = format!(
+                "too many operations on this connection: at most {MAX_OPERATIONS} run at once; complete one first"
+            );
+            let error = json!([{ "message": message, "extensions": { "code": Code::RateLimited.as_str() } }]);
+            let text = self.writer.error(&id, &error.to_string());
+            return self.send(text).await;
         }
         if let Err(e) = self
             .state

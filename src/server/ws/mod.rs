@@ -10,6 +10,7 @@
 mod connection;
 pub mod fanout;
 pub mod protocol;
+mod streams;
 
 use axum::extract::WebSocketUpgrade;
 use axum::http::request::Parts;
