@@ -396,7 +396,9 @@ mod close_codes {
         }
         // The 101st is refused with its own `error`; the connection stays.
         send(&mut socket, subscribe("over")).await;
-        let error: Value = read(&mut socket).await;
+        let error: Value = tokio::time::timeout(Duration::from_secs(10), read(&mut socket))
+            .await
+            .expect("the 101st subscribe is answered within 10 s");
         assert_eq!(error["id"], "over", "{error}");
         assert_eq!(error["type"], "error", "{error}");
         assert_eq!(error["payload"][0]["extensions"]["code"], "RATE_LIMITED");

@@ -5,11 +5,12 @@
 //! `SelectAll` suits many streams, but for each result it allocates (it
 //! queues the stream again as a new future) and wakes the connection
 //! through a waker of its own; with 10,000 subscribers that was about a
-//! tenth of the gateway's CPU per event. Here the streams are polled in
-//! turn, from the one after the last that answered, so none starves; the
-//! number a connection may run is bounded ([`MAX_OPERATIONS`]), which
-//! bounds the turn.
+//! tenth of the gateway's CPU per event. Here each call polls every stream
+//! at most once, in a queue's order; a stream that answers goes to the
+//! back, so none starves. The number a connection may run is bounded
+//! ([`MAX_OPERATIONS`]), which bounds the turn.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -21,21 +22,18 @@ pub const MAX_OPERATIONS: usize = 100;
 
 /// Result streams, polled in turn.
 pub struct Streams<T> {
-    streams: Vec<BoxStream<'static, T>>,
-    /// Where the next turn starts.
-    cursor: usize,
+    streams: VecDeque<BoxStream<'static, T>>,
 }
 
 impl<T> Streams<T> {
     pub fn new() -> Self {
         Self {
-            streams: Vec::new(),
-            cursor: 0,
+            streams: VecDeque::new(),
         }
     }
 
     pub fn push(&mut self, stream: BoxStream<'static, T>) {
-        self.streams.push(stream);
+        self.streams.push_back(stream);
     }
 
     #[cfg(test)]
@@ -52,28 +50,24 @@ impl<T> Stream for Streams<T> {
     type Item = T;
 
     /// The next item of any stream; `None` once there is no stream (as
-    /// `SelectAll` does). A stream that ends is dropped.
+    /// `SelectAll` does). Every stream is polled at most once (so each one
+    /// that waits has the waker); one that ends is dropped.
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = &mut *self;
-        let mut pending = 0;
-        while pending < this.streams.len() {
-            let k = this.cursor % this.streams.len();
-            match this.streams[k].as_mut().poll_next(cx) {
+        let streams = &mut self.streams;
+        for _ in 0..streams.len() {
+            let Some(mut stream) = streams.pop_front() else {
+                break;
+            };
+            match stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(item)) => {
-                    this.cursor = k + 1;
+                    streams.push_back(stream);
                     return Poll::Ready(Some(item));
                 }
-                // The last stream takes its place, and is polled there.
-                Poll::Ready(None) => {
-                    drop(this.streams.swap_remove(k));
-                }
-                Poll::Pending => {
-                    this.cursor = k + 1;
-                    pending += 1;
-                }
+                Poll::Ready(None) => drop(stream),
+                Poll::Pending => streams.push_back(stream),
             }
         }
-        if this.streams.is_empty() {
+        if streams.is_empty() {
             Poll::Ready(None)
         } else {
             Poll::Pending
@@ -111,5 +105,25 @@ mod tests {
         drop(tx);
         assert_eq!(streams.next().await, None);
         assert!(streams.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_ends_mid_turn_hides_no_other() {
+        let mut streams = Streams::new();
+        let mut senders = Vec::new();
+        for _ in 0..4 {
+            let (tx, rx) = mpsc::unbounded::<u32>();
+            streams.push(rx.boxed());
+            senders.push(tx);
+        }
+        // The third answers: the turn now starts at the fourth.
+        senders[2].unbounded_send(1).unwrap();
+        assert_eq!(streams.next().await, Some(1));
+        // The second ends; the third has an item again. A turn that
+        // wraps round past the ended one still reaches it.
+        drop(senders.remove(1));
+        senders[1].unbounded_send(2).unwrap();
+        assert_eq!(futures::poll!(streams.next()), Poll::Ready(Some(2)));
+        assert_eq!(streams.len(), 3);
     }
 }
