@@ -270,7 +270,6 @@ async fn main() -> anyhow::Result<()> {
     let mut latencies = Vec::new();
     // Subscribers on the writing replica, and on the others.
     let (mut local, mut remote) = (Vec::new(), Vec::new());
-    let mut first = vec![Duration::MAX; args.events];
     let mut per_event = vec![Vec::new(); args.events];
     let mut open = Vec::with_capacity(args.subscribers);
     let mut failed = 0;
@@ -280,7 +279,6 @@ async fn main() -> anyhow::Result<()> {
                 open.push(socket);
                 for (n, arrival) in arrivals.iter().enumerate() {
                     let latency = arrival.saturating_duration_since(sent[n]);
-                    first[n] = first[n].min(latency);
                     per_event[n].push(latency);
                     latencies.push(latency);
                     if i % replicas.len() == 0 {
@@ -293,13 +291,18 @@ async fn main() -> anyhow::Result<()> {
             Err(_) => failed += 1,
         }
     }
-    // The slowest event, by its own p99.
+    for latencies in &mut per_event {
+        latencies.sort();
+    }
+    // When each event reached its first subscriber, and the slowest event
+    // by its own p99.
+    let mut first: Vec<Duration> = per_event
+        .iter()
+        .map(|l| l.first().copied().unwrap_or(Duration::MAX))
+        .collect();
     let worst = per_event
-        .iter_mut()
-        .map(|l| {
-            l.sort();
-            percentile(l, 0.99)
-        })
+        .iter()
+        .map(|l| percentile(l, 0.99))
         .max()
         .unwrap_or_default();
     // Every subscriber leaves; the gateway settles before it is weighed.
