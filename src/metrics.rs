@@ -215,12 +215,18 @@ pub fn operation(kind: &'static str, name: Option<&str>, ok: bool, took: Duratio
 /// (or its end) says whether it started well; subscriptions have no
 /// duration, they run as long as their client wants.
 pub fn subscription(name: Option<&str>, ok: bool) {
+    subscriptions(name, ok, 1);
+}
+
+/// Counts `n` subscriptions alike (the members of one shared execution
+/// that heard its first result together: one counter lookup, not `n`).
+pub fn subscriptions(name: Option<&str>, ok: bool, n: u64) {
     let outcome = if ok { "ok" } else { "error" };
     counter!(OPERATIONS,
         "graphql_operation_type" => "subscription",
         "graphql_operation_name" => operation_name_label(name),
         "outcome" => outcome)
-    .increment(1);
+    .increment(n);
 }
 
 /// The label of an operation name: the name when it is a GraphQL name of

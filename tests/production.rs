@@ -274,6 +274,34 @@ async fn prometheus_scrapes_what_the_gateway_measures() {
         error["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
         "{error}"
     );
+    // Two identical subscriptions share one execution, which writes the
+    // first event to both: each counts once, as started well.
+    let mut watching = Vec::new();
+    for _ in 0..2 {
+        watching.push(
+            gw.subscribe(
+                "graphql-transport-ws",
+                &token,
+                "subscription Watch { caseEvents { kind } }",
+                json!({}),
+            )
+            .await,
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (case, _) = gw.open_case(&token).await;
+    gw.data(
+        &token,
+        "mutation($id: ID!) { addCaseComment(caseId: $id, body: \"watched\") { id } }",
+        json!({ "id": case }),
+    )
+    .await;
+    for sub in &mut watching {
+        assert_eq!(
+            sub.next_event().await["data"]["caseEvents"]["kind"],
+            "COMMENT_ADDED"
+        );
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let response = gw
@@ -328,6 +356,17 @@ async fn prometheus_scrapes_what_the_gateway_measures() {
                 "outcome=\"error\""
             ]
         ) >= 1.0
+    );
+    assert_eq!(
+        has(
+            "switchboard_graphql_operations_total",
+            &[
+                "graphql_operation_type=\"subscription\"",
+                "graphql_operation_name=\"Watch\"",
+                "outcome=\"ok\""
+            ]
+        ),
+        2.0
     );
     assert!(has("switchboard_websocket_connections", &[]) >= 1.0);
     assert!(has("switchboard_subscriptions_active", &[]) >= 1.0);

@@ -1,7 +1,8 @@
 //! One WebSocket connection, from `connection_init` to its close: one task
 //! reads the client's messages, runs its operations and writes their
-//! results, so an idle connection costs a socket, its buffers and this
-//! state, nothing more.
+//! results (a shared subscription's results are written by its group,
+//! see `socket`), so an idle connection costs a socket, its buffers and
+//! this state, nothing more.
 //!
 //! The rules are graphql-transport-ws's (the legacy protocol gets the same
 //! close codes): no `connection_init` within
@@ -16,7 +17,9 @@
 //! and mutations are bound by the request timeout.
 
 use std::collections::HashMap;
+use std::future::poll_fn;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_graphql::parser::types::OperationType;
@@ -27,8 +30,9 @@ use futures::StreamExt;
 use futures::stream::{AbortHandle, BoxStream};
 use serde_json::{Map, Value, json};
 
-use super::fanout::{Item, Key};
+use super::fanout::{Item, Key, Member};
 use super::protocol::{ClientMessage, Protocol, Writer, close, close_reason, parse};
+use super::socket::Socket;
 use super::streams::{MAX_OPERATIONS, Streams};
 use crate::auth::{AuthError, Caller, bearer};
 use crate::graphql::errors::Code;
@@ -104,7 +108,7 @@ pub async fn serve(
     let connection = Connection {
         state,
         writer: Writer(protocol),
-        socket,
+        socket: Arc::new(Socket::new(socket)),
         credentials: Some(credentials),
         session: None,
         running: HashMap::new(),
@@ -117,8 +121,9 @@ pub async fn serve(
 struct Connection {
     state: AppState,
     writer: Writer,
-    /// Read and written by this one task (no split, no lock between halves).
-    socket: WebSocket,
+    /// Read by this task; written by it and by the shared subscriptions it
+    /// runs (see `socket`).
+    socket: Arc<Socket<WebSocket>>,
     /// Taken by the first `connection_init`.
     credentials: Option<Credentials>,
     session: Option<Session>,
@@ -134,18 +139,29 @@ struct Connection {
 /// A running operation.
 struct Running {
     handle: AbortHandle,
-    subscription: bool,
+    /// A subscription's: cleared when it ends here, so that its group
+    /// writes no more of it.
+    wanted: Option<Arc<AtomicBool>>,
 }
 
 impl Running {
     fn abort(&self) {
+        if let Some(wanted) = &self.wanted {
+            wanted.store(false, Ordering::Release);
+        }
         self.handle.abort();
+    }
+
+    fn subscription(&self) -> bool {
+        self.wanted.is_some()
     }
 }
 
 /// What woke the loop.
 enum Wake {
     Incoming(Option<Result<Message, axum::Error>>),
+    /// What shared subscriptions left in the socket's backlog was written.
+    Flushed(Result<(), axum::Error>),
     Step(Arc<str>, Step),
     InitTimeout,
     Expired,
@@ -168,8 +184,10 @@ impl Connection {
         tokio::pin!(closing);
         loop {
             let acknowledged = self.session.is_some();
+            let socket = &self.socket;
             let wake = tokio::select! {
-                message = self.socket.next() => Wake::Incoming(message),
+                message = poll_fn(|cx| socket.poll_next(cx)) => Wake::Incoming(message),
+                flushed = poll_fn(|cx| socket.poll_backlog(cx)) => Wake::Flushed(flushed),
                 Some((id, step)) = self.results.next(), if !self.results.is_empty() => {
                     Wake::Step(id, step)
                 }
@@ -182,6 +200,8 @@ impl Connection {
             };
             let flow = match wake {
                 Wake::Incoming(message) => self.on_incoming(message).await,
+                Wake::Flushed(Ok(())) => Flow::Continue,
+                Wake::Flushed(Err(_)) => Flow::Stop,
                 Wake::Step(id, step) => self.on_step(id, step).await,
                 Wake::InitTimeout => {
                     self.close(close::INIT_TIMEOUT, "Connection initialisation timeout")
@@ -242,8 +262,8 @@ impl Connection {
             ClientMessage::Init(payload) => self.init(payload).await,
             ClientMessage::Subscribe { id, payload } => self.subscribe(id, payload).await,
             ClientMessage::Complete { id } => {
-                if let Some(handle) = self.running.remove(id.as_str()) {
-                    handle.abort();
+                if let Some(running) = self.running.remove(id.as_str()) {
+                    running.abort();
                 }
                 Flow::Continue
             }
@@ -346,15 +366,30 @@ impl Connection {
             // The client subscribes again at another replica.
             return self.close_if_drained().await;
         }
+        let id: Arc<str> = id.into();
+        let mut member = None;
         let steps: BoxStream<'static, Step> = if subscription {
-            // Shared with every identical subscription (see fanout).
+            // Shared with every identical subscription (see fanout), which
+            // writes its results to this socket.
             let key = Key::of(&session.caller, &request);
             let state = self.state.clone();
+            let joining = Arc::new(Member::new(
+                self.socket.clone(),
+                id.clone(),
+                self.writer,
+                Arc::new(AtomicBool::new(true)),
+                name,
+            ));
+            member = Some(joining.clone());
             self.state
                 .fanout
-                .join(key, &session.caller, request, &move |runner| {
-                    session_data(&state, runner)
-                })
+                .join(
+                    key,
+                    &session.caller,
+                    request,
+                    &move |runner| session_data(&state, runner),
+                    joining,
+                )
                 .map(Step::Shared)
                 .boxed()
         } else {
@@ -377,25 +412,23 @@ impl Connection {
         };
         let (steps, handle) =
             futures::stream::abortable(steps.chain(futures::stream::once(async { Step::Done })));
-        let id: Arc<str> = id.into();
         self.running.insert(
             id.clone(),
             Running {
                 handle,
-                subscription,
+                wanted: member.as_ref().map(|m| m.wanted()),
             },
         );
         // Counted while its stream lives: until done, stopped or disconnected;
-        // and as an operation once its first step says how it started.
+        // and as an operation once its first result says how it started
+        // (here, or as its group writes it).
         let running = subscription.then(crate::metrics::Live::subscription);
-        let mut started = !subscription;
         self.results.push(
             steps
                 .map(move |step| {
                     let _running = &running;
-                    if !started {
-                        started = true;
-                        crate::metrics::subscription(name.as_deref(), step.started_well());
+                    if let Some(member) = &member {
+                        member.delivered(step.started_well());
                     }
                     (id.clone(), step)
                 })
@@ -412,8 +445,8 @@ impl Connection {
         let writer = self.writer;
         let text = match step {
             Step::Result(response) if is_request_error(&response) => {
-                if let Some(handle) = self.running.remove(&id) {
-                    handle.abort();
+                if let Some(running) = self.running.remove(&id) {
+                    running.abort();
                 }
                 let errors = response_body(response)
                     .get("errors")
@@ -424,8 +457,8 @@ impl Connection {
             Step::Result(response) => writer.next(&id, &response_body(response).to_string()),
             Step::Shared(Item::Next(payload)) => writer.next(&id, &payload),
             Step::Shared(Item::Refused(errors)) => {
-                if let Some(handle) = self.running.remove(&id) {
-                    handle.abort();
+                if let Some(running) = self.running.remove(&id) {
+                    running.abort();
                 }
                 writer.error(&id, &errors)
             }
@@ -434,8 +467,8 @@ impl Connection {
                 &errors_body(Code::BackendUnavailable, &timed_out(&self.state)).to_string(),
             ),
             Step::Panicked => {
-                if let Some(handle) = self.running.remove(&id) {
-                    handle.abort();
+                if let Some(running) = self.running.remove(&id) {
+                    running.abort();
                 }
                 let errors = errors_body(Code::Internal, "internal error");
                 writer.error(&id, &errors["errors"].to_string())
@@ -458,10 +491,10 @@ impl Connection {
     async fn drain(&mut self) -> Flow {
         self.draining = true;
         self.running.retain(|_, running| {
-            if running.subscription {
+            if running.subscription() {
                 running.abort();
             }
-            !running.subscription
+            !running.subscription()
         });
         self.close_if_drained().await
     }
@@ -479,8 +512,8 @@ impl Connection {
     async fn expire(&mut self) -> Flow {
         let ids: Vec<Arc<str>> = self.running.keys().cloned().collect();
         for id in ids {
-            if let Some(handle) = self.running.remove(&id) {
-                handle.abort();
+            if let Some(running) = self.running.remove(&id) {
+                running.abort();
             }
             let text = self.writer.complete(&id);
             if matches!(self.send(text).await, Flow::Stop) {
@@ -491,7 +524,7 @@ impl Connection {
     }
 
     async fn send(&mut self, text: String) -> Flow {
-        match self.socket.send(Message::Text(text.into())).await {
+        match write(&self.socket, Message::Text(text.into())).await {
             Ok(()) => Flow::Continue,
             Err(_) => Flow::Stop,
         }
@@ -502,9 +535,15 @@ impl Connection {
             code,
             reason: close_reason(reason).into(),
         };
-        let _ = self.socket.send(Message::Close(Some(frame))).await;
+        let _ = write(&self.socket, Message::Close(Some(frame))).await;
         Flow::Stop
     }
+}
+
+/// Writes `message` to `socket` after whatever waits in its backlog.
+async fn write(socket: &Socket<WebSocket>, message: Message) -> Result<(), axum::Error> {
+    let mut message = Some(message);
+    poll_fn(|cx| socket.poll_send(cx, &mut message)).await
 }
 
 /// What operations run with: the caller, and loaders that do not cache

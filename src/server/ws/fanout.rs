@@ -5,8 +5,10 @@
 //! one service identity). Their results are identical: the same document
 //! and variables, resolved for the same entitlements. So they form a
 //! [`Group`]: the subscription runs once, each result is serialised once,
-//! and every member writes the same bytes to its socket, which is what
-//! keeps a subscriber's memory and an event's fan-out small.
+//! and the group writes it to every member's socket itself (see
+//! [`super::socket`]), which is what keeps a subscriber's memory and an
+//! event's fan-out small. What is not a result (a refusal, the end) goes
+//! to each member's connection, which answers it.
 //!
 //! Members differ only in their tokens' expiry, which each connection
 //! enforces itself (it completes its operations and closes 4401); the
@@ -16,21 +18,29 @@
 //! principal. Different principals never share a group.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use async_graphql::Data;
+use axum::extract::ws::Message;
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 
+use super::protocol::Writer;
+use super::socket::{Offered, Outlet};
 use crate::auth::Caller;
 use crate::graphql::SwitchboardSchema;
 use crate::server::graphql_http::{is_request_error, response_body, without_panics};
 
-/// Results a slow member may fall behind by before it misses some (the
-/// channel's slots are allocated up front, so this is per group memory).
-const CAPACITY: usize = 32;
+/// Refusals a member's connection may fall behind by (there is at most
+/// one; the channel's slots are allocated up front, per group).
+const CAPACITY: usize = 2;
+
+/// Members one task writes a result to; a larger group's writes are
+/// spread over several tasks, so every core takes part.
+const WRITES_PER_TASK: usize = 512;
 
 /// How often a group with no member left notices and stops.
 const IDLE_CHECK: Duration = Duration::from_secs(5);
@@ -79,14 +89,85 @@ impl Key {
     }
 }
 
+/// One operation of one connection, as a member of a group.
+pub struct Member {
+    outlet: Arc<dyn Outlet>,
+    id: Arc<str>,
+    writer: Writer,
+    /// Cleared by the connection when the operation ends there: no frame
+    /// of it is written after (checked under the socket's lock).
+    wanted: Arc<AtomicBool>,
+    /// The operation's name, for the metrics.
+    name: Option<String>,
+    /// Whether a result reached it (counted once, as the operation starts).
+    delivered: AtomicBool,
+}
+
+impl Member {
+    /// Operation `id`, written to `outlet` with `writer` while `wanted`.
+    pub fn new(
+        outlet: Arc<dyn Outlet>,
+        id: Arc<str>,
+        writer: Writer,
+        wanted: Arc<AtomicBool>,
+        name: Option<String>,
+    ) -> Self {
+        Self {
+            outlet,
+            id,
+            writer,
+            wanted,
+            name,
+            delivered: AtomicBool::new(false),
+        }
+    }
+
+    /// The flag its connection clears when the operation ends there.
+    pub fn wanted(&self) -> Arc<AtomicBool> {
+        self.wanted.clone()
+    }
+
+    /// A result reached the member: the first one counts the operation
+    /// as started, well or not.
+    pub fn delivered(&self, started_well: bool) {
+        if self.first_delivery() {
+            crate::metrics::subscription(self.name.as_deref(), started_well);
+        }
+    }
+
+    /// Whether this is the first result to reach the member.
+    fn first_delivery(&self) -> bool {
+        !self.delivered.swap(true, Ordering::AcqRel)
+    }
+
+    /// Writes result `payload` to the member's socket.
+    fn write(&self, payload: &str) -> Offered {
+        self.outlet.offer(&mut || {
+            self.wanted
+                .load(Ordering::Acquire)
+                .then(|| Message::Text(self.writer.next(&self.id, payload).into()))
+        })
+    }
+}
+
 /// One shared execution and its members.
 struct Group {
-    /// Taken when the execution ends, which closes the channel.
+    /// Taken when the execution ends, which closes the channel. It carries
+    /// what members' connections answer themselves: a refusal.
     sender: Mutex<Option<broadcast::Sender<Item>>>,
     /// Once the execution has ended: its only result, when it had just one
     /// (a refusal, or an error from the subscription's own checks), for
     /// members who joined after it was sent.
     last_word: Mutex<Option<Item>>,
+    /// The members results are written to, by number.
+    members: Mutex<HashMap<u64, Arc<Member>>>,
+    joined: AtomicU64,
+}
+
+impl Group {
+    fn members(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Member>>> {
+        self.members.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The running groups.
@@ -104,15 +185,18 @@ impl Fanout {
         }
     }
 
-    /// Joins the group running `request` for `caller` (starting it, with
-    /// `data` made for its execution, when there is none): the results from
-    /// now on, ending when the execution ends.
+    /// Joins `member` to the group running `request` for `caller`
+    /// (starting it, with `data` made for its execution, when there is
+    /// none): results from now on are written to the member's socket; the
+    /// stream answers what its connection must (a refusal, a lone result it
+    /// missed) and ends when the execution ends. Dropping it leaves.
     pub fn join(
         &self,
         key: Key,
         caller: &Caller,
         request: async_graphql::Request,
         data: &dyn Fn(Caller) -> Data,
+        member: Arc<Member>,
     ) -> impl Stream<Item = Item> + Send + use<> {
         let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
         let running = groups.get(&key).and_then(Weak::upgrade).and_then(|group| {
@@ -126,6 +210,8 @@ impl Fanout {
                 let group = Arc::new(Group {
                     sender: Mutex::new(Some(sender)),
                     last_word: Mutex::new(None),
+                    members: Mutex::new(HashMap::new()),
+                    joined: AtomicU64::new(0),
                 });
                 groups.insert(key.clone(), Arc::downgrade(&group));
                 // Expiry is each member's own business (see the module).
@@ -139,40 +225,109 @@ impl Fanout {
                 (group, receiver)
             }
         };
+        let number = group.joined.fetch_add(1, Ordering::Relaxed);
+        group.members().insert(number, member.clone());
         drop(groups);
-        membership(group, receiver)
+        let membership = Membership {
+            group,
+            number,
+            member,
+        };
+        membership.answers(receiver)
     }
 }
 
-/// A member's view: the group's results, then its last word if the member
-/// missed it.
-fn membership(group: Arc<Group>, receiver: broadcast::Receiver<Item>) -> impl Stream<Item = Item> {
-    futures::stream::unfold(
-        (Some(group), receiver, false),
-        |(group, mut receiver, heard)| async move {
-            let group = group?;
-            loop {
-                match receiver.recv().await {
-                    Ok(item) => return Some((item, (Some(group), receiver, true))),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(events.missed = missed, "a slow subscriber missed events");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => {
-                        let last = if heard {
-                            None
-                        } else {
-                            group
-                                .last_word
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .clone()
-                        };
-                        return last.map(|item| (item, (None, receiver, true)));
+/// A member's place in its group, given up when dropped.
+struct Membership {
+    group: Arc<Group>,
+    number: u64,
+    member: Arc<Member>,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.group.members().remove(&self.number);
+    }
+}
+
+impl Membership {
+    /// What the member's connection answers itself: a refusal, then the
+    /// group's last word if no result reached the member.
+    fn answers(self, receiver: broadcast::Receiver<Item>) -> impl Stream<Item = Item> {
+        futures::stream::unfold(
+            (Some(self), receiver, false),
+            |(membership, mut receiver, heard)| async move {
+                let membership = membership?;
+                loop {
+                    match receiver.recv().await {
+                        Ok(item) => return Some((item, (Some(membership), receiver, true))),
+                        Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => {
+                            let reached =
+                                heard || membership.member.delivered.load(Ordering::Acquire);
+                            let last = if reached {
+                                None
+                            } else {
+                                membership
+                                    .group
+                                    .last_word
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .clone()
+                            };
+                            return last.map(|item| (item, (None, receiver, true)));
+                        }
                     }
                 }
-            }
-        },
-    )
+            },
+        )
+    }
+}
+
+/// Writes result `payload` to every member of `group`, on several tasks
+/// when they are many. The writes are outside tokio's cooperative budget:
+/// past it (128 operations a turn) every socket answers "would block" and
+/// wakes its connection to write instead, which is the cost this saves. A
+/// task's writes are bounded, so it cannot starve others.
+async fn deliver(group: &Group, payload: Arc<str>) {
+    let mut members: Vec<Arc<Member>> = group.members().values().cloned().collect();
+    let mut writers = Vec::new();
+    while members.len() > WRITES_PER_TASK {
+        let share = members.split_off(members.len() - WRITES_PER_TASK);
+        let payload = payload.clone();
+        writers.push(tokio::spawn(tokio::task::unconstrained(async move {
+            write(&share, &payload)
+        })));
+    }
+    let mut missed = tokio::task::unconstrained(async { write(&members, &payload) }).await;
+    for writer in writers {
+        missed += writer.await.unwrap_or(0);
+    }
+    if missed > 0 {
+        tracing::warn!(
+            subscribers = missed,
+            "slow subscribers missed an event (their sockets' backlogs are full)"
+        );
+    }
+}
+
+/// Writes `payload` to `members` (who share one operation): how many
+/// missed it.
+fn write(members: &[Arc<Member>], payload: &str) -> usize {
+    let mut missed = 0;
+    let mut started = 0;
+    for member in members {
+        match member.write(payload) {
+            Offered::Sent | Offered::Queued => started += u64::from(member.first_delivery()),
+            Offered::Missed => missed += 1,
+            Offered::Skipped => {}
+        }
+    }
+    if let Some(member) = members.first().filter(|_| started > 0) {
+        let started_well = !payload.contains("\"errors\":");
+        crate::metrics::subscriptions(member.name.as_deref(), started_well, started);
+    }
+    missed
 }
 
 /// Drives a group's execution until it ends or no member is left.
@@ -200,15 +355,18 @@ async fn run(
                         .get("errors")
                         .cloned()
                         .unwrap_or_default();
-                    Item::Refused(errors.to_string().into())
+                    let refused = Item::Refused(errors.to_string().into());
+                    let _ = sender.send(refused.clone());
+                    refused
                 } else {
-                    Item::Next(response_body(response).to_string().into())
+                    let payload: Arc<str> = response_body(response).to_string().into();
+                    deliver(&group, payload.clone()).await;
+                    Item::Next(payload)
                 };
                 count += 1;
                 if count == 1 {
-                    first = Some(item.clone());
+                    first = Some(item);
                 }
-                let _ = sender.send(item);
             }
             Ok(None) => break,
             Err(_) => {}

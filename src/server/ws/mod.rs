@@ -10,6 +10,7 @@
 mod connection;
 pub mod fanout;
 pub mod protocol;
+pub mod socket;
 mod streams;
 
 use axum::extract::WebSocketUpgrade;
