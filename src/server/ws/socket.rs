@@ -120,6 +120,9 @@ where
         self.connection.0.register(cx.waker());
         let mut state = self.lock();
         if state.backlog.is_empty() && !state.unflushed {
+            // Written out meanwhile: the connection waits for nothing (it
+            // never polls this while its own write is under way).
+            state.waiting = false;
             return Poll::Pending;
         }
         state.write_out(cx)
@@ -354,14 +357,20 @@ mod tests {
         waker.expect("a waker was left").wake();
     }
 
-    #[test]
-    fn a_connection_waiting_to_write_hears_when_the_socket_can_go_on() {
+    /// A socket whose flush blocks, and the connection's waker.
+    fn stuck() -> (Socket<Pipe>, Arc<Count>, Waker) {
         let socket = Socket::new(Pipe {
             room: usize::MAX,
             stuck: true,
             ..Pipe::default()
         });
         let (woken, waker) = counter();
+        (socket, woken, waker)
+    }
+
+    #[test]
+    fn a_connection_waiting_to_write_hears_when_the_socket_can_go_on() {
+        let (socket, woken, waker) = stuck();
         let mut cx = Context::from_waker(&waker);
         // The connection's own message waits for a blocked flush.
         assert!(socket.poll_send(&mut cx, &mut text(1)).is_pending());
@@ -384,12 +393,7 @@ mod tests {
 
     #[test]
     fn a_frame_that_flushes_what_the_connection_waited_for_wakes_it() {
-        let socket = Socket::new(Pipe {
-            room: usize::MAX,
-            stuck: true,
-            ..Pipe::default()
-        });
-        let (woken, waker) = counter();
+        let (socket, woken, waker) = stuck();
         let mut cx = Context::from_waker(&waker);
         assert!(socket.poll_send(&mut cx, &mut text(1)).is_pending());
         // The socket drains without a wake-up, and a group's frame flushes.
@@ -400,6 +404,28 @@ mod tests {
         // Once the connection knows, group frames wake no one.
         assert_eq!(socket.offer(&mut || text(3)), Offered::Sent);
         assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn once_a_backlog_is_written_out_group_frames_wake_no_one() {
+        let (socket, woken, waker) = stuck();
+        let mut cx = Context::from_waker(&waker);
+        assert!(socket.poll_backlog(&mut cx).is_pending());
+        assert_eq!(socket.offer(&mut || text(1)), Offered::Sent);
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+        // The connection tries, the socket is still stuck...
+        assert!(socket.poll_backlog(&mut cx).is_pending());
+        // ...then drains, and the next frame flushes everything.
+        socket.lock().inner.stuck = false;
+        assert_eq!(socket.offer(&mut || text(2)), Offered::Sent);
+        assert_eq!(woken.0.load(Ordering::SeqCst), 2);
+        assert!(socket.poll_backlog(&mut cx).is_pending());
+        // Nothing is left, and the connection knows: no more wake-ups.
+        for n in 3..6 {
+            assert_eq!(socket.offer(&mut || text(n)), Offered::Sent);
+        }
+        assert_eq!(woken.0.load(Ordering::SeqCst), 2);
+        assert_eq!(written(&socket), ["1", "2", "3", "4", "5"]);
     }
 
     #[test]
