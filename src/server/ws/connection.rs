@@ -19,7 +19,6 @@
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_graphql::parser::types::OperationType;
@@ -30,7 +29,7 @@ use futures::StreamExt;
 use futures::stream::{AbortHandle, BoxStream};
 use serde_json::{Map, Value, json};
 
-use super::fanout::{Item, Key, Member};
+use super::fanout::{Item, Key, Member, started_well};
 use super::protocol::{ClientMessage, Protocol, Writer, close, close_reason, parse};
 use super::socket::Socket;
 use super::streams::{MAX_OPERATIONS, Streams};
@@ -83,7 +82,7 @@ impl Step {
     fn started_well(&self) -> bool {
         match self {
             Step::Result(response) => response.errors.is_empty(),
-            Step::Shared(Item::Next(payload)) => !payload.contains("\"errors\":"),
+            Step::Shared(Item::Next(payload)) => started_well(payload),
             Step::Shared(Item::Refused(_)) | Step::TimedOut | Step::Panicked => false,
             Step::Done => true,
         }
@@ -139,21 +138,21 @@ struct Connection {
 /// A running operation.
 struct Running {
     handle: AbortHandle,
-    /// A subscription's: cleared when it ends here, so that its group
-    /// writes no more of it.
-    wanted: Option<Arc<AtomicBool>>,
+    /// A subscription's place in its group, which writes no more of it
+    /// once it ends here.
+    member: Option<Arc<Member>>,
 }
 
 impl Running {
     fn abort(&self) {
-        if let Some(wanted) = &self.wanted {
-            wanted.store(false, Ordering::Release);
+        if let Some(member) = &self.member {
+            member.end();
         }
         self.handle.abort();
     }
 
     fn subscription(&self) -> bool {
-        self.wanted.is_some()
+        self.member.is_some()
     }
 }
 
@@ -377,7 +376,6 @@ impl Connection {
                 self.socket.clone(),
                 id.clone(),
                 self.writer,
-                Arc::new(AtomicBool::new(true)),
                 name,
             ));
             member = Some(joining.clone());
@@ -416,7 +414,7 @@ impl Connection {
             id.clone(),
             Running {
                 handle,
-                wanted: member.as_ref().map(|m| m.wanted()),
+                member: member.clone(),
             },
         );
         // Counted while its stream lives: until done, stopped or disconnected;

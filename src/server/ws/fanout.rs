@@ -45,6 +45,12 @@ const WRITES_PER_TASK: usize = 512;
 /// How often a group with no member left notices and stops.
 const IDLE_CHECK: Duration = Duration::from_secs(5);
 
+/// Whether a serialised result says its subscription started well (it
+/// carries no errors).
+pub fn started_well(payload: &str) -> bool {
+    !payload.contains("\"errors\":")
+}
+
 /// One result of a group's execution, serialised once.
 #[derive(Debug, Clone)]
 pub enum Item {
@@ -94,9 +100,11 @@ pub struct Member {
     outlet: Arc<dyn Outlet>,
     id: Arc<str>,
     writer: Writer,
-    /// Cleared by the connection when the operation ends there: no frame
-    /// of it is written after (checked under the socket's lock).
-    wanted: Arc<AtomicBool>,
+    /// Cleared by the connection when the operation ends there ([`end`]):
+    /// no frame of it is written after (checked under the socket's lock).
+    ///
+    /// [`end`]: Member::end
+    wanted: AtomicBool,
     /// The operation's name, for the metrics.
     name: Option<String>,
     /// Whether a result reached it (counted once, as the operation starts).
@@ -104,27 +112,26 @@ pub struct Member {
 }
 
 impl Member {
-    /// Operation `id`, written to `outlet` with `writer` while `wanted`.
+    /// Operation `id` (named `name`), written to `outlet` with `writer`.
     pub fn new(
         outlet: Arc<dyn Outlet>,
         id: Arc<str>,
         writer: Writer,
-        wanted: Arc<AtomicBool>,
         name: Option<String>,
     ) -> Self {
         Self {
             outlet,
             id,
             writer,
-            wanted,
+            wanted: AtomicBool::new(true),
             name,
             delivered: AtomicBool::new(false),
         }
     }
 
-    /// The flag its connection clears when the operation ends there.
-    pub fn wanted(&self) -> Arc<AtomicBool> {
-        self.wanted.clone()
+    /// The operation ended at its connection: nothing more is written.
+    pub fn end(&self) {
+        self.wanted.store(false, Ordering::Release);
     }
 
     /// A result reached the member: the first one counts the operation
@@ -324,8 +331,7 @@ fn write(members: &[Arc<Member>], payload: &str) -> usize {
         }
     }
     if let Some(member) = members.first().filter(|_| started > 0) {
-        let started_well = !payload.contains("\"errors\":");
-        crate::metrics::subscriptions(member.name.as_deref(), started_well, started);
+        crate::metrics::subscriptions(member.name.as_deref(), started_well(payload), started);
     }
     missed
 }

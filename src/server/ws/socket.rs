@@ -171,6 +171,28 @@ where
         self.unflushed = false;
         Poll::Ready(Ok(()))
     }
+
+    /// Writes `message` now if the socket is ready, else queues it; `None`
+    /// when the socket failed.
+    fn offer(&mut self, message: Message, cx: &mut Context<'_>) -> Option<Offered> {
+        let mut inner = Pin::new(&mut self.inner);
+        match inner.as_mut().poll_ready(cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(_)) => return None,
+            Poll::Pending => {
+                self.backlog.push_back(message);
+                return Some(Offered::Queued);
+            }
+        }
+        self.unflushed = true;
+        inner.as_mut().start_send(message).ok()?;
+        match inner.poll_flush(cx) {
+            Poll::Ready(Ok(())) => self.unflushed = false,
+            Poll::Ready(Err(_)) => return None,
+            Poll::Pending => {}
+        }
+        Some(Offered::Sent)
+    }
 }
 
 impl<S> Outlet for Socket<S>
@@ -208,33 +230,6 @@ where
             self.connection.0.wake();
         }
         offered
-    }
-}
-
-impl<S> State<S>
-where
-    S: Sink<Message> + Unpin,
-{
-    /// Writes `message` now if the socket is ready, else queues it; `None`
-    /// when the socket failed.
-    fn offer(&mut self, message: Message, cx: &mut Context<'_>) -> Option<Offered> {
-        let mut inner = Pin::new(&mut self.inner);
-        match inner.as_mut().poll_ready(cx) {
-            Poll::Ready(Ok(())) => {}
-            Poll::Ready(Err(_)) => return None,
-            Poll::Pending => {
-                self.backlog.push_back(message);
-                return Some(Offered::Queued);
-            }
-        }
-        self.unflushed = true;
-        inner.as_mut().start_send(message).ok()?;
-        match inner.poll_flush(cx) {
-            Poll::Ready(Ok(())) => self.unflushed = false,
-            Poll::Ready(Err(_)) => return None,
-            Poll::Pending => {}
-        }
-        Some(Offered::Sent)
     }
 }
 
