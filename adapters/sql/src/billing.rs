@@ -15,6 +15,7 @@ use switchboard_core::billing::{
 };
 use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 
+use crate::among::among;
 use crate::cursor::{Cursor, page_of, seek};
 use crate::models::parse_ids;
 use crate::schema::{billing_accounts, invoice_charges, invoices, usage_records};
@@ -65,7 +66,7 @@ macro_rules! filtered_usage {
         }
         if !filter.kinds.is_empty() {
             let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
-            q = q.filter(usage_records::kind.eq_any(kinds));
+            q = q.filter(among(usage_records::kind, kinds));
         }
         if let Some(number) = filter
             .number
@@ -174,7 +175,7 @@ impl BillingStore for SqlStore {
         }
         let rows: Vec<DetailsRow> = with_conn!(self.db, |conn| {
             billing_accounts::table
-                .filter(billing_accounts::account_id.eq_any(ids))
+                .filter(among(billing_accounts::account_id, ids))
                 .select(DetailsRow::as_select())
                 .load(conn)
                 .await
@@ -203,7 +204,7 @@ impl BillingStore for SqlStore {
                             .and(newer.field(invoices::id).gt(invoices::id))),
                 );
             invoices::table
-                .filter(invoices::account_id.eq_any(ids))
+                .filter(among(invoices::account_id, ids))
                 .filter(diesel::dsl::not(diesel::dsl::exists(later)))
                 .select(InvoiceRow::as_select())
                 .load(conn)
@@ -290,7 +291,7 @@ impl BillingStore for SqlStore {
         let row: Option<InvoiceRow> = with_conn!(self.db, |conn| {
             invoices::table
                 .filter(invoices::number.eq(&wanted))
-                .filter(invoices::account_id.eq_any(scope.accounts()))
+                .filter(among(invoices::account_id, scope.accounts()))
                 .select(InvoiceRow::as_select())
                 .first(conn)
                 .await
@@ -309,8 +310,8 @@ impl BillingStore for SqlStore {
         let rows: Vec<(ChargeRow, String)> = with_conn!(self.db, |conn| {
             invoice_charges::table
                 .inner_join(invoices::table)
-                .filter(invoices::id.eq_any(&ids))
-                .filter(invoices::account_id.eq_any(scope.accounts()))
+                .filter(among(invoices::id, &ids))
+                .filter(among(invoices::account_id, scope.accounts()))
                 .order_by((invoice_charges::invoice_id, invoice_charges::position))
                 .select((ChargeRow::as_select(), invoices::currency))
                 .load(conn)

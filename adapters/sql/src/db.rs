@@ -535,8 +535,8 @@ macro_rules! scoped_rows_in {
         } else {
             $crate::with_conn!($db, |conn| {
                 $table::table
-                    .filter($table::$column.eq_any(&ids))
-                    .filter($table::account_id.eq_any(scope.accounts()))
+                    .filter($crate::among::among($table::$column, &ids))
+                    .filter($crate::among::among($table::account_id, scope.accounts()))
                     .order_by($order)
                     .select(<$Row>::as_select())
                     .load::<$Row>(conn)

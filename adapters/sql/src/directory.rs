@@ -8,6 +8,7 @@ use switchboard_core::directory::{
 };
 use switchboard_core::{Entitlement, Error, Result, Role, Scope};
 
+use crate::among::among;
 use crate::models::*;
 use crate::schema::{accounts, contacts, locations, operators, products, user_entitlements, users};
 use crate::{SqlStore, db_error, scoped_rows_in, with_conn};
@@ -34,7 +35,7 @@ impl AccountStore for SqlStore {
         }
         let rows: Vec<AccountRow> = with_conn!(self.db, |conn| {
             accounts::table
-                .filter(accounts::id.eq_any(ids))
+                .filter(among(accounts::id, ids))
                 .select(AccountRow::as_select())
                 .load(conn)
                 .await

@@ -28,6 +28,7 @@ use switchboard_core::identity::{
 };
 use switchboard_core::{Error, Page, PageRequest, Result, Role, Scope};
 
+use crate::among::among;
 use crate::cursor::Cursor;
 use crate::models::{hex, now, parse_id, utc};
 use crate::schema::{
@@ -358,7 +359,7 @@ impl Identity for SqlStore {
                         .map(|(i, _, _)| i)
                         .collect();
                 }
-                diesel::delete(mine.filter(user_factors::id.eq_any(&ids)))
+                diesel::delete(mine.filter(among(user_factors::id, &ids)))
                     .execute(conn)
                     .await?;
                 Ok(ids)

@@ -14,6 +14,7 @@ use switchboard_core::inventory::{
 };
 use switchboard_core::{Error, Page, PageRequest, Result, Scope};
 
+use crate::among::among;
 use crate::cursor::{Cursor, seek};
 use crate::models::parse_ids;
 use crate::schema::{assets, services};
@@ -136,7 +137,7 @@ macro_rules! filtered {
             .filter($table::account_id.eq($account))
             .into_boxed::<$DB>();
         if !filter.location_ids.is_empty() {
-            q = q.filter($table::location_id.eq_any(parse_ids(&filter.location_ids)));
+            q = q.filter(among($table::location_id, parse_ids(&filter.location_ids)));
         }
         if let Some(text) = filter.search_text() {
             let by_text = contains_pattern(&text);

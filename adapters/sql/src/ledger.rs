@@ -28,6 +28,7 @@ use switchboard_core::Result;
 use switchboard_core::cases::ActivityKind;
 use switchboard_core::ledger::{Claim, KeyedWrite, LedgerActivity, WriteLedger};
 
+use crate::among::among;
 use crate::db::Pools;
 use crate::models::{now, utc};
 use crate::schema::{
@@ -297,7 +298,7 @@ impl WriteLedger for SqlStore {
             let rows: Vec<(String, String)> = with_conn!(self.db(), |conn| {
                 a::table
                     .filter(a::backend.eq(backend))
-                    .filter(a::record_id.eq_any(chunk))
+                    .filter(among(a::record_id, chunk))
                     .select((a::record_id, a::author))
                     .load(conn)
                     .await
@@ -335,7 +336,7 @@ impl WriteLedger for SqlStore {
             let rows: Vec<ActivityRow> = with_conn!(self.db(), |conn| {
                 act::table
                     .filter(act::backend.eq(backend))
-                    .filter(act::case_id.eq_any(chunk))
+                    .filter(among(act::case_id, chunk))
                     .order((act::at.asc(), act::id.asc()))
                     .select((
                         act::id,

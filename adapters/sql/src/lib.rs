@@ -6,6 +6,7 @@
 //! repository's `migrations/sqlite` and `migrations/postgres` and are
 //! embedded in the binary ([`migrate::run`]).
 
+mod among;
 mod audit;
 pub mod billing;
 pub mod cases;

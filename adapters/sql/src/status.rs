@@ -20,6 +20,7 @@ use switchboard_core::status::{
 };
 use switchboard_core::{Error, Result};
 
+use crate::among::among;
 use crate::models::{now, parse_id};
 use crate::schema::{status_components, status_incident_updates, status_incidents};
 use crate::{SqlStore, db_error, with_conn};
@@ -56,7 +57,7 @@ impl SqlStore {
         }
         with_conn!(self.db(), |conn| {
             status_incident_updates::table
-                .filter(status_incident_updates::incident_id.eq_any(ids))
+                .filter(among(status_incident_updates::incident_id, ids))
                 .order_by((
                     status_incident_updates::created_at.desc(),
                     status_incident_updates::id.desc(),
@@ -93,7 +94,7 @@ impl SqlStore {
         }
         let found: Vec<i64> = with_conn!(self.db(), |conn| {
             status_components::table
-                .filter(status_components::id.eq_any(&ids))
+                .filter(among(status_components::id, &ids))
                 .select(status_components::id)
                 .load(conn)
                 .await

@@ -20,6 +20,7 @@ use switchboard_core::tollfree::{
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope};
 
+use crate::among::among;
 use crate::cursor::{Cursor, page_of, seek};
 use crate::models::parse_ids;
 use crate::schema::{tollfree_change_lines, tollfree_change_requests, tollfree_numbers};
@@ -67,7 +68,7 @@ macro_rules! with_lines {
             Vec::new()
         } else {
             tollfree_change_lines::table
-                .filter(tollfree_change_lines::request_id.eq_any(&ids))
+                .filter(among(tollfree_change_lines::request_id, &ids))
                 .order_by((
                     tollfree_change_lines::request_id,
                     tollfree_change_lines::position,
@@ -174,7 +175,7 @@ impl TollFreeReads for SqlStore {
         let rows: Vec<NumberRow> = with_conn!(self.db, |conn| {
             tollfree_numbers::table
                 .filter(tollfree_numbers::account_id.eq(account_id))
-                .filter(tollfree_numbers::number.eq_any(numbers))
+                .filter(among(tollfree_numbers::number, numbers))
                 .select(NumberRow::as_select())
                 .load(conn)
                 .await
@@ -191,8 +192,11 @@ impl TollFreeReads for SqlStore {
         with_conn!(self.db, |conn| {
             async {
                 let rows: Vec<RequestRow> = tollfree_change_requests::table
-                    .filter(tollfree_change_requests::id.eq_any(&ids))
-                    .filter(tollfree_change_requests::account_id.eq_any(scope.accounts()))
+                    .filter(among(tollfree_change_requests::id, &ids))
+                    .filter(among(
+                        tollfree_change_requests::account_id,
+                        scope.accounts(),
+                    ))
                     .select(RequestRow::as_select())
                     .load(conn)
                     .await?;

@@ -46,13 +46,13 @@ impl CaseActivity for SqlStore {
         let rows: Vec<(ActivityRow, String)> = with_conn!(self.db, |conn| {
             let newest = diesel::alias!(case_activities as newest);
             let latest = newest
-                .filter(newest.field(case_activities::case_id).eq_any(&ids))
+                .filter(among(newest.field(case_activities::case_id), &ids))
                 .group_by(newest.field(case_activities::case_id))
                 .select(diesel::dsl::max(newest.field(case_activities::id)));
             case_activities::table
                 .inner_join(cases::table)
                 .filter(case_activities::id.nullable().eq_any(latest))
-                .filter(cases::account_id.eq_any(scope.accounts()))
+                .filter(among(cases::account_id, scope.accounts()))
                 .select((ActivityRow::as_select(), cases::number))
                 .load(conn)
                 .await
@@ -78,7 +78,7 @@ impl CaseActivity for SqlStore {
         let rows: Vec<(ActivityRow, String)> = with_conn!(self.db, |conn| {
             let mut q = case_activities::table
                 .inner_join(cases::table)
-                .filter(case_activities::account_id.eq_any(scope.accounts()))
+                .filter(among(case_activities::account_id, scope.accounts()))
                 .select((ActivityRow::as_select(), cases::number))
                 .into_boxed();
             seek!(q, case_activities::created_at, Direction::Desc, key);

@@ -12,8 +12,8 @@ impl CaseFiles for SqlStore {
         let rows: Vec<AttachmentRow> = with_conn!(self.db, |conn| {
             attachments::table
                 .inner_join(cases::table)
-                .filter(attachments::case_id.eq_any(&ids))
-                .filter(cases::account_id.eq_any(scope.accounts()))
+                .filter(among(attachments::case_id, &ids))
+                .filter(among(cases::account_id, scope.accounts()))
                 .order_by((attachments::case_id, attachments::id))
                 .select(AttachmentRow::as_select())
                 .load(conn)

@@ -19,6 +19,7 @@ use switchboard_core::cases::{
 };
 use switchboard_core::{Actor, Error, Page, PageRequest, Result, Scope, validate};
 
+use crate::among::among;
 use crate::cursor::{Cursor, load_in_groups, page_of, seek};
 use crate::models::*;
 use crate::schema::{
@@ -73,32 +74,32 @@ macro_rules! filtered_cases {
         let filter: &CaseFilter = $filter;
         let mut q = cases::table
             .select($select)
-            .filter(cases::account_id.eq_any($accounts))
+            .filter(among(cases::account_id, $accounts))
             .into_boxed::<$DB>();
         if !filter.states.is_empty() {
-            q = q.filter(
-                cases::state.eq_any(filter.states.iter().map(|s| s.rank()).collect::<Vec<_>>()),
-            );
+            q = q.filter(among(
+                cases::state,
+                filter.states.iter().map(|s| s.rank()).collect::<Vec<_>>(),
+            ));
         }
         if !filter.priorities.is_empty() {
-            q = q.filter(
-                cases::priority.eq_any(
-                    filter
-                        .priorities
-                        .iter()
-                        .map(|p| p.level())
-                        .collect::<Vec<_>>(),
-                ),
-            );
+            q = q.filter(among(
+                cases::priority,
+                filter
+                    .priorities
+                    .iter()
+                    .map(|p| p.level())
+                    .collect::<Vec<_>>(),
+            ));
         }
         if !filter.locations.is_empty() {
-            q = q.filter(cases::location_id.eq_any(parse_ids(&filter.locations)));
+            q = q.filter(among(cases::location_id, parse_ids(&filter.locations)));
         }
         if !filter.case_types.is_empty() {
-            q = q.filter(cases::case_type.eq_any(filter.case_types.clone()));
+            q = q.filter(among(cases::case_type, filter.case_types.clone()));
         }
         if !filter.categories.is_empty() {
-            q = q.filter(cases::category.eq_any(filter.categories.clone()));
+            q = q.filter(among(cases::category, filter.categories.clone()));
         }
         if let Some(from) = filter.opened.from {
             q = q.filter(cases::opened_at.ge(from.naive_utc()));
@@ -144,7 +145,7 @@ macro_rules! scoped_case {
             None => Err(TxError::Domain(case_not_found(id))),
             Some(key) => cases::table
                 .filter(cases::id.eq(key))
-                .filter(cases::account_id.eq_any($scope.accounts()))
+                .filter(among(cases::account_id, $scope.accounts()))
                 .select(CaseRow::as_select())
                 .first::<CaseRow>($conn)
                 .await
@@ -230,7 +231,7 @@ macro_rules! scoped_attachment {
             Some(id) => attachments::table
                 .inner_join(cases::table)
                 .filter(attachments::id.eq(id))
-                .filter(cases::account_id.eq_any($scope.accounts()))
+                .filter(among(cases::account_id, $scope.accounts()))
                 .select((AttachmentRow::as_select(), CaseRow::as_select()))
                 .first::<(AttachmentRow, CaseRow)>($conn)
                 .await

@@ -11,10 +11,10 @@ impl SqlStore {
         let counts: Vec<i64> = with_conn!(self.db, |conn, DB| {
             let mut q = case_counts::table
                 .select(case_counts::n)
-                .filter(case_counts::account_id.eq_any(accounts))
+                .filter(among(case_counts::account_id, accounts))
                 .into_boxed::<DB>();
             if !ranks.is_empty() {
-                q = q.filter(case_counts::state.eq_any(&ranks));
+                q = q.filter(among(case_counts::state, &ranks));
             }
             q.load(conn).await.map_err(db_error)
         })?;
@@ -221,7 +221,7 @@ impl CaseReads for SqlStore {
         let row: Option<CaseRow> = with_conn!(self.db, |conn| {
             cases::table
                 .filter(cases::number.eq(&number))
-                .filter(cases::account_id.eq_any(scope.accounts()))
+                .filter(among(cases::account_id, scope.accounts()))
                 .select(CaseRow::as_select())
                 .first(conn)
                 .await

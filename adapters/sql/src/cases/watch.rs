@@ -12,8 +12,8 @@ impl WatchLists for SqlStore {
         let rows: Vec<WatcherRow> = with_conn!(self.db, |conn| {
             case_watchers::table
                 .inner_join(cases::table)
-                .filter(case_watchers::case_id.eq_any(&ids))
-                .filter(cases::account_id.eq_any(scope.accounts()))
+                .filter(among(case_watchers::case_id, &ids))
+                .filter(among(cases::account_id, scope.accounts()))
                 .order_by((
                     case_watchers::case_id,
                     case_watchers::added_at,
@@ -98,7 +98,7 @@ impl WatchListWrites for SqlStore {
             let at = now();
             let present: Vec<String> = case_watchers::table
                 .filter(case_watchers::case_id.eq(row.id))
-                .filter(case_watchers::email.eq_any(&emails))
+                .filter(among(case_watchers::email, &emails))
                 .order_by(case_watchers::email)
                 .select(case_watchers::email)
                 .load(conn)
@@ -107,7 +107,7 @@ impl WatchListWrites for SqlStore {
                 diesel::delete(
                     case_watchers::table
                         .filter(case_watchers::case_id.eq(row.id))
-                        .filter(case_watchers::email.eq_any(&present)),
+                        .filter(among(case_watchers::email, &present)),
                 )
                 .execute(conn)
                 .await?;

@@ -27,6 +27,7 @@ use switchboard_core::{Actor, Error, Result, Scope, validate};
 use super::external;
 use super::rows::{LineRow, NumberRow, RequestRow};
 use super::with_lines;
+use crate::among::among;
 use crate::models::{NewActivityRow, case_number, hex, now, parse_id};
 use crate::schema::{
     case_activities, cases, tollfree_change_lines, tollfree_change_requests, tollfree_numbers,
@@ -160,7 +161,7 @@ pub(super) async fn insert(
         }
         let numbers: Vec<NumberRow> = tollfree_numbers::table
             .filter(tollfree_numbers::account_id.eq(account))
-            .filter(tollfree_numbers::number.eq_any(&wanted))
+            .filter(among(tollfree_numbers::number, &wanted))
             .select(NumberRow::as_select())
             .load(conn)
             .await?;
@@ -236,7 +237,7 @@ pub(super) async fn insert(
         diesel::update(
             tollfree_numbers::table
                 .filter(tollfree_numbers::account_id.eq(account))
-                .filter(tollfree_numbers::number.eq_any(&wanted)),
+                .filter(among(tollfree_numbers::number, &wanted)),
         )
         .set(tollfree_numbers::status.eq(NumberStatus::ChangePending.as_str()))
         .execute(conn)

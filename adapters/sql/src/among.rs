@@ -1,0 +1,230 @@
+//! `column IN (values)` that SQLite keeps prepared.
+//!
+//! diesel's `eq_any` with a list writes `column IN (?, ?, …)` on SQLite and
+//! marks the whole statement as never to be cached, so SQLite parses and
+//! plans it again on every run; on PostgreSQL it binds one array
+//! (`column = ANY($1)`) and the statement is cached. [`among`] writes the
+//! same SQL on PostgreSQL, and on SQLite lets a statement whose lists are
+//! short be cached: a list is padded to the next power of two by repeating
+//! its last value (which changes nothing an `IN` matches), so the lists of
+//! up to [`CACHED_UP_TO`] values come in 8 lengths, each one entry of the
+//! connection's statement cache; a longer list keeps its statement out of
+//! the cache, which bounds it.
+
+use diesel::QueryResult;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::is_nullable::{IsSqlTypeNullable, MaybeNullable};
+use diesel::sql_types::{Array, Bool, HasSqlType, MaybeNullableType, SingleValue};
+use diesel::sqlite::Sqlite;
+
+/// The longest list a cached SQLite statement holds.
+pub(crate) const CACHED_UP_TO: usize = 128;
+
+/// `column IN (values)`; no values matches nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct Among<C, T> {
+    column: C,
+    values: Vec<T>,
+}
+
+/// `column IN (values)`, cached on SQLite while the list is short.
+pub(crate) fn among<C, I>(column: C, values: I) -> Among<C, I::Item>
+where
+    I: IntoIterator,
+{
+    Among {
+        column,
+        values: values.into_iter().collect(),
+    }
+}
+
+impl<C, T> Expression for Among<C, T>
+where
+    C: Expression,
+    C::SqlType: SingleValue,
+    IsSqlTypeNullable<C::SqlType>: MaybeNullableType<Bool>,
+{
+    type SqlType = MaybeNullable<IsSqlTypeNullable<C::SqlType>, Bool>;
+}
+
+impl<C, T, QS> AppearsOnTable<QS> for Among<C, T>
+where
+    Self: Expression,
+    C: AppearsOnTable<QS>,
+{
+}
+
+impl<C, T, QS> SelectableExpression<QS> for Among<C, T>
+where
+    Self: AppearsOnTable<QS>,
+    C: SelectableExpression<QS>,
+{
+}
+
+impl<C, T, GB> ValidGrouping<GB> for Among<C, T>
+where
+    C: ValidGrouping<GB>,
+{
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<C, T> QueryId for Among<C, T> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C, T> QueryFragment<Sqlite> for Among<C, T>
+where
+    C: Expression + QueryFragment<Sqlite>,
+    C::SqlType: SingleValue,
+    Sqlite: HasSqlType<C::SqlType>,
+    T: ToSql<C::SqlType, Sqlite>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        if self.values.is_empty() {
+            out.push_sql("1=0");
+            return Ok(());
+        }
+        let n = self.values.len();
+        let shown = if n <= CACHED_UP_TO {
+            n.next_power_of_two()
+        } else {
+            out.unsafe_to_cache_prepared();
+            n
+        };
+        out.push_sql("(");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (");
+        for i in 0..shown {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<C::SqlType, T>(&self.values[i.min(n - 1)])?;
+        }
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<C, T> QueryFragment<Pg> for Among<C, T>
+where
+    C: Expression + QueryFragment<Pg>,
+    C::SqlType: SingleValue,
+    Pg: HasSqlType<C::SqlType>,
+    Vec<T>: ToSql<Array<C::SqlType>, Pg>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("(");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = ANY(");
+        out.push_bind_param::<Array<C::SqlType>, Vec<T>>(&self.values)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::cases;
+    use diesel::debug_query;
+    use diesel::prelude::*;
+
+    fn sqlite_sql(ids: &[&str]) -> String {
+        let q = cases::table
+            .select(cases::id)
+            .filter(among(cases::account_id, ids.iter().copied()));
+        debug_query::<Sqlite, _>(&q).to_string()
+    }
+
+    #[test]
+    fn sqlite_pads_a_list_to_a_power_of_two_with_its_last_value() {
+        let sql = sqlite_sql(&["a", "b"]);
+        assert!(sql.contains("(`cases`.`account_id` IN (?, ?))"), "{sql}");
+        assert!(sql.contains(r#"binds: ["a", "b"]"#), "{sql}");
+        let sql = sqlite_sql(&["a", "b", "c"]);
+        assert!(sql.contains("IN (?, ?, ?, ?))"), "{sql}");
+        assert!(sql.contains(r#"binds: ["a", "b", "c", "c"]"#), "{sql}");
+    }
+
+    #[test]
+    fn a_long_list_is_written_as_it_is() {
+        let ids: Vec<String> = (0..=CACHED_UP_TO).map(|i| i.to_string()).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let sql = sqlite_sql(&ids);
+        assert_eq!(sql.matches('?').count(), CACHED_UP_TO + 1, "{sql}");
+    }
+
+    /// Runs a list query twice per length on a real SQLite connection and
+    /// answers which statements went into its cache.
+    fn cached_statements(lengths: &[usize]) -> Vec<String> {
+        use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+        use std::sync::{Arc, Mutex};
+
+        struct Cached(Arc<Mutex<Vec<String>>>);
+        impl Instrumentation for Cached {
+            fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+                if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                    self.0.lock().unwrap().push(sql.to_string());
+                }
+            }
+        }
+
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+            "CREATE TABLE cases (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL); \
+             INSERT INTO cases (account_id) VALUES ('a'), ('b'), ('c');",
+        )
+        .unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        conn.set_instrumentation(Cached(seen.clone()));
+        for &n in lengths {
+            let ids: Vec<String> = ["a", "b", "c"]
+                .iter()
+                .cycle()
+                .take(n)
+                .map(|s| s.to_string())
+                .collect();
+            for _ in 0..2 {
+                let found: Vec<i64> = cases::table
+                    .select(cases::id)
+                    .filter(among(cases::account_id, &ids))
+                    .order(cases::id)
+                    .load(&mut conn)
+                    .unwrap();
+                assert_eq!(found, (1..=n.min(3) as i64).collect::<Vec<_>>());
+            }
+        }
+        seen.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn sqlite_prepares_a_short_list_once_per_padded_length() {
+        // 3 and 4 share the padded length 4; 1 and 2 have their own.
+        assert_eq!(cached_statements(&[1, 2, 3, 4]).len(), 3);
+    }
+
+    #[test]
+    fn sqlite_keeps_a_long_list_out_of_its_cache() {
+        assert!(cached_statements(&[CACHED_UP_TO + 1]).is_empty());
+    }
+
+    #[test]
+    fn an_empty_list_matches_nothing() {
+        let sql = sqlite_sql(&[]);
+        assert!(sql.contains("WHERE 1=0"), "{sql}");
+    }
+
+    #[test]
+    fn postgres_binds_one_array() {
+        let ids = vec!["a".to_string(), "b".to_string()];
+        let q = cases::table
+            .select(cases::id)
+            .filter(among(cases::account_id, &ids));
+        let sql = debug_query::<Pg, _>(&q).to_string();
+        assert!(sql.contains(r#"("cases"."account_id" = ANY($1))"#), "{sql}");
+    }
+}
