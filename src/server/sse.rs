@@ -16,7 +16,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use super::AppState;
-use super::graphql_http::{Ended, response_body, run_once, timed_out, without_panics};
+use super::graphql_http::{Answer, Ended, run_once, timed_out, without_panics};
 use crate::auth::Caller;
 use crate::graphql::errors::{Code, error};
 use crate::graphql::loaders::Loaders;
@@ -110,7 +110,7 @@ fn events(
         Ok::<_, Infallible>(
             Event::default()
                 .event("next")
-                .data(response_body(response).to_string()),
+                .data(Answer::of(response).text()),
         )
     });
     let complete = futures::stream::once(async { Ok(Event::default().event("complete").data("")) });

@@ -28,7 +28,7 @@ pub(super) async fn execute(
     let (request_error, mut body) = run(state, caller, request).await;
     let status = match (media, &request_error) {
         (Media::GraphqlResponseJson, Some(status)) => {
-            if let Value::Object(map) = &mut body {
+            if let Answer::Coded(Value::Object(map)) = &mut body {
                 map.remove("data");
             }
             *status
@@ -53,11 +53,11 @@ pub(super) async fn run(
     state: &AppState,
     caller: Option<&Caller>,
     request: GqlRequest,
-) -> (Option<StatusCode>, Value) {
+) -> (Option<StatusCode>, Answer) {
     let started = std::time::Instant::now();
     let (request, operation) = match state.gate.prepare(request, caller, None) {
         Ok(prepared) => (prepared.request, prepared.operation),
-        Err(refused) => return (Some(StatusCode::BAD_REQUEST), response_body(refused)),
+        Err(refused) => return (Some(StatusCode::BAD_REQUEST), Answer::of(refused)),
     };
     let request = match caller {
         Some(caller) => request
@@ -71,13 +71,13 @@ pub(super) async fn run(
         Ended::Panicked | Ended::Nothing => {
             return (
                 Some(StatusCode::INTERNAL_SERVER_ERROR),
-                errors_body(Code::Internal, "internal error"),
+                Answer::Coded(errors_body(Code::Internal, "internal error")),
             );
         }
         Ended::TimedOut => {
             return (
                 Some(StatusCode::GATEWAY_TIMEOUT),
-                errors_body(Code::BackendUnavailable, &timed_out(state)),
+                Answer::Coded(errors_body(Code::BackendUnavailable, &timed_out(state))),
             );
         }
     };
@@ -87,7 +87,45 @@ pub(super) async fn run(
         graphql.errors = response.errors.len(),
         "graphql request"
     );
-    (request_error, response_body(response))
+    (request_error, Answer::of(response))
+}
+
+/// An answer's body: the engine's response as it is when it carries no
+/// error, serialised straight to text (nothing to add, and no copy of the
+/// whole answer as a JSON value on the way), else the JSON value
+/// [`response_body`] makes of it, with a code on every error.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Answer {
+    /// Without errors.
+    Clean(GqlResponse),
+    /// With errors, each with its code.
+    Coded(Value),
+}
+
+impl Answer {
+    /// The body of `response`.
+    pub(crate) fn of(response: GqlResponse) -> Self {
+        if response.errors.is_empty() {
+            Answer::Clean(response)
+        } else {
+            Answer::Coded(response_body(response))
+        }
+    }
+
+    /// The body as JSON text.
+    pub(crate) fn text(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| errors_body(Code::Internal, "internal error").to_string())
+    }
+}
+
+impl serde::Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Answer::Clean(response) => response.serialize(serializer),
+            Answer::Coded(value) => value.serialize(serializer),
+        }
+    }
 }
 
 /// How one query or mutation ended (held for a moment, not stored: the

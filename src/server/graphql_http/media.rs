@@ -5,7 +5,6 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use super::execute::errors_body;
 use crate::graphql::errors::Code;
@@ -86,8 +85,14 @@ pub fn error_response(media: Media, status: StatusCode, code: Code, message: &st
 }
 
 /// A JSON answer of `media` type, never cached.
-pub(super) fn json_response(media: Media, status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+pub(super) fn json_response(
+    media: Media,
+    status: StatusCode,
+    body: &impl serde::Serialize,
+) -> Response {
+    let text = serde_json::to_string(body)
+        .unwrap_or_else(|_| errors_body(Code::Internal, "internal error").to_string());
+    let mut response = (status, text).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -24,8 +24,8 @@ use serde_json::Value;
 
 pub use auth::{authenticate, authenticate_with_session};
 pub(crate) use execute::{
-    Ended, errors_body, is_request_error, panic_response, response_body, run_once, timed_out,
-    without_panics,
+    Answer, Ended, errors_body, is_request_error, panic_response, response_body, run_once,
+    timed_out, without_panics,
 };
 pub(crate) use media::document_response;
 pub use media::{Media, error_response, negotiate};
@@ -144,7 +144,7 @@ pub async fn post(
                 let (_, body) = run(&state, Some(&caller), request.data(client)).await;
                 bodies.push(body);
             }
-            json_response(media, StatusCode::OK, &Value::Array(bodies))
+            json_response(media, StatusCode::OK, &bodies)
         }
     }
 }

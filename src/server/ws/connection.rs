@@ -38,7 +38,7 @@ use crate::graphql::errors::Code;
 use crate::graphql::loaders::Loaders;
 use crate::server::AppState;
 use crate::server::graphql_http::{
-    Ended, errors_body, is_request_error, response_body, run_once, timed_out,
+    Answer, Ended, errors_body, is_request_error, response_body, run_once, timed_out,
 };
 
 /// How often the server pings an otherwise quiet connection (load
@@ -452,7 +452,7 @@ impl Connection {
                     .unwrap_or(Value::Array(Vec::new()));
                 writer.error(&id, &errors.to_string())
             }
-            Step::Result(response) => writer.next(&id, &response_body(response).to_string()),
+            Step::Result(response) => writer.next(&id, &Answer::of(response).text()),
             Step::Shared(Item::Next(payload)) => writer.next(&id, &payload),
             Step::Shared(Item::Refused(errors)) => {
                 if let Some(running) = self.running.remove(&id) {

@@ -32,7 +32,7 @@ use super::protocol::Writer;
 use super::socket::{Offered, Outlet};
 use crate::auth::Caller;
 use crate::graphql::SwitchboardSchema;
-use crate::server::graphql_http::{is_request_error, response_body, without_panics};
+use crate::server::graphql_http::{Answer, is_request_error, response_body, without_panics};
 
 /// Refusals a member's connection may fall behind by (there is at most
 /// one; the channel's slots are allocated up front, per group).
@@ -365,7 +365,7 @@ async fn run(
                     let _ = sender.send(refused.clone());
                     refused
                 } else {
-                    let payload: Arc<str> = response_body(response).to_string().into();
+                    let payload: Arc<str> = Answer::of(response).text().into();
                     deliver(&group, payload.clone()).await;
                     Item::Next(payload)
                 };
