@@ -9,7 +9,10 @@
 //! its last value (which changes nothing an `IN` matches), so the lists of
 //! up to [`CACHED_UP_TO`] values come in 8 lengths, each one entry of the
 //! connection's statement cache; a longer list keeps its statement out of
-//! the cache, which bounds it.
+//! the cache. For statements of a fixed shape only: diesel's cache has no
+//! bound of its own, and a statement whose text also varies with optional
+//! filters (search words, dates, several lists) would multiply the 8
+//! lengths by every shape a client can ask for; those keep `eq_any`.
 
 use diesel::QueryResult;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};

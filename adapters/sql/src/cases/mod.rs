@@ -68,38 +68,41 @@ fn escape_like(s: &str) -> String {
 }
 
 /// A boxed query over `cases` selecting `$select`, restricted to `$accounts`
-/// and `$filter`.
+/// and `$filter`. Its text varies with the filter (search words, dates,
+/// lists), so its lists stay diesel's `eq_any`, which keeps it out of
+/// SQLite's statement cache: cached, the shapes a client can ask for would
+/// have no useful bound (see [`crate::among`]).
 macro_rules! filtered_cases {
     ($select:expr, $filter:expr, $accounts:expr, $DB:ty) => {{
         let filter: &CaseFilter = $filter;
         let mut q = cases::table
             .select($select)
-            .filter(among(cases::account_id, $accounts))
+            .filter(cases::account_id.eq_any($accounts))
             .into_boxed::<$DB>();
         if !filter.states.is_empty() {
-            q = q.filter(among(
-                cases::state,
-                filter.states.iter().map(|s| s.rank()).collect::<Vec<_>>(),
-            ));
+            q = q.filter(
+                cases::state.eq_any(filter.states.iter().map(|s| s.rank()).collect::<Vec<_>>()),
+            );
         }
         if !filter.priorities.is_empty() {
-            q = q.filter(among(
-                cases::priority,
-                filter
-                    .priorities
-                    .iter()
-                    .map(|p| p.level())
-                    .collect::<Vec<_>>(),
-            ));
+            q = q.filter(
+                cases::priority.eq_any(
+                    filter
+                        .priorities
+                        .iter()
+                        .map(|p| p.level())
+                        .collect::<Vec<_>>(),
+                ),
+            );
         }
         if !filter.locations.is_empty() {
-            q = q.filter(among(cases::location_id, parse_ids(&filter.locations)));
+            q = q.filter(cases::location_id.eq_any(parse_ids(&filter.locations)));
         }
         if !filter.case_types.is_empty() {
-            q = q.filter(among(cases::case_type, filter.case_types.clone()));
+            q = q.filter(cases::case_type.eq_any(filter.case_types.clone()));
         }
         if !filter.categories.is_empty() {
-            q = q.filter(among(cases::category, filter.categories.clone()));
+            q = q.filter(cases::category.eq_any(filter.categories.clone()));
         }
         if let Some(from) = filter.opened.from {
             q = q.filter(cases::opened_at.ge(from.naive_utc()));
