@@ -398,9 +398,12 @@ impl App {
             )),
             billing: Arc::new(store.clone()),
             payment_portal_url: config.billing.payment_portal_url.clone(),
-            resources: Arc::new(switchboard_core::resources::Extended::new(
-                Arc::new(store.clone()),
-                config.library_extras(),
+            resources: Arc::new(switchboard_core::resources::CachedLibrary::new(
+                Arc::new(switchboard_core::resources::Extended::new(
+                    Arc::new(store.clone()),
+                    config.library_extras(),
+                )),
+                LIBRARY_TTL,
             )),
             inventory: backends.inventory,
             status,
@@ -572,8 +575,17 @@ fn demo_users() -> Vec<server::session::DemoUser> {
     customers.chain(operators).collect()
 }
 
+/// How long the database's status summary is served from memory at most;
+/// any change published on the status bus (by any replica) drops it sooner.
+const STATUS_MAX_AGE: Duration = Duration::from_secs(10);
+
+/// How long the resource library and My Apps are served from memory; the
+/// gateway writes neither, so edits made in the database show within it.
+const LIBRARY_TTL: Duration = Duration::from_secs(60);
+
 /// The configured system status source: the database (operators' writes
-/// published on `bus`), or a Statuspage page (polled; read-only).
+/// published on `bus`, its summary kept until one is), or a Statuspage
+/// page (polled and cached by its adapter; read-only).
 fn status_source(
     config: &Config,
     store: &SqlStore,
@@ -581,11 +593,12 @@ fn status_source(
     leases: Arc<dyn switchboard_core::lease::Leases>,
 ) -> anyhow::Result<Arc<dyn switchboard_core::StatusSource>> {
     use crate::config::StatusSourceKind;
-    use switchboard_core::status::PublishingStatus;
+    use switchboard_core::status::{CachedStatus, PublishingStatus};
     let status = &config.status;
     Ok(match status.source {
         StatusSourceKind::Sql => {
-            Arc::new(PublishingStatus::new(Arc::new(store.clone()), bus.clone()))
+            let cached = CachedStatus::new(Arc::new(store.clone()), bus, STATUS_MAX_AGE);
+            Arc::new(PublishingStatus::new(Arc::new(cached), bus.clone()))
         }
         StatusSourceKind::Statuspage => {
             let options = switchboard_statuspage::Options {

@@ -351,6 +351,14 @@ impl<T: Topic> Broadcast<T> {
         }))
     }
 
+    /// A look-out for messages delivered from now on, asked without
+    /// waiting ([`Changes::seen`]); for caches that must drop their copy
+    /// before the next read once something changed. It counts among
+    /// [`Broadcast::subscribers`].
+    pub fn changes(&self) -> Changes<T> {
+        Changes(self.sender.subscribe())
+    }
+
     /// Every message published from now on (a subscriber that fell behind
     /// skips what it missed).
     pub fn subscribe(&self) -> BoxStream<'static, T> {
@@ -358,6 +366,28 @@ impl<T: Topic> Broadcast<T> {
             self.subscribe_noting_gaps()
                 .filter_map(futures::future::ready),
         )
+    }
+}
+
+/// Whether a [`Broadcast`] delivered anything since it was last asked.
+///
+/// Delivery puts a message in every look-out before `publish` (or a relay's
+/// `deliver`) returns, so a read that asks after a write was published, on
+/// this replica or, once relayed, on another, sees that it changed.
+#[derive(Debug)]
+pub struct Changes<T>(broadcast::Receiver<T>);
+
+impl<T: Clone> Changes<T> {
+    /// True when at least one message arrived, or some were missed, since
+    /// the last call; never waits.
+    pub fn seen(&mut self) -> bool {
+        let mut seen = false;
+        loop {
+            match self.0.try_recv() {
+                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => seen = true,
+                Err(_) => return seen,
+            }
+        }
     }
 }
 
@@ -427,6 +457,22 @@ mod tests {
         let mut events = bus.subscribe();
         bus.publish(event("after"));
         assert_eq!(events.next().await.unwrap().case_id, "after");
+    }
+
+    #[test]
+    fn changes_tell_what_arrived_and_what_was_missed_without_waiting() {
+        let bus = StatusBus::new(2);
+        let mut changes = bus.changes();
+        assert!(!changes.seen(), "nothing was published");
+        bus.publish(StatusChange::Summary);
+        bus.deliver(StatusChange::Summary);
+        assert!(changes.seen(), "published and delivered here");
+        assert!(!changes.seen(), "each change is seen once");
+        for _ in 0..5 {
+            bus.publish(StatusChange::Summary);
+        }
+        assert!(changes.seen(), "more than the capacity: missed ones count");
+        assert!(!changes.seen());
     }
 
     struct Recorder(std::sync::Mutex<Vec<BusMessage>>);

@@ -6,7 +6,9 @@
 //! one, narrowed to the products the account has ([`Library::for_products`]).
 //! An entry naming no product is for everyone.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -211,6 +213,101 @@ impl ResourceLibrary for Extended {
     }
 }
 
+/// A [`ResourceLibrary`] whose library, and each account's product names,
+/// are read once per `ttl` and shared by every request meanwhile: the
+/// overview and the resources page read both on every request, and the
+/// gateway writes neither, so an edit made in the backend shows within
+/// `ttl`. An account outside the caller's scope is never answered from
+/// memory: it goes to the backend, which refuses it as it always does.
+pub struct CachedLibrary {
+    inner: Arc<dyn ResourceLibrary>,
+    ttl: Duration,
+    library: Mutex<Option<(Instant, Arc<Library>)>>,
+    products: Mutex<HashMap<String, (Instant, Arc<Vec<String>>)>>,
+}
+
+/// Accounts whose product names are kept at most; past it, the oldest
+/// half is forgotten.
+const KEPT_ACCOUNTS: usize = 4096;
+
+impl CachedLibrary {
+    /// `inner`'s library and product names, read again once older than `ttl`.
+    pub fn new(inner: Arc<dyn ResourceLibrary>, ttl: Duration) -> Self {
+        Self {
+            inner,
+            ttl,
+            library: Mutex::new(None),
+            products: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn shared(&self) -> Result<Arc<Library>> {
+        let fresh = lock(&self.library)
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, library)| library.clone());
+        if let Some(library) = fresh {
+            return Ok(library);
+        }
+        let library = Arc::new(self.inner.library().await?);
+        *lock(&self.library) = Some((Instant::now(), library.clone()));
+        Ok(library)
+    }
+
+    async fn shared_names(&self, scope: &Scope, account_id: &str) -> Result<Arc<Vec<String>>> {
+        if scope.contains(account_id) {
+            let fresh = lock(&self.products)
+                .get(account_id)
+                .filter(|(at, _)| at.elapsed() < self.ttl)
+                .map(|(_, names)| names.clone());
+            if let Some(names) = fresh {
+                return Ok(names);
+            }
+        }
+        let names = Arc::new(self.inner.product_names(scope, account_id).await?);
+        let mut kept = lock(&self.products);
+        if kept.len() >= KEPT_ACCOUNTS {
+            let mut ages: Vec<Instant> = kept.values().map(|(at, _)| *at).collect();
+            ages.sort_unstable();
+            let cut = ages[ages.len() / 2];
+            kept.retain(|_, (at, _)| *at > cut);
+        }
+        kept.insert(account_id.to_string(), (Instant::now(), names.clone()));
+        Ok(names)
+    }
+}
+
+/// The data behind `mutex`, even if a holder panicked (what it holds is
+/// replaced whole, never left half-written).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[async_trait]
+impl ResourceLibrary for CachedLibrary {
+    async fn library(&self) -> Result<Library> {
+        Ok(Library::clone(&*self.shared().await?))
+    }
+
+    async fn product_names(&self, scope: &Scope, account_id: &str) -> Result<Vec<String>> {
+        Ok(Vec::clone(&*self.shared_names(scope, account_id).await?))
+    }
+
+    async fn resources_for(
+        &self,
+        scope: &Scope,
+        account_id: &str,
+    ) -> Result<Vec<CategoryResources>> {
+        let products = self.shared_names(scope, account_id).await?;
+        Ok(self.shared().await?.resources_for(&products))
+    }
+
+    async fn apps_for(&self, scope: &Scope, account_id: &str) -> Result<Vec<App>> {
+        let products = self.shared_names(scope, account_id).await?;
+        Ok(self.shared().await?.apps_for(&products))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +347,56 @@ mod tests {
         assert_eq!(ids, ["b", "a", "c"]);
         let seen: Vec<String> = merged.apps_for(&[]).into_iter().map(|a| a.id).collect();
         assert_eq!(seen, ["b", "a"]);
+    }
+
+    /// A library of one app that counts how often it is read.
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    #[async_trait]
+    impl ResourceLibrary for Counting {
+        async fn library(&self) -> Result<Library> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Library {
+                apps: vec![app("a", &["UCx"], 1)],
+                ..Library::default()
+            })
+        }
+
+        async fn product_names(&self, scope: &Scope, account_id: &str) -> Result<Vec<String>> {
+            self.0.fetch_add(100, std::sync::atomic::Ordering::SeqCst);
+            if !scope.contains(account_id) {
+                return Err(crate::Error::not_found("account"));
+            }
+            Ok(vec!["UCx".into()])
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cached_library_is_read_once_per_ttl_and_stays_scoped() {
+        // Library reads count 1, product-name reads 100.
+        let source = Arc::new(Counting(Default::default()));
+        let reads = || source.0.load(std::sync::atomic::Ordering::SeqCst);
+        let mine = Scope::new(vec!["1".into()]);
+        let cached = CachedLibrary::new(source.clone(), Duration::from_secs(60));
+        for _ in 0..3 {
+            assert_eq!(cached.apps_for(&mine, "1").await.unwrap().len(), 1);
+        }
+        assert_eq!(cached.library().await.unwrap().apps.len(), 1);
+        assert_eq!(reads(), 101, "one read of each");
+
+        // Someone else asking for the account kept for "1" is refused by
+        // the backend, as always.
+        let theirs = Scope::new(vec!["2".into()]);
+        assert!(matches!(
+            cached.apps_for(&theirs, "1").await,
+            Err(crate::Error::NotFound { .. })
+        ));
+        assert_eq!(reads(), 201);
+
+        let expiring = CachedLibrary::new(source.clone(), Duration::ZERO);
+        expiring.apps_for(&mine, "1").await.unwrap();
+        expiring.apps_for(&mine, "1").await.unwrap();
+        assert_eq!(reads(), 403);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! Status is global: it is the same for every signed-in caller and carries
 //! no customer data, so the port takes no [`crate::Scope`].
 
+mod cached;
 pub mod demo;
 mod kinds;
 mod publishing;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::Result;
+pub use cached::CachedStatus;
 pub use kinds::{ComponentStatus, Impact, IncidentStatus, Indicator};
 pub use publishing::PublishingStatus;
 
