@@ -12,7 +12,16 @@
 //! the cache. For statements of a fixed shape only: diesel's cache has no
 //! bound of its own, and a statement whose text also varies with optional
 //! filters (search words, dates, several lists) would multiply the 8
-//! lengths by every shape a client can ask for; those keep `eq_any`.
+//! lengths by every shape a client can ask for; those use [`among_once`],
+//! which SQLite does not cache.
+//!
+//! On PostgreSQL a list of one value is written `column = $1`. Most
+//! callers have one account, and PostgreSQL reads `= ANY` of one value
+//! like a list: an index on `(account_id, updated_at)` then cannot give
+//! rows in `updated_at` order, so a page sorted that way reads and sorts
+//! every matching row of the account, where `=` reads the page's rows
+//! from the index in order. Two texts per statement at most, each
+//! prepared once per connection.
 
 use diesel::QueryResult;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
@@ -31,6 +40,8 @@ pub(crate) const CACHED_UP_TO: usize = 128;
 pub(crate) struct Among<C, T> {
     column: C,
     values: Vec<T>,
+    /// Whether SQLite may keep the statement prepared.
+    cached: bool,
 }
 
 /// `column IN (values)`, cached on SQLite while the list is short.
@@ -41,6 +52,20 @@ where
     Among {
         column,
         values: values.into_iter().collect(),
+        cached: true,
+    }
+}
+
+/// `column IN (values)` in a statement SQLite must not cache (its text
+/// varies with more than the list): the list is written as it is, like
+/// diesel's `eq_any`; on PostgreSQL the same as [`among`].
+pub(crate) fn among_once<C, I>(column: C, values: I) -> Among<C, I::Item>
+where
+    I: IntoIterator,
+{
+    Among {
+        cached: false,
+        ..among(column, values)
     }
 }
 
@@ -92,7 +117,7 @@ where
             return Ok(());
         }
         let n = self.values.len();
-        let shown = if n <= CACHED_UP_TO {
+        let shown = if self.cached && n <= CACHED_UP_TO {
             n.next_power_of_two()
         } else {
             out.unsafe_to_cache_prepared();
@@ -117,11 +142,18 @@ where
     C: Expression + QueryFragment<Pg>,
     C::SqlType: SingleValue,
     Pg: HasSqlType<C::SqlType>,
+    T: ToSql<C::SqlType, Pg>,
     Vec<T>: ToSql<Array<C::SqlType>, Pg>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("(");
         self.column.walk_ast(out.reborrow())?;
+        if let [value] = self.values.as_slice() {
+            out.push_sql(" = ");
+            out.push_bind_param::<C::SqlType, T>(value)?;
+            out.push_sql(")");
+            return Ok(());
+        }
         out.push_sql(" = ANY(");
         out.push_bind_param::<Array<C::SqlType>, Vec<T>>(&self.values)?;
         out.push_sql("))");
@@ -163,7 +195,7 @@ mod tests {
 
     /// Runs a list query twice per length on a real SQLite connection and
     /// answers which statements went into its cache.
-    fn cached_statements(lengths: &[usize]) -> Vec<String> {
+    fn cached_statements(lengths: &[usize], once: bool) -> Vec<String> {
         use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
         use std::sync::{Arc, Mutex};
 
@@ -192,9 +224,14 @@ mod tests {
                 .map(|s| s.to_string())
                 .collect();
             for _ in 0..2 {
+                let list = if once {
+                    among_once(cases::account_id, &ids)
+                } else {
+                    among(cases::account_id, &ids)
+                };
                 let found: Vec<i64> = cases::table
                     .select(cases::id)
-                    .filter(among(cases::account_id, &ids))
+                    .filter(list)
                     .order(cases::id)
                     .load(&mut conn)
                     .unwrap();
@@ -207,12 +244,23 @@ mod tests {
     #[test]
     fn sqlite_prepares_a_short_list_once_per_padded_length() {
         // 3 and 4 share the padded length 4; 1 and 2 have their own.
-        assert_eq!(cached_statements(&[1, 2, 3, 4]).len(), 3);
+        assert_eq!(cached_statements(&[1, 2, 3, 4], false).len(), 3);
     }
 
     #[test]
     fn sqlite_keeps_a_long_list_out_of_its_cache() {
-        assert!(cached_statements(&[CACHED_UP_TO + 1]).is_empty());
+        assert!(cached_statements(&[CACHED_UP_TO + 1], false).is_empty());
+    }
+
+    #[test]
+    fn a_list_for_once_stays_out_of_the_cache_and_unpadded() {
+        assert!(cached_statements(&[1, 2, 3], true).is_empty());
+        let ids = ["a", "b", "c"];
+        let q = cases::table
+            .select(cases::id)
+            .filter(among_once(cases::account_id, ids));
+        let sql = debug_query::<Sqlite, _>(&q).to_string();
+        assert!(sql.contains("IN (?, ?, ?))"), "{sql}");
     }
 
     #[test]
@@ -229,5 +277,18 @@ mod tests {
             .filter(among(cases::account_id, &ids));
         let sql = debug_query::<Pg, _>(&q).to_string();
         assert!(sql.contains(r#"("cases"."account_id" = ANY($1))"#), "{sql}");
+    }
+
+    #[test]
+    fn postgres_compares_a_single_value_directly() {
+        for list in [
+            among(cases::account_id, ["a"]),
+            among_once(cases::account_id, ["a"]),
+        ] {
+            let q = cases::table.select(cases::id).filter(list);
+            let sql = debug_query::<Pg, _>(&q).to_string();
+            assert!(sql.contains(r#"("cases"."account_id" = $1)"#), "{sql}");
+            assert!(sql.contains(r#"binds: ["a"]"#), "{sql}");
+        }
     }
 }

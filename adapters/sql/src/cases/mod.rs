@@ -69,15 +69,15 @@ fn escape_like(s: &str) -> String {
 
 /// A boxed query over `cases` selecting `$select`, restricted to `$accounts`
 /// and `$filter`. Its text varies with the filter (search words, dates,
-/// lists), so its lists stay diesel's `eq_any`, which keeps it out of
-/// SQLite's statement cache: cached, the shapes a client can ask for would
-/// have no useful bound (see [`crate::among`]).
+/// lists), so it stays out of SQLite's statement cache (diesel's `eq_any`,
+/// and `among_once` for the accounts): cached, the shapes a client can ask
+/// for would have no useful bound (see [`crate::among`]).
 macro_rules! filtered_cases {
     ($select:expr, $filter:expr, $accounts:expr, $DB:ty) => {{
         let filter: &CaseFilter = $filter;
         let mut q = cases::table
             .select($select)
-            .filter(cases::account_id.eq_any($accounts))
+            .filter($crate::among::among_once(cases::account_id, $accounts))
             .into_boxed::<$DB>();
         if !filter.states.is_empty() {
             q = q.filter(
