@@ -132,7 +132,7 @@ fn describe() {
     );
     describe_counter!(
         "switchboard_events_delivered_total",
-        "Events handed to subscriptions in this replica, by bus."
+        "Events handed to subscriptions and listening caches in this replica, by bus."
     );
     describe_counter!(
         "switchboard_events_relayed_total",

@@ -266,11 +266,13 @@ impl CachedLibrary {
         }
         let names = Arc::new(self.inner.product_names(scope, account_id).await?);
         let mut kept = lock(&self.products);
-        if kept.len() >= KEPT_ACCOUNTS {
-            let mut ages: Vec<Instant> = kept.values().map(|(at, _)| *at).collect();
-            ages.sort_unstable();
-            let cut = ages[ages.len() / 2];
-            kept.retain(|_, (at, _)| *at > cut);
+        if kept.len() >= KEPT_ACCOUNTS && !kept.contains_key(account_id) {
+            let mut by_age: Vec<(Instant, String)> =
+                kept.iter().map(|(id, (at, _))| (*at, id.clone())).collect();
+            by_age.sort_unstable();
+            for (_, id) in by_age.into_iter().take(KEPT_ACCOUNTS / 2) {
+                kept.remove(&id);
+            }
         }
         kept.insert(account_id.to_string(), (Instant::now(), names.clone()));
         Ok(names)
@@ -397,6 +399,23 @@ mod tests {
         expiring.apps_for(&mine, "1").await.unwrap();
         expiring.apps_for(&mine, "1").await.unwrap();
         assert_eq!(reads(), 403);
+    }
+
+    #[tokio::test]
+    async fn at_most_so_many_accounts_are_kept() {
+        let source = Arc::new(Counting(Default::default()));
+        let ids: Vec<String> = (0..=KEPT_ACCOUNTS).map(|i| i.to_string()).collect();
+        let everyone = Scope::new(ids.clone());
+        let cached = CachedLibrary::new(source, Duration::from_secs(60));
+        for id in &ids {
+            cached.product_names(&everyone, id).await.unwrap();
+        }
+        let kept = lock(&cached.products);
+        assert!(kept.len() <= KEPT_ACCOUNTS / 2 + 1, "{} kept", kept.len());
+        assert!(
+            kept.contains_key(&KEPT_ACCOUNTS.to_string()),
+            "the newest stays"
+        );
     }
 
     #[test]

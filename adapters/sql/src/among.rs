@@ -4,7 +4,8 @@
 //! marks the whole statement as never to be cached, so SQLite parses and
 //! plans it again on every run; on PostgreSQL it binds one array
 //! (`column = ANY($1)`) and the statement is cached. [`among`] writes the
-//! same SQL on PostgreSQL, and on SQLite lets a statement whose lists are
+//! same SQL on PostgreSQL (but for one value, below), and on SQLite lets a
+//! statement whose lists are
 //! short be cached: a list is padded to the next power of two by repeating
 //! its last value (which changes nothing an `IN` matches), so the lists of
 //! up to [`CACHED_UP_TO`] values come in 8 lengths, each one entry of the
@@ -112,12 +113,17 @@ where
     T: ToSql<C::SqlType, Sqlite>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        if !self.cached {
+            out.unsafe_to_cache_prepared();
+        }
         if self.values.is_empty() {
             out.push_sql("1=0");
             return Ok(());
         }
         let n = self.values.len();
-        let shown = if self.cached && n <= CACHED_UP_TO {
+        let shown = if !self.cached {
+            n
+        } else if n <= CACHED_UP_TO {
             n.next_power_of_two()
         } else {
             out.unsafe_to_cache_prepared();
@@ -254,7 +260,7 @@ mod tests {
 
     #[test]
     fn a_list_for_once_stays_out_of_the_cache_and_unpadded() {
-        assert!(cached_statements(&[1, 2, 3], true).is_empty());
+        assert!(cached_statements(&[0, 1, 2, 3], true).is_empty());
         let ids = ["a", "b", "c"];
         let q = cases::table
             .select(cases::id)

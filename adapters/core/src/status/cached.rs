@@ -74,6 +74,9 @@ impl StatusSource for CachedStatus {
     }
 
     async fn summary(&self) -> Result<Summary> {
+        // Its age counts from before the read, so it is never served past
+        // `max_age` after what it shows was read.
+        let asked = Instant::now();
         let generation = {
             let mut kept = self.kept();
             let generation = kept.generation();
@@ -89,7 +92,7 @@ impl StatusSource for CachedStatus {
         let mut kept = self.kept();
         // A change seen while reading may not be in what was read.
         if kept.generation() == generation {
-            kept.summary = Some((generation, Instant::now(), summary.clone()));
+            kept.summary = Some((generation, asked, summary.clone()));
         }
         Ok(summary)
     }
