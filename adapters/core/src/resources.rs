@@ -222,9 +222,12 @@ impl ResourceLibrary for Extended {
 pub struct CachedLibrary {
     inner: Arc<dyn ResourceLibrary>,
     ttl: Duration,
-    library: Mutex<Option<(Instant, Arc<Library>)>>,
-    products: Mutex<HashMap<String, (Instant, Arc<Vec<String>>)>>,
+    library: Mutex<Option<Kept<Library>>>,
+    products: Mutex<HashMap<String, Kept<Vec<String>>>>,
 }
+
+/// A value and when it was read.
+type Kept<T> = (Instant, Arc<T>);
 
 /// Accounts whose product names are kept at most; past it, the oldest
 /// half is forgotten.
