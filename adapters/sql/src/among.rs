@@ -113,22 +113,16 @@ where
     T: ToSql<C::SqlType, Sqlite>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        if !self.cached {
+        let n = self.values.len();
+        let padded = self.cached && n <= CACHED_UP_TO;
+        if !padded {
             out.unsafe_to_cache_prepared();
         }
-        if self.values.is_empty() {
+        if n == 0 {
             out.push_sql("1=0");
             return Ok(());
         }
-        let n = self.values.len();
-        let shown = if !self.cached {
-            n
-        } else if n <= CACHED_UP_TO {
-            n.next_power_of_two()
-        } else {
-            out.unsafe_to_cache_prepared();
-            n
-        };
+        let shown = if padded { n.next_power_of_two() } else { n };
         out.push_sql("(");
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (");
